@@ -1,0 +1,136 @@
+"""Portico: the ASGI app factory and the command line (``python app.py --help``)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+import typer
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+
+from core.http import PorticoGraphQL
+from core.logging import RequestIdMiddleware, configure_logging
+from core.runtime import Runtime
+from core.settings import Settings, get_settings
+from schema.schema import build_schema
+
+log = logging.getLogger("portico")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the ASGI app for ``settings`` (default: from the environment)."""
+    settings = settings or get_settings()
+    runtime = Runtime(settings)
+    graphql = PorticoGraphQL(build_schema(settings), runtime=runtime)
+
+    async def healthz(request: Request) -> JSONResponse:
+        try:
+            async with runtime.db.session() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception:  # any failure means unhealthy; the log says why
+            log.exception("health check failed")
+            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "up"})
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, middleware=[Middleware(RequestIdMiddleware)], lifespan=lifespan)
+    app.state.runtime = runtime
+    return app
+
+
+cli = typer.Typer(help="Portico, the customer portal's GraphQL backend.", no_args_is_help=True, add_completion=False)
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="default: HOST or 127.0.0.1")] = None,
+    port: Annotated[int | None, typer.Option(help="default: PORT or 8000")] = None,
+    workers: Annotated[int | None, typer.Option(help="default: WORKERS or 1")] = None,
+) -> None:
+    """Serve the API (GraphQL at /graphql)."""
+    import uvicorn
+
+    settings = get_settings()
+    configure_logging(settings.log_level, json=settings.json_logs)
+    uvicorn.run(
+        "app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        log_config=None,
+        proxy_headers=False,  # X-Forwarded-For is trusted only from TRUSTED_PROXIES, in core.context
+        ws="websockets-sansio",
+    )
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply database migrations (alembic upgrade head)."""
+    from services.migrations import upgrade_head
+
+    settings = get_settings()
+    configure_logging(settings.log_level, json=settings.json_logs)
+    asyncio.run(upgrade_head(settings))
+
+
+@cli.command("seed-demo")
+def seed_demo() -> None:
+    """Load the demo organizations, logins and documents (idempotent)."""
+    from services.demo import seed_demo_data
+
+    settings = get_settings()
+    configure_logging(settings.log_level, json=settings.json_logs)
+    asyncio.run(seed_demo_data(settings))
+
+
+@cli.command("create-organization")
+def create_organization(
+    name: Annotated[str, typer.Option(help="The business's name")],
+    slug: Annotated[str, typer.Option(help="Portal slug: lower-case letters, digits and dashes")],
+    owner_email: Annotated[str, typer.Option(help="The owner's login email")],
+    currency: Annotated[str, typer.Option(help="Base currency (ISO 4217)")] = "USD",
+    password: Annotated[
+        str | None, typer.Option(envvar="PORTICO_OWNER_PASSWORD", help="Owner password; prompted when absent")
+    ] = None,
+) -> None:
+    """Create an organization and its owner."""
+    from services.organizations import create_organization_with_owner
+
+    settings = get_settings()
+    configure_logging(settings.log_level, json=settings.json_logs)
+    secret = password or typer.prompt("Owner password", hide_input=True, confirmation_prompt=True)
+    org_id = asyncio.run(
+        create_organization_with_owner(
+            settings, name=name, slug=slug, owner_email=owner_email, password=secret, currency=currency
+        )
+    )
+    typer.echo(f"organization {slug!r} created (id {org_id}); the owner can sign in as {owner_email}")
+
+
+if __name__ == "__main__":
+    os.chdir(os.path.dirname(os.path.abspath(__file__)))
+    cli()
+else:
+    app = create_app()

@@ -1,0 +1,172 @@
+"""Sessions: who the viewer is, from a bearer token or the session cookie."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.database import Database
+from core.scope import PortalScope, Scope, StaffScope
+from core.security import new_token, token_digest
+from core.settings import Settings
+from models import AuthSession, ContactPerson, Organization, StaffUser
+
+T_SESSION = AuthSession.__table__
+T_STAFF = StaffUser.__table__
+T_PERSON = ContactPerson.__table__
+T_ORG = Organization.__table__
+
+# Writing last_seen_at on every request would turn each read into a write; once a minute is precise enough
+# for the idle timeout and for "last seen" in the session list.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class StaffViewer:
+    session_id: int
+    organization_id: int
+    staff_user_id: int
+    role: str
+
+    def scope(self) -> Scope:
+        return StaffScope(organization_id=self.organization_id, staff_user_id=self.staff_user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class PortalViewer:
+    session_id: int
+    organization_id: int
+    contact_id: int
+    contact_person_id: int
+    show_projects: bool
+
+    def scope(self) -> Scope:
+        return PortalScope(
+            organization_id=self.organization_id,
+            contact_id=self.contact_id,
+            contact_person_id=self.contact_person_id,
+            show_projects=self.show_projects,
+        )
+
+
+Viewer = StaffViewer | PortalViewer
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedSession:
+    token: str
+    session_id: int
+    expires_at: datetime
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def issue_session(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    organization_id: int,
+    staff_user_id: int | None = None,
+    contact_person_id: int | None = None,
+    user_agent: str | None = None,
+    ip_address: str | None = None,
+) -> IssuedSession:
+    """Create a session row (inside the caller's transaction) and return the token, shown once."""
+    token = new_token()
+    now = _now()
+    expires_at = now + timedelta(hours=settings.session_absolute_timeout_hours)
+    session_id = await session.scalar(
+        insert(T_SESSION)
+        .values(
+            organization_id=organization_id,
+            staff_user_id=staff_user_id,
+            contact_person_id=contact_person_id,
+            token_hash=token_digest(token),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=expires_at,
+            user_agent=(user_agent or "")[:500] or None,
+            ip_address=ip_address,
+        )
+        .returning(T_SESSION.c.id)
+    )
+    assert session_id is not None
+    return IssuedSession(token=token, session_id=session_id, expires_at=expires_at)
+
+
+async def authenticate(db: Database, settings: Settings, token: str | None) -> Viewer | None:
+    """The viewer holding ``token``, or None when it is unknown, revoked, expired or its access is gone."""
+    if not token or len(token) > 200:
+        return None
+    now = _now()
+    idle_limit = now - timedelta(minutes=settings.session_idle_timeout_minutes)
+    stmt = (
+        select(
+            T_SESSION.c.id,
+            T_SESSION.c.organization_id,
+            T_SESSION.c.last_seen_at,
+            T_STAFF.c.id.label("staff_id"),
+            T_STAFF.c.role,
+            T_STAFF.c.is_active,
+            T_PERSON.c.id.label("person_id"),
+            T_PERSON.c.contact_id,
+            T_PERSON.c.portal_status,
+            T_ORG.c.portal_enabled,
+            T_ORG.c.portal_show_projects,
+        )
+        .select_from(
+            T_SESSION.join(T_ORG, T_ORG.c.id == T_SESSION.c.organization_id)
+            .outerjoin(T_STAFF, T_STAFF.c.id == T_SESSION.c.staff_user_id)
+            .outerjoin(T_PERSON, T_PERSON.c.id == T_SESSION.c.contact_person_id)
+        )
+        .where(
+            T_SESSION.c.token_hash == token_digest(token),
+            T_SESSION.c.revoked_at.is_(None),
+            T_SESSION.c.expires_at > now,
+            T_SESSION.c.last_seen_at > idle_limit,
+        )
+    )
+    async with db.session() as session:
+        row = (await session.execute(stmt)).one_or_none()
+        if row is None:
+            return None
+        viewer: Viewer
+        if row.staff_id is not None:
+            if not row.is_active:
+                return None
+            viewer = StaffViewer(row.id, row.organization_id, row.staff_id, row.role)
+        else:
+            if row.portal_status != "ACTIVE" or not row.portal_enabled:
+                return None
+            viewer = PortalViewer(row.id, row.organization_id, row.contact_id, row.person_id, row.portal_show_projects)
+        if now - row.last_seen_at > LAST_SEEN_RESOLUTION:
+            await session.execute(update(T_SESSION).where(T_SESSION.c.id == row.id).values(last_seen_at=now))
+            await session.commit()
+    return viewer
+
+
+async def revoke_sessions(
+    session: AsyncSession,
+    *,
+    session_id: int | None = None,
+    staff_user_id: int | None = None,
+    contact_person_id: int | None = None,
+    except_session_id: int | None = None,
+) -> list[int]:
+    """Revoke sessions matching the arguments (inside the caller's transaction); returns their ids."""
+    stmt = update(T_SESSION).where(T_SESSION.c.revoked_at.is_(None)).values(revoked_at=func.now())
+    if session_id is not None:
+        stmt = stmt.where(T_SESSION.c.id == session_id)
+    if staff_user_id is not None:
+        stmt = stmt.where(T_SESSION.c.staff_user_id == staff_user_id)
+    if contact_person_id is not None:
+        stmt = stmt.where(T_SESSION.c.contact_person_id == contact_person_id)
+    if except_session_id is not None:
+        stmt = stmt.where(T_SESSION.c.id != except_session_id)
+    result = await session.execute(stmt.returning(T_SESSION.c.id))
+    return list(result.scalars())

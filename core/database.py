@@ -1,0 +1,132 @@
+"""Choosing, creating and connecting to the PostgreSQL database.
+
+Selection order: ``DATABASE_URL``; else the local server on 127.0.0.1:5432 (database created if
+missing); else an embedded PostgreSQL (pgserver) under ``.data/``. Never SQLite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+LOCAL_HOST, LOCAL_PORT = "127.0.0.1", 5432
+
+
+def to_asyncpg_url(url: str) -> URL:
+    """Accept a plain ``postgresql://`` URL (or ``postgres://``) and pick the asyncpg driver."""
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1) if url.startswith("postgres://") else url)
+    if parsed.get_backend_name() != "postgresql":
+        raise ValueError(f"Portico needs PostgreSQL, got {parsed.get_backend_name()!r}")
+    return parsed.set(drivername="postgresql+asyncpg")
+
+
+def plain_dsn(url: URL) -> str:
+    """The libpq-style DSN asyncpg.connect() understands."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _embedded_server_url(data_dir: Path, database: str) -> URL:
+    import pgserver  # imported lazily: only machines without a server need it
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(str(data_dir / "pg"), cleanup_mode=None)
+    uri = server.get_uri()
+    return make_url(uri).set(drivername="postgresql+asyncpg", database=database)
+
+
+def server_url(settings: Settings, database: str | None = None) -> URL:
+    """The URL of the server Portico should use, before any database is created."""
+    name = database or settings.database_name
+    if settings.database_url:
+        url = to_asyncpg_url(settings.database_url)
+        return url.set(database=database) if database else url
+    if _port_open(LOCAL_HOST, LOCAL_PORT):
+        return URL.create("postgresql+asyncpg", username="postgres", host=LOCAL_HOST, port=LOCAL_PORT, database=name)
+    log.info("no PostgreSQL on %s:%s; starting an embedded one under %s", LOCAL_HOST, LOCAL_PORT, settings.data_dir)
+    return _embedded_server_url(settings.data_dir, name)
+
+
+async def ensure_database(url: URL) -> None:
+    """Create the database named in ``url`` if it does not exist."""
+    admin = url.set(database="postgres")
+    conn = await asyncpg.connect(plain_dsn(admin))
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", url.database)
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{url.database}"')
+    except asyncpg.DuplicateDatabaseError:
+        pass
+    finally:
+        await conn.close()
+
+
+async def drop_database(url: URL) -> None:
+    """Drop the database named in ``url``, disconnecting its sessions."""
+    admin = url.set(database="postgres")
+    conn = await asyncpg.connect(plain_dsn(admin))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def resolve_database_url(settings: Settings) -> URL:
+    """Pick the server and make sure the database exists; returns an asyncpg URL."""
+    url = await asyncio.to_thread(server_url, settings)
+    await ensure_database(url)
+    return url
+
+
+def make_engine(url: URL, settings: Settings) -> AsyncEngine:
+    # pool_pre_ping makes the pool drop connections broken by a server restart instead of failing requests.
+    return create_async_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        # derived statuses (OVERDUE, EXPIRED) compare with current_date: one time zone for every process
+        connect_args={"server_settings": {"timezone": "UTC", "application_name": "portico"}},
+    )
+
+
+class Database:
+    """The engine and the session factory; one per process, held in the app's state."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False, class_=AsyncSession)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessionmaker() as session:
+            yield session
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session inside one transaction: committed on success, rolled back on any exception."""
+        async with self.sessionmaker() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,47 @@
+"""Expected failures. Business code raises ``DomainError``; each mutation turns it into its error type."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from graphql import GraphQLError
+
+
+class DomainError(Exception):
+    """An expected failure with a machine-readable code (the name of a member of the mutation's enum)."""
+
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+def not_found(message: str = "Not found.", field: str | None = "id") -> DomainError:
+    return DomainError("NOT_FOUND", message, field)
+
+
+def invalid(message: str, field: str | None = None) -> DomainError:
+    return DomainError("INVALID_INPUT", message, field)
+
+
+class TopLevelCode(StrEnum):
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+
+
+def top_level_error(code: TopLevelCode, message: str, **extensions: Any) -> GraphQLError:
+    """A top-level GraphQL error whose ``extensions.code`` clients can switch on."""
+    return GraphQLError(message, extensions={"code": code.value, **extensions})
+
+
+def unauthenticated() -> GraphQLError:
+    return top_level_error(TopLevelCode.UNAUTHENTICATED, "Sign in to continue.")
+
+
+def forbidden(message: str = "You may not do this.") -> GraphQLError:
+    return top_level_error(TopLevelCode.FORBIDDEN, message)

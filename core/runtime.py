@@ -1,0 +1,38 @@
+"""Process-wide resources, opened in the app's lifespan."""
+
+from __future__ import annotations
+
+import logging
+
+from core.database import Database, make_engine, resolve_database_url
+from core.settings import Settings
+from subscriptions.broker import Broker
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    """The database and the broadcast connection of one app process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.broker = Broker(settings.broadcast_url)
+        self._db: Database | None = None
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            raise RuntimeError("the app has not started: run it inside its lifespan")
+        return self._db
+
+    async def start(self) -> None:
+        url = await resolve_database_url(self.settings)
+        self._db = Database(make_engine(url, self.settings))
+        await self.broker.connect()
+        log.info("started", extra={"database": url.render_as_string(hide_password=True)})
+
+    async def stop(self) -> None:
+        await self.broker.disconnect()
+        if self._db is not None:
+            await self._db.dispose()
+            self._db = None

@@ -1,0 +1,130 @@
+"""Tenant isolation, in one place.
+
+A ``Scope`` is built from the viewer and is the only builder of tenant-filtered queries: resolvers, loaders,
+subscriptions and downloads read and write through it. A staff scope sees its organization; a portal scope
+sees its own contact's non-draft documents, payments, projects (while the organization shows them) and
+portal-visible comments. A row outside the scope behaves exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, Table, and_, false, or_, select, true
+
+from models import (
+    Activity,
+    Comment,
+    Contact,
+    ContactPerson,
+    Estimate,
+    Invoice,
+    LineItem,
+    Organization,
+    Payment,
+    PaymentAllocation,
+    Project,
+    Review,
+    SavedPaymentMethod,
+    StaffUser,
+    Task,
+    TimeEntry,
+)
+
+T_CONTACT: Table = Contact.__table__  # type: ignore[assignment]
+T_CONTACT_PERSON: Table = ContactPerson.__table__  # type: ignore[assignment]
+T_ESTIMATE: Table = Estimate.__table__  # type: ignore[assignment]
+T_INVOICE: Table = Invoice.__table__  # type: ignore[assignment]
+T_LINE_ITEM: Table = LineItem.__table__  # type: ignore[assignment]
+T_PAYMENT: Table = Payment.__table__  # type: ignore[assignment]
+T_ALLOCATION: Table = PaymentAllocation.__table__  # type: ignore[assignment]
+T_PROJECT: Table = Project.__table__  # type: ignore[assignment]
+T_TASK: Table = Task.__table__  # type: ignore[assignment]
+T_TIME_ENTRY: Table = TimeEntry.__table__  # type: ignore[assignment]
+T_COMMENT: Table = Comment.__table__  # type: ignore[assignment]
+T_REVIEW: Table = Review.__table__  # type: ignore[assignment]
+T_ACTIVITY: Table = Activity.__table__  # type: ignore[assignment]
+T_SAVED_METHOD: Table = SavedPaymentMethod.__table__  # type: ignore[assignment]
+T_STAFF_USER: Table = StaffUser.__table__  # type: ignore[assignment]
+T_ORGANIZATION: Table = Organization.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What one viewer may read and write. Subclasses add the portal's narrower rules."""
+
+    organization_id: int
+
+    is_staff = True
+
+    def conditions(self, table: Table) -> list[ColumnElement[bool]]:
+        """The WHERE conditions that keep ``table`` inside this scope."""
+        if table is T_ORGANIZATION:
+            return [table.c.id == self.organization_id]
+        return [table.c.organization_id == self.organization_id]
+
+    def select(self, table: Table, *columns: Any) -> Select[Any]:
+        """``SELECT columns FROM table`` restricted to this scope."""
+        return select(*(columns or (table,))).select_from(table).where(*self.conditions(table))
+
+    def where_id(self, table: Table, pk: int) -> Select[Any]:
+        return self.select(table).where(table.c.id == pk)
+
+    def owns(self, table: Table) -> ColumnElement[bool]:
+        return and_(*self.conditions(table))
+
+
+@dataclass(frozen=True, slots=True)
+class StaffScope(Scope):
+    staff_user_id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PortalScope(Scope):
+    contact_id: int = 0
+    contact_person_id: int = 0
+    show_projects: bool = False
+
+    is_staff = False
+
+    def conditions(self, table: Table) -> list[ColumnElement[bool]]:
+        if table is T_ORGANIZATION:
+            return [table.c.id == self.organization_id]
+        base = [table.c.organization_id == self.organization_id]
+        if table is T_CONTACT:
+            return [*base, table.c.id == self.contact_id]
+        if table is T_STAFF_USER:
+            # portal users see no staff rows; comment authors are resolved by the parent
+            return [false()]
+        if table in (T_ESTIMATE, T_INVOICE):
+            return [*base, table.c.contact_id == self.contact_id, table.c.status != "DRAFT"]
+        if table in (T_PROJECT, T_TASK, T_TIME_ENTRY):
+            visible = true() if self.show_projects else false()
+            return [*base, table.c.contact_id == self.contact_id, visible]
+        if table is T_COMMENT:
+            mine = table.c.contact_id == self.contact_id
+            shown = or_(table.c.visible_in_portal, table.c.author_contact_person_id.is_not(None))
+            return [*base, mine, shown, self._comment_target_visible(table)]
+        if table is T_ACTIVITY:
+            return [*base, table.c.contact_id == self.contact_id, table.c.client_visible]
+        if table is T_LINE_ITEM:
+            return [*base, or_(self._in(T_ESTIMATE, table.c.estimate_id), self._in(T_INVOICE, table.c.invoice_id))]
+        if table is T_ALLOCATION:
+            return [*base, self._in(T_PAYMENT, table.c.payment_id)]
+        if table is T_REVIEW:
+            return [*base, table.c.contact_person_id == self.contact_person_id]
+        if "contact_id" in table.c:
+            return [*base, table.c.contact_id == self.contact_id]
+        raise LookupError(f"portal scope has no rule for table {table.name!r}")
+
+    def _in(self, table: Table, column: Any) -> ColumnElement[bool]:
+        return column.in_(select(table.c.id).where(*self.conditions(table)))
+
+    def _comment_target_visible(self, table: Table) -> ColumnElement[bool]:
+        # a comment is visible only while its document or project is (no comments on drafts, hidden projects)
+        return or_(
+            self._in(T_ESTIMATE, table.c.estimate_id),
+            self._in(T_INVOICE, table.c.invoice_id),
+            self._in(T_PROJECT, table.c.project_id),
+        )

@@ -1,0 +1,87 @@
+"""The one typed settings object. Nothing else in Portico reads ``os.environ``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Configuration from environment variables (and an optional ``.env`` file)."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = Field(default=1, description="uvicorn worker processes in production mode")
+
+    # Empty: the local PostgreSQL on 127.0.0.1:5432 (database `portico`) if it answers, else an embedded one.
+    database_url: str = ""
+    database_name: str = "portico"
+    db_pool_size: int = 10
+    db_max_overflow: int = 5
+    data_dir: Path = PROJECT_ROOT / ".data"
+
+    broadcast_url: str = "memory://"
+    smtp_url: str = ""
+    mail_from: str = "Portico <no-reply@portico.test>"
+    outbox_dir: Path = PROJECT_ROOT / ".data" / "outbox"
+
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = ""
+
+    public_portal_url: str = "http://127.0.0.1:8000"
+    graphiql: bool | None = Field(default=None, description="default: on outside production")
+    introspection: bool | None = Field(default=None, description="default: on outside production")
+
+    session_idle_timeout_minutes: int = 60 * 24 * 7
+    session_absolute_timeout_hours: int = 24 * 30
+    session_cookie_name: str = "portico_session"
+    csrf_cookie_name: str = "portico_csrf"
+    cookie_secure: bool | None = Field(default=None, description="default: on in production")
+
+    # Argon2id parameters: at or above OWASP's floor (19 MiB, t=2, p=1).
+    argon2_memory_kib: int = 19 * 1024
+    argon2_time_cost: int = 2
+    argon2_parallelism: int = 1
+
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 2000
+
+    trusted_proxies: list[str] = Field(default_factory=list)
+    log_level: str = "INFO"
+    log_json: bool | None = Field(default=None, description="default: JSON logs in production")
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql if self.graphiql is not None else not self.is_production
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.introspection if self.introspection is not None else not self.is_production
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.cookie_secure if self.cookie_secure is not None else self.is_production
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_json if self.log_json is not None else self.is_production
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

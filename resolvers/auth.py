@@ -1,0 +1,124 @@
+"""login, logout and me."""
+
+from __future__ import annotations
+
+import strawberry
+from sqlalchemy import select, update
+
+from core.auth import PortalViewer, StaffViewer, issue_session, revoke_sessions
+from core.context import Context
+from core.errors import DomainError
+from core.scope import T_CONTACT_PERSON, T_ORGANIZATION, T_STAFF_USER
+from core.security import hash_password, needs_rehash, new_token, verify_password
+from resolvers.common import returns_errors
+from schema.auth import LoginError, LoginInput, LoginResult, Session
+from schema.people import ContactPerson, StaffUser, Viewer
+
+BAD_CREDENTIALS = "The email or password is not right."
+
+
+def set_session_cookies(ctx: Context, token: str, max_age: int) -> None:
+    """Web clients: the session in an HttpOnly cookie, and a readable CSRF cookie to echo in X-CSRF-Token."""
+    response = ctx.response
+    if response is None or not hasattr(response, "set_cookie"):
+        return
+    secure = ctx.settings.secure_cookies
+    response.set_cookie(
+        ctx.settings.session_cookie_name, token, max_age=max_age, httponly=True, samesite="lax", secure=secure
+    )
+    response.set_cookie(
+        ctx.settings.csrf_cookie_name, new_token(), max_age=max_age, httponly=False, samesite="lax", secure=secure
+    )
+
+
+def clear_session_cookies(ctx: Context) -> None:
+    response = ctx.response
+    if response is not None and hasattr(response, "delete_cookie"):
+        response.delete_cookie(ctx.settings.session_cookie_name)
+        response.delete_cookie(ctx.settings.csrf_cookie_name)
+
+
+@returns_errors(LoginError)
+async def login(info: strawberry.Info, input: LoginInput) -> LoginResult:
+    """Staff sign in with email and password; portal users add their organization's portal slug."""
+    ctx: Context = info.context
+    settings = ctx.settings
+    email = input.email.strip().lower()
+    async with ctx.db.transaction() as session:
+        if input.portal is None:
+            row = (
+                await session.execute(
+                    select(T_STAFF_USER).where(T_STAFF_USER.c.email == email, T_STAFF_USER.c.is_active.is_(True))
+                )
+            ).one_or_none()
+            table = T_STAFF_USER
+        else:
+            row = (
+                await session.execute(
+                    select(T_CONTACT_PERSON)
+                    .join(T_ORGANIZATION, T_ORGANIZATION.c.id == T_CONTACT_PERSON.c.organization_id)
+                    .where(
+                        T_ORGANIZATION.c.portal_slug == input.portal.strip().lower(),
+                        T_ORGANIZATION.c.portal_enabled.is_(True),
+                        T_CONTACT_PERSON.c.email == email,
+                        T_CONTACT_PERSON.c.portal_status == "ACTIVE",
+                    )
+                )
+            ).one_or_none()
+            table = T_CONTACT_PERSON
+        # verify_password hashes even without a row, so unknown emails take as long as wrong passwords
+        if not verify_password(settings, row.password_hash if row else None, input.password) or row is None:
+            raise DomainError("INVALID_CREDENTIALS", BAD_CREDENTIALS)
+        if needs_rehash(settings, row.password_hash):
+            await session.execute(
+                update(table).where(table.c.id == row.id).values(password_hash=hash_password(settings, input.password))
+            )
+        issued = await issue_session(
+            session,
+            settings,
+            organization_id=row.organization_id,
+            staff_user_id=row.id if table is T_STAFF_USER else None,
+            contact_person_id=row.id if table is T_CONTACT_PERSON else None,
+            user_agent=ctx.user_agent,
+            ip_address=ctx.client_ip,
+        )
+    viewer: Viewer = StaffUser.from_row(row) if table is T_STAFF_USER else ContactPerson.from_row(row)
+    set_session_cookies(ctx, issued.token, settings.session_absolute_timeout_hours * 3600)
+    return Session(token=issued.token, expires_at=issued.expires_at, viewer=viewer)
+
+
+async def logout(info: strawberry.Info) -> bool:
+    """End the current session; true if there was one."""
+    ctx: Context = info.context
+    clear_session_cookies(ctx)
+    if ctx.viewer is None:
+        return False
+    async with ctx.db.transaction() as session:
+        revoked = await revoke_sessions(session, session_id=ctx.viewer.session_id)
+    return bool(revoked)
+
+
+async def me(info: strawberry.Info) -> Viewer | None:
+    """The signed-in staff user or contact person; null when nobody is signed in."""
+    ctx: Context = info.context
+    viewer = ctx.viewer
+    if isinstance(viewer, StaffViewer):
+        async with ctx.db.session() as session:
+            row = (await session.execute(select(T_STAFF_USER).where(T_STAFF_USER.c.id == viewer.staff_user_id))).one()
+        return StaffUser.from_row(row)
+    if isinstance(viewer, PortalViewer):
+        return await ctx.loaders.contact_person.load(viewer.contact_person_id)
+    if ctx.auth_problem:
+        ctx.require_viewer()  # a bad token or a missing CSRF header is an error, not "nobody"
+    return None
+
+
+@strawberry.type
+class Query:
+    me: Viewer | None = strawberry.field(resolver=me, description="Who is signed in, or null.")
+
+
+@strawberry.type
+class Mutation:
+    login: LoginResult = strawberry.field(resolver=login, description="Sign in; returns a session token.")
+    logout: bool = strawberry.field(resolver=logout, description="Sign out of the current session.")

@@ -1,0 +1,90 @@
+"""Keyset pagination for Relay connections."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import orjson
+from sqlalchemy import ColumnElement, Select, func, select, tuple_
+
+from core.database import Database
+from core.errors import TopLevelCode, top_level_error
+from schema.base import Connection, Edge, PageInfo
+
+N = TypeVar("N")
+
+DEFAULT_PAGE = 20
+MAX_PAGE = 100
+
+
+def _encode_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([_encode_value(v) for v in values])).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, kinds: Sequence[type]) -> list[Any]:
+    try:
+        raw = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(raw, list) or len(raw) != len(kinds):
+            raise ValueError
+        return [kind.fromisoformat(v) if kind in (dt.date, dt.datetime) else kind(v) for kind, v in zip(kinds, raw, strict=True)]
+    except (ValueError, TypeError, orjson.JSONDecodeError):
+        raise top_level_error(TopLevelCode.BAD_USER_INPUT, "The `after` cursor is not valid.", field="after") from None
+
+
+def page_size(first: int | None) -> int:
+    if first is None:
+        return DEFAULT_PAGE
+    if first < 0 or first > MAX_PAGE:
+        raise top_level_error(TopLevelCode.BAD_USER_INPUT, f"`first` must be between 0 and {MAX_PAGE}.", field="first")
+    return first
+
+
+async def paginate(
+    db: Database,
+    stmt: Select[Any],
+    *,
+    order: Sequence[ColumnElement[Any]],
+    kinds: Sequence[type],
+    descending: bool,
+    first: int | None,
+    after: str | None,
+    to_node: Callable[[Any], N],
+) -> Connection[N]:
+    """One page of ``stmt`` ordered by the unique key ``order``; ``stmt`` already carries scope and filter."""
+    limit = page_size(first)
+    page_stmt = stmt
+    if after:
+        key = tuple_(*order)
+        values = tuple_(*decode_cursor(after, kinds))
+        page_stmt = page_stmt.where(key < values if descending else key > values)
+    page_stmt = page_stmt.order_by(*(c.desc() if descending else c.asc() for c in order)).limit(limit + 1)
+    async with db.session() as session:
+        rows = (await session.execute(page_stmt)).all()
+    has_next = len(rows) > limit
+    rows = rows[:limit]
+    names = [c.key for c in order]
+    edges = [Edge(node=to_node(row), cursor=encode_cursor([getattr(row, n) for n in names])) for row in rows]
+
+    async def count() -> int:
+        async with db.session() as session:
+            return int(await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
+
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=has_next,
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        count=count,
+    )
+
+

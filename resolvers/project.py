@@ -1,0 +1,61 @@
+"""Project queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+
+from core.context import Context
+from core.ids import decode_id
+from core.scope import T_PROJECT, T_TIME_ENTRY
+from resolvers import filtering, reads
+from resolvers.pagination import paginate
+from schema.base import Connection
+from schema.filters import ProjectFilter
+from schema.project import Project, TimeEntry
+
+
+async def projects(
+    info: strawberry.Info, first: int | None = None, after: str | None = None, filter: ProjectFilter | None = None
+) -> Connection[Project]:
+    """Projects in the viewer's scope, newest first (portal: only while the organization shows projects)."""
+    ctx: Context = info.context
+    stmt = ctx.scope.select(T_PROJECT)
+    if filter:
+        stmt = stmt.where(
+            *filtering.one_of(filter.status, T_PROJECT.c.status),
+            *filtering.search(filter.search, T_PROJECT.c.name),
+            *filtering.contact(filter.contact_id, T_PROJECT.c.contact_id),
+        )
+    return await paginate(
+        ctx.db, stmt, order=[T_PROJECT.c.id], kinds=[int], descending=True, first=first, after=after,
+        to_node=Project.from_row,
+    )
+
+
+async def project(info: strawberry.Info, id: strawberry.ID) -> Project | None:
+    pk = decode_id(id, "Project")
+    return await info.context.loaders.project.load(pk) if pk else None
+
+
+async def time_entries_of(
+    info: strawberry.Info, project_pk: int, *, first: int | None, after: str | None
+) -> Connection[TimeEntry]:
+    ctx: Context = info.context
+    return await paginate(
+        ctx.db,
+        reads.time_entries(ctx.scope).where(T_TIME_ENTRY.c.project_id == project_pk),
+        order=[T_TIME_ENTRY.c.entry_date, T_TIME_ENTRY.c.id],
+        kinds=[dt.date, int],
+        descending=True,
+        first=first,
+        after=after,
+        to_node=TimeEntry.from_row,
+    )
+
+
+@strawberry.type
+class Query:
+    projects: Connection[Project] = strawberry.field(resolver=projects)
+    project: Project | None = strawberry.field(resolver=project)

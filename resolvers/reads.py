@@ -1,0 +1,87 @@
+"""Scoped SELECTs for the read paths: rows in, plain GraphQL objects out (no ORM instances)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, and_, case, func, literal_column
+
+from core.scope import (
+    T_ACTIVITY,
+    T_COMMENT,
+    T_CONTACT_PERSON,
+    T_ESTIMATE,
+    T_INVOICE,
+    T_STAFF_USER,
+    T_TASK,
+    T_TIME_ENTRY,
+    Scope,
+)
+
+TODAY = func.current_date()
+
+ESTIMATE_STATUS = case(
+    (and_(T_ESTIMATE.c.status == "SENT", T_ESTIMATE.c.expiry_date < TODAY), literal_column("'EXPIRED'")),
+    else_=T_ESTIMATE.c.status,
+)
+INVOICE_STATUS = case(
+    (
+        and_(T_INVOICE.c.status.in_(("SENT", "PARTIALLY_PAID")), T_INVOICE.c.due_date < TODAY),
+        literal_column("'OVERDUE'"),
+    ),
+    else_=T_INVOICE.c.status,
+)
+
+PERSON_NAME = func.concat_ws(" ", T_CONTACT_PERSON.c.first_name, T_CONTACT_PERSON.c.last_name)
+
+
+def estimates(scope: Scope) -> Select[Any]:
+    return scope.select(T_ESTIMATE, T_ESTIMATE, ESTIMATE_STATUS.label("effective_status"))
+
+
+def invoices(scope: Scope) -> Select[Any]:
+    return scope.select(T_INVOICE, T_INVOICE, INVOICE_STATUS.label("effective_status"))
+
+
+def comments(scope: Scope) -> Select[Any]:
+    author = func.coalesce(T_STAFF_USER.c.name, PERSON_NAME).label("author_name")
+    return (
+        scope.select(T_COMMENT, T_COMMENT, author)
+        .outerjoin(T_STAFF_USER, T_STAFF_USER.c.id == T_COMMENT.c.author_staff_id)
+        .outerjoin(T_CONTACT_PERSON, T_CONTACT_PERSON.c.id == T_COMMENT.c.author_contact_person_id)
+    )
+
+
+def activities(scope: Scope) -> Select[Any]:
+    actor = func.coalesce(T_STAFF_USER.c.name, PERSON_NAME).label("actor_name")
+    return (
+        scope.select(T_ACTIVITY, T_ACTIVITY, actor)
+        .outerjoin(T_STAFF_USER, T_STAFF_USER.c.id == T_ACTIVITY.c.actor_staff_id)
+        .outerjoin(T_CONTACT_PERSON, T_CONTACT_PERSON.c.id == T_ACTIVITY.c.actor_contact_person_id)
+    )
+
+
+def tasks(scope: Scope) -> Select[Any]:
+    """Tasks with logged and billed minutes derived from their time entries (billable only in the portal)."""
+    entries = T_TIME_ENTRY
+    logged = func.coalesce(func.sum(entries.c.duration_minutes), 0).label("logged_minutes")
+    billed = func.coalesce(
+        func.sum(case((entries.c.status == "BILLED", entries.c.duration_minutes), else_=0)), 0
+    ).label("billed_minutes")
+    stmt = (
+        scope.select(T_TASK, T_TASK, logged, billed)
+        .outerjoin(entries, and_(entries.c.task_id == T_TASK.c.id, *_billable_only(scope, entries)))
+        .group_by(T_TASK.c.id)
+    )
+    return stmt.where(*_billable_only(scope, T_TASK))
+
+
+def time_entries(scope: Scope) -> Select[Any]:
+    stmt = scope.select(T_TIME_ENTRY, T_TIME_ENTRY, T_TASK.c.name.label("task_name")).join(
+        T_TASK, T_TASK.c.id == T_TIME_ENTRY.c.task_id
+    )
+    return stmt.where(*_billable_only(scope, T_TIME_ENTRY))
+
+
+def _billable_only(scope: Scope, table: Any) -> list[Any]:
+    return [] if scope.is_staff else [table.c.billable.is_(True)]

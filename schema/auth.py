@@ -1,0 +1,42 @@
+"""Signing in and out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+
+from schema.base import UserError
+from schema.people import Viewer
+
+
+@strawberry.input
+class LoginInput:
+    email: str
+    password: str
+    portal: str | None = strawberry.field(
+        default=None, description="The organization's portal slug for a portal user; absent for staff."
+    )
+    otp: str | None = strawberry.field(default=None, description="A one-time code when two-factor is enabled.")
+
+
+@strawberry.type(description="A signed-in session. The token is shown once; web clients also get a cookie.")
+class Session:
+    token: str = strawberry.field(description="Send as `Authorization: Bearer <token>`.")
+    expires_at: dt.datetime
+    viewer: Viewer
+
+
+@strawberry.enum
+class LoginErrorCode(Enum):
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+
+
+@strawberry.type
+class LoginError(UserError):
+    code: LoginErrorCode
+
+
+LoginResult = Annotated[Session | LoginError, strawberry.union("LoginResult")]

@@ -1,0 +1,104 @@
+"""Inputs, errors and results of the contact mutations."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+
+from schema.base import AddressInput, UserError
+from schema.people import Contact, ContactPerson
+
+
+@strawberry.input
+class CreateContactInput:
+    display_name: str
+    company_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    currency: str | None = strawberry.field(default=None, description="ISO 4217; defaults to the base currency.")
+    billing_address: AddressInput | None = None
+    shipping_address: AddressInput | None = None
+    notes: str | None = None
+
+
+@strawberry.input
+class UpdateContactInput:
+    id: strawberry.ID
+    display_name: str | None = None
+    company_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    currency: str | None = None
+    billing_address: AddressInput | None = None
+    shipping_address: AddressInput | None = None
+    notes: str | None = None
+
+
+@strawberry.input
+class CreateContactPersonInput:
+    contact_id: strawberry.ID
+    first_name: str
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    mobile: str | None = None
+    is_primary: bool = False
+
+
+@strawberry.input
+class UpdateContactPersonInput:
+    id: strawberry.ID
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    mobile: str | None = None
+    is_primary: bool | None = None
+
+
+@strawberry.enum
+class ContactErrorCode(Enum):
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_INPUT = "INVALID_INPUT"
+    INVALID_CURRENCY = "INVALID_CURRENCY"
+    CURRENCY_IN_USE = "CURRENCY_IN_USE"
+
+
+@strawberry.enum
+class ContactPersonErrorCode(Enum):
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_INPUT = "INVALID_INPUT"
+    INVALID_EMAIL = "INVALID_EMAIL"
+    EMAIL_TAKEN = "EMAIL_TAKEN"
+
+
+@strawberry.type
+class CreateContactError(UserError):
+    code: ContactErrorCode
+
+
+@strawberry.type
+class UpdateContactError(UserError):
+    code: ContactErrorCode
+
+
+@strawberry.type
+class CreateContactPersonError(UserError):
+    code: ContactPersonErrorCode
+
+
+@strawberry.type
+class UpdateContactPersonError(UserError):
+    code: ContactPersonErrorCode
+
+
+CreateContactResult = Annotated[Contact | CreateContactError, strawberry.union("CreateContactResult")]
+UpdateContactResult = Annotated[Contact | UpdateContactError, strawberry.union("UpdateContactResult")]
+CreateContactPersonResult = Annotated[
+    ContactPerson | CreateContactPersonError, strawberry.union("CreateContactPersonResult")
+]
+UpdateContactPersonResult = Annotated[
+    ContactPerson | UpdateContactPersonError, strawberry.union("UpdateContactPersonResult")
+]

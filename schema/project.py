@@ -1,0 +1,120 @@
+"""Projects, their billable tasks and time entries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+
+from core.ids import to_global_id
+from core.money import trim
+from schema.base import Connection, Node
+from schema.document import Comment
+from schema.enums import ProjectStatus, TimeEntryStatus
+from schema.people import Contact
+
+MINUTES_PER_HOUR = Decimal(60)
+
+
+def hours(minutes: int) -> Decimal:
+    return trim((Decimal(minutes) / MINUTES_PER_HOUR).quantize(Decimal("0.01")))
+
+
+@strawberry.type(description="A billable (or not) task of a project, with hours derived from its time entries.")
+class Task(Node):
+    name: str
+    description: str | None
+    billable: bool
+    rate: Decimal | None
+    logged_hours: Decimal
+    billed_hours: Decimal
+    unbilled_hours: Decimal
+    pk: strawberry.Private[int]
+
+    @staticmethod
+    def from_row(row: Any) -> Task:
+        return Task(
+            id=strawberry.ID(to_global_id("Task", row.id)),
+            pk=row.id,
+            name=row.name,
+            description=row.description,
+            billable=row.billable,
+            rate=row.rate,
+            logged_hours=hours(row.logged_minutes),
+            billed_hours=hours(row.billed_minutes),
+            unbilled_hours=hours(row.logged_minutes - row.billed_minutes),
+        )
+
+
+@strawberry.type(description="Time logged against a task.")
+class TimeEntry(Node):
+    date: dt.date
+    duration_minutes: int
+    hours: Decimal
+    notes: str | None
+    billable: bool
+    status: TimeEntryStatus
+    task_name: str
+    task_id: strawberry.Private[int]
+
+    @staticmethod
+    def from_row(row: Any) -> TimeEntry:
+        return TimeEntry(
+            id=strawberry.ID(to_global_id("TimeEntry", row.id)),
+            date=row.entry_date,
+            duration_minutes=row.duration_minutes,
+            hours=hours(row.duration_minutes),
+            notes=row.notes,
+            billable=row.billable,
+            status=TimeEntryStatus(row.status),
+            task_name=row.task_name,
+            task_id=row.task_id,
+        )
+
+
+@strawberry.type(description="Work done for a contact.")
+class Project(Node):
+    name: str
+    description: str | None
+    status: ProjectStatus
+    created_at: dt.datetime
+    pk: strawberry.Private[int]
+    contact_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def contact(self, info: strawberry.Info) -> Contact:
+        return await info.context.loaders.contact.load(self.contact_id)
+
+    @strawberry.field(description="Tasks; the portal lists billable tasks only.")
+    async def tasks(self, info: strawberry.Info) -> list[Task]:
+        return await info.context.loaders.tasks_by_project.load(self.pk)
+
+    @strawberry.field(description="Time entries, newest first; the portal lists billable entries only.")
+    async def time_entries(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[TimeEntry]:
+        from resolvers.project import time_entries_of
+
+        return await time_entries_of(info, self.pk, first=first, after=after)
+
+    @strawberry.field(description="Comments the viewer may see, oldest first.")
+    async def comments(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Comment]:
+        from resolvers.comment import comments_on
+
+        return await comments_on(info, self, first=first, after=after)
+
+    @staticmethod
+    def from_row(row: Any) -> Project:
+        return Project(
+            id=strawberry.ID(to_global_id("Project", row.id)),
+            pk=row.id,
+            contact_id=row.contact_id,
+            name=row.name,
+            description=row.description,
+            status=ProjectStatus(row.status),
+            created_at=row.created_at,
+        )

@@ -1,0 +1,93 @@
+"""The schema object: every domain's Query and Mutation merged, with limits and masking."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from core.errors import TopLevelCode
+from core.settings import Settings
+from resolvers import auth, contact, documents, node, payment, project, settings
+from schema.document import Estimate, Invoice
+from schema.payment import Payment
+from schema.people import Contact, ContactPerson, StaffUser
+from schema.project import Project
+
+log = logging.getLogger("portico.graphql")
+
+QUERY_CLASSES: list[type] = [
+    auth.Query, node.Query, contact.Query, documents.Query, payment.Query, project.Query, settings.Query,
+]
+MUTATION_CLASSES: list[type] = [auth.Mutation, contact.Mutation, settings.Mutation]
+EXTRA_TYPES: list[type] = [StaffUser, ContactPerson, Contact, Estimate, Invoice, Payment, Project]
+
+
+class MaskInternalErrors(SchemaExtension):
+    """Unexpected exceptions reach clients as one opaque error with the request id; the log has the details.
+
+    Errors we raise on purpose (``GraphQLError`` with an ``extensions.code``, validation and variable errors)
+    pass unchanged.
+    """
+
+    def on_operation(self):  # type: ignore[no-untyped-def]
+        yield
+        result = self.execution_context.result
+        if result is None or not getattr(result, "errors", None):
+            return
+        result.errors = [self._mask(error) for error in result.errors]
+
+    def _mask(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if original is None or isinstance(original, GraphQLError):
+            return error
+        context = self.execution_context.context
+        request_id = getattr(context, "request_id", None)
+        log.error(
+            "unexpected error in %s", ".".join(map(str, error.path or [])) or "operation",
+            exc_info=(type(original), original, original.__traceback__), extra={"request_id": request_id},
+        )
+        return GraphQLError(
+            "Internal server error.",
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": TopLevelCode.INTERNAL_SERVER_ERROR.value, "requestId": request_id},
+        )
+
+
+def build_schema(config: Settings) -> strawberry.Schema:
+    """The Portico schema for these settings (limits, introspection)."""
+    Query = merge_types("Query", tuple(QUERY_CLASSES))
+    Mutation = merge_types("Mutation", tuple(MUTATION_CLASSES))
+    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension] | Any] = [
+        lambda: QueryDepthLimiter(max_depth=config.max_query_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=config.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=config.max_tokens),
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+        MaskInternalErrors,
+    ]
+    if not config.introspection_enabled:
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=EXTRA_TYPES,
+        extensions=extensions,
+        config=StrawberryConfig(auto_camel_case=True),
+    )

@@ -1,0 +1,37 @@
+"""Portal settings mutation types."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+
+from schema.base import UserError
+from schema.enums import PaymentGateway
+from schema.people import PortalSettings
+
+
+@strawberry.input(description="Only the fields given change.")
+class PortalSettingsInput:
+    portal_enabled: bool | None = None
+    show_projects_and_timesheets: bool | None = None
+    allow_reviews: bool | None = None
+    payment_gateways: list[PaymentGateway] | None = None
+    notification_emails: list[str] | None = None
+
+
+@strawberry.enum
+class UpdatePortalSettingsErrorCode(Enum):
+    INVALID_EMAIL = "INVALID_EMAIL"
+    FORBIDDEN = "FORBIDDEN"
+
+
+@strawberry.type
+class UpdatePortalSettingsError(UserError):
+    code: UpdatePortalSettingsErrorCode
+
+
+UpdatePortalSettingsResult = Annotated[
+    PortalSettings | UpdatePortalSettingsError, strawberry.union("UpdatePortalSettingsResult")
+]
