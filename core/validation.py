@@ -47,8 +47,14 @@ def currency(value: str, field: str = "currency", *, code: str = "INVALID_CURREN
     return cleaned
 
 
-def decimal(value: Decimal | str, field: str, *, minimum: Decimal | None = None, maximum: Decimal | None = None,
-            exclusive_minimum: bool = False) -> Decimal:
+def decimal(
+    value: Decimal | str,
+    field: str,
+    *,
+    minimum: Decimal | None = None,
+    maximum: Decimal | None = None,
+    exclusive_minimum: bool = False,
+) -> Decimal:
     try:
         number = Decimal(value)
     except (InvalidOperation, ValueError, TypeError):

@@ -98,8 +98,13 @@ async def create_contact(info: strawberry.Info, input: CreateContactInput) -> Cr
             insert(T_CONTACT).values(organization_id=viewer.organization_id, **values).returning(T_CONTACT.c.id)
         )
         await record_activity(
-            session, viewer=viewer, organization_id=viewer.organization_id, contact_id=contact_pk,
-            kind="contact_created", description="Contact created", ip_address=ctx.client_ip,
+            session,
+            viewer=viewer,
+            organization_id=viewer.organization_id,
+            contact_id=contact_pk,
+            kind="contact_created",
+            description="Contact created",
+            ip_address=ctx.client_ip,
         )
     return await ctx.loaders.contact.load(contact_pk)
 
@@ -131,8 +136,13 @@ async def update_contact(info: strawberry.Info, input: UpdateContactInput) -> Up
                 update(T_CONTACT).where(T_CONTACT.c.id == contact_pk).values(**values, updated_at=func.now())
             )
             await record_activity(
-                session, viewer=viewer, organization_id=viewer.organization_id, contact_id=contact_pk,
-                kind="contact_updated", description="Contact details updated", ip_address=ctx.client_ip,
+                session,
+                viewer=viewer,
+                organization_id=viewer.organization_id,
+                contact_id=contact_pk,
+                kind="contact_updated",
+                description="Contact details updated",
+                ip_address=ctx.client_ip,
                 details={"fields": sorted(values)},
             )
     return await ctx.loaders.contact.load(contact_pk)
@@ -191,8 +201,12 @@ async def create_contact_person(info: strawberry.Info, input: CreateContactPerso
         if values["is_primary"]:
             await _only_primary(session, contact_pk, person_pk)
         await record_activity(
-            session, viewer=viewer, organization_id=viewer.organization_id, contact_id=contact_pk,
-            kind="contact_person_added", description=f"Contact person {values['first_name']} added",
+            session,
+            viewer=viewer,
+            organization_id=viewer.organization_id,
+            contact_id=contact_pk,
+            kind="contact_person_added",
+            description=f"Contact person {values['first_name']} added",
             ip_address=ctx.client_ip,
         )
     return await ctx.loaders.contact_person.load(person_pk)
@@ -221,9 +235,14 @@ async def update_contact_person(info: strawberry.Info, input: UpdateContactPerso
             if values.get("is_primary"):
                 await _only_primary(session, current.contact_id, person_pk)
             await record_activity(
-                session, viewer=viewer, organization_id=viewer.organization_id, contact_id=current.contact_id,
-                kind="contact_person_updated", description=f"Contact person {current.first_name} updated",
-                ip_address=ctx.client_ip, details={"fields": sorted(values)},
+                session,
+                viewer=viewer,
+                organization_id=viewer.organization_id,
+                contact_id=current.contact_id,
+                kind="contact_person_updated",
+                description=f"Contact person {current.first_name} updated",
+                ip_address=ctx.client_ip,
+                details={"fields": sorted(values)},
             )
     return await ctx.loaders.contact_person.load(person_pk)
 

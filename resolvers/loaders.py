@@ -51,9 +51,7 @@ class Loaders:
             T_CONTACT_PERSON.c.contact_id,
             ContactPerson.from_row,
         )
-        self.tasks_by_project = self._grouped(
-            reads.tasks(s).order_by(T_TASK.c.id), T_TASK.c.project_id, Task.from_row
-        )
+        self.tasks_by_project = self._grouped(reads.tasks(s).order_by(T_TASK.c.id), T_TASK.c.project_id, Task.from_row)
         self.allocations_by_payment = self._grouped(
             s.select(T_ALLOCATION).order_by(T_ALLOCATION.c.id),
             T_ALLOCATION.c.payment_id,
@@ -94,9 +92,7 @@ class Loaders:
 
         return DataLoader(load_fn=load)
 
-    def _grouped(
-        self, stmt: Select[Any], key: Column[Any], build: Callable[[Any], V]
-    ) -> DataLoader[int, list[V]]:
+    def _grouped(self, stmt: Select[Any], key: Column[Any], build: Callable[[Any], V]) -> DataLoader[int, list[V]]:
         async def load(keys: Sequence[int]) -> list[list[V]]:
             rows = await self._fetch(stmt.where(key.in_(keys)))
             groups: dict[int, list[V]] = defaultdict(list)

@@ -33,7 +33,10 @@ def decode_cursor(cursor: str, kinds: Sequence[type]) -> list[Any]:
         raw = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(raw, list) or len(raw) != len(kinds):
             raise ValueError
-        return [kind.fromisoformat(v) if kind in (dt.date, dt.datetime) else kind(v) for kind, v in zip(kinds, raw, strict=True)]
+        return [
+            kind.fromisoformat(v) if kind in (dt.date, dt.datetime) else kind(v)
+            for kind, v in zip(kinds, raw, strict=True)
+        ]
     except (ValueError, TypeError, orjson.JSONDecodeError):
         raise top_level_error(TopLevelCode.BAD_USER_INPUT, "The `after` cursor is not valid.", field="after") from None
 
@@ -86,5 +89,3 @@ async def paginate(
         ),
         count=count,
     )
-
-

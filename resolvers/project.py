@@ -29,7 +29,13 @@ async def projects(
             *filtering.contact(filter.contact_id, T_PROJECT.c.contact_id),
         )
     return await paginate(
-        ctx.db, stmt, order=[T_PROJECT.c.id], kinds=[int], descending=True, first=first, after=after,
+        ctx.db,
+        stmt,
+        order=[T_PROJECT.c.id],
+        kinds=[int],
+        descending=True,
+        first=first,
+        after=after,
         to_node=Project.from_row,
     )
 

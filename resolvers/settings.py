@@ -54,8 +54,13 @@ async def update_portal_settings(info: strawberry.Info, input: PortalSettingsInp
         if values:
             await session.execute(update(T_ORGANIZATION).where(*ctx.scope.conditions(T_ORGANIZATION)).values(**values))
             await record_activity(
-                session, viewer=viewer, organization_id=viewer.organization_id, kind="portal_settings_updated",
-                description="Portal settings updated", ip_address=ctx.client_ip, details={"fields": sorted(values)},
+                session,
+                viewer=viewer,
+                organization_id=viewer.organization_id,
+                kind="portal_settings_updated",
+                description="Portal settings updated",
+                ip_address=ctx.client_ip,
+                details={"fields": sorted(values)},
             )
         row = (await session.execute(ctx.scope.select(T_ORGANIZATION))).one()
     return PortalSettings.from_row(row)

@@ -32,7 +32,13 @@ from schema.project import Project
 log = logging.getLogger("portico.graphql")
 
 QUERY_CLASSES: list[type] = [
-    auth.Query, node.Query, contact.Query, documents.Query, payment.Query, project.Query, settings.Query,
+    auth.Query,
+    node.Query,
+    contact.Query,
+    documents.Query,
+    payment.Query,
+    project.Query,
+    settings.Query,
 ]
 MUTATION_CLASSES: list[type] = [auth.Mutation, contact.Mutation, settings.Mutation]
 EXTRA_TYPES: list[type] = [StaffUser, ContactPerson, Contact, Estimate, Invoice, Payment, Project]
@@ -59,8 +65,10 @@ class MaskInternalErrors(SchemaExtension):
         context = self.execution_context.context
         request_id = getattr(context, "request_id", None)
         log.error(
-            "unexpected error in %s", ".".join(map(str, error.path or [])) or "operation",
-            exc_info=(type(original), original, original.__traceback__), extra={"request_id": request_id},
+            "unexpected error in %s",
+            ".".join(map(str, error.path or [])) or "operation",
+            exc_info=(type(original), original, original.__traceback__),
+            extra={"request_id": request_id},
         )
         return GraphQLError(
             "Internal server error.",

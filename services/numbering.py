@@ -30,5 +30,3 @@ async def next_number(session: AsyncSession, *, organization_id: int, kind: str)
         .returning(T_COUNTER.c.next_value - 1)
     )
     return f"{PREFIXES[kind]}-{int(value or 0):06d}"
-
-

@@ -17,8 +17,16 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
 
 async def insert_organization(
-    db: Database, settings: Settings, *, name: str, slug: str, owner_email: str, owner_name: str | None = None,
-    password: str, currency: str = "USD", portal_enabled: bool = True,
+    db: Database,
+    settings: Settings,
+    *,
+    name: str,
+    slug: str,
+    owner_email: str,
+    owner_name: str | None = None,
+    password: str,
+    currency: str = "USD",
+    portal_enabled: bool = True,
 ) -> int:
     """Create an organization with its owner in one transaction; returns the organization's id."""
     if not SLUG.match(slug):
@@ -35,13 +43,21 @@ async def insert_organization(
             raise DomainError("INVALID_INPUT", f"{email} already belongs to a staff user.", "ownerEmail")
         org_id = await session.scalar(
             insert(T_ORGANIZATION)
-            .values(name=name.strip(), portal_slug=slug, base_currency=validation.currency(currency),
-                    portal_enabled=portal_enabled, email=email)
+            .values(
+                name=name.strip(),
+                portal_slug=slug,
+                base_currency=validation.currency(currency),
+                portal_enabled=portal_enabled,
+                email=email,
+            )
             .returning(T_ORGANIZATION.c.id)
         )
         await session.execute(
             insert(T_STAFF_USER).values(
-                organization_id=org_id, email=email, name=owner_name or email.split("@")[0], role="OWNER",
+                organization_id=org_id,
+                email=email,
+                name=owner_name or email.split("@")[0],
+                role="OWNER",
                 password_hash=hash_password(settings, password),
             )
         )

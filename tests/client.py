@@ -38,8 +38,9 @@ class GraphQLClient:
         request_headers = {"accept": "application/json", **headers}
         if as_:
             request_headers["authorization"] = f"Bearer {as_}"
-        response = await self.http.post("/graphql", json={"query": query, "variables": variables or {}},
-                                        headers=request_headers)
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=request_headers
+        )
         return GraphQLResult(response, response.json())
 
     async def __call__(self, query: str, variables: dict[str, Any] | None = None, *, as_: str | None = None) -> Any:

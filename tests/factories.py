@@ -69,15 +69,23 @@ class Factory:
     async def organization(self, **values: Any) -> Row:
         n = next(_seq)
         defaults = {
-            "name": f"Org {n}", "portal_slug": f"org-{n}", "base_currency": "USD", "portal_enabled": True,
-            "portal_show_projects": True, "portal_allow_reviews": True, "payment_gateways": ["CARD", "ACH"],
+            "name": f"Org {n}",
+            "portal_slug": f"org-{n}",
+            "base_currency": "USD",
+            "portal_enabled": True,
+            "portal_show_projects": True,
+            "portal_allow_reviews": True,
+            "payment_gateways": ["CARD", "ACH"],
         }
         return await self._insert(T_ORGANIZATION, "", {**defaults, **values})
 
     async def staff(self, org: Row, **values: Any) -> Row:
         n = next(_seq)
         defaults = {
-            "organization_id": org.pk, "email": f"staff{n}@example.test", "name": f"Staff {n}", "role": "OWNER",
+            "organization_id": org.pk,
+            "email": f"staff{n}@example.test",
+            "name": f"Staff {n}",
+            "role": "OWNER",
             "password_hash": self.password_hash(),
         }
         return await self._insert(T_STAFF_USER, "StaffUser", {**defaults, **values})
@@ -90,8 +98,11 @@ class Factory:
     async def person(self, contact: Row, *, active: bool = True, **values: Any) -> Row:
         n = next(_seq)
         defaults = {
-            "organization_id": contact.organization_id, "contact_id": contact.pk, "first_name": f"Person{n}",
-            "last_name": "Tester", "email": f"person{n}@example.test",
+            "organization_id": contact.organization_id,
+            "contact_id": contact.pk,
+            "first_name": f"Person{n}",
+            "last_name": "Tester",
+            "email": f"person{n}@example.test",
             "portal_status": "ACTIVE" if active else "NOT_INVITED",
             "password_hash": self.password_hash() if active else None,
         }
@@ -103,13 +114,21 @@ class Factory:
         async with self.db.transaction() as session:
             number = await next_number(session, organization_id=contact.organization_id, kind=kind)
             row = {
-                "organization_id": contact.organization_id, "contact_id": contact.pk, "number": number,
-                "issue_date": dt.date.today(), "currency": contact.currency, **values,
+                "organization_id": contact.organization_id,
+                "contact_id": contact.pk,
+                "number": number,
+                "issue_date": dt.date.today(),
+                "currency": contact.currency,
+                **values,
             }
             pk = await session.scalar(insert(table).values(**row).returning(table.c.id))
             totals = await replace_line_items(
-                session, organization_id=contact.organization_id, owner=kind, owner_id=pk,  # type: ignore[arg-type]
-                lines=lines, currency=contact.currency,
+                session,
+                organization_id=contact.organization_id,
+                owner=kind,
+                owner_id=pk,  # type: ignore[arg-type]
+                lines=lines,
+                currency=contact.currency,
             )
             money = {"subtotal": totals.subtotal, "tax_total": totals.tax_total, "total": totals.total}
             if kind == "invoice":
@@ -133,17 +152,27 @@ class Factory:
         """A payment split over invoices; the invoices' paid amounts and balances follow."""
         amount = sum((amount for _, amount in allocations), Decimal(0))
         defaults = {
-            "organization_id": contact.organization_id, "contact_id": contact.pk, "amount": amount,
-            "currency": contact.currency, "payment_date": dt.date.today(), "mode": "BANK_TRANSFER",
+            "organization_id": contact.organization_id,
+            "contact_id": contact.pk,
+            "amount": amount,
+            "currency": contact.currency,
+            "payment_date": dt.date.today(),
+            "mode": "BANK_TRANSFER",
         }
         row = await self._insert(T_PAYMENT, "Payment", {**defaults, **values})
         async with self.db.transaction() as session:
             for invoice, part in allocations:
-                await session.execute(insert(T_ALLOCATION).values(
-                    organization_id=contact.organization_id, payment_id=row.pk, invoice_id=invoice.pk, amount=part))
                 await session.execute(
-                    update(T_INVOICE).where(T_INVOICE.c.id == invoice.pk).values(
-                        amount_paid=T_INVOICE.c.amount_paid + part, balance_due=T_INVOICE.c.balance_due - part,
+                    insert(T_ALLOCATION).values(
+                        organization_id=contact.organization_id, payment_id=row.pk, invoice_id=invoice.pk, amount=part
+                    )
+                )
+                await session.execute(
+                    update(T_INVOICE)
+                    .where(T_INVOICE.c.id == invoice.pk)
+                    .values(
+                        amount_paid=T_INVOICE.c.amount_paid + part,
+                        balance_due=T_INVOICE.c.balance_due - part,
                     )
                 )
         return row
@@ -156,27 +185,44 @@ class Factory:
     async def task(self, project: Row, **values: Any) -> Row:
         n = next(_seq)
         defaults = {
-            "organization_id": project.organization_id, "contact_id": project.contact_id, "project_id": project.pk,
-            "name": f"Task {n}", "billable": True,
+            "organization_id": project.organization_id,
+            "contact_id": project.contact_id,
+            "project_id": project.pk,
+            "name": f"Task {n}",
+            "billable": True,
         }
         return await self._insert(T_TASK, "Task", {**defaults, **values})
 
     async def time_entry(self, task: Row, minutes: int = 90, **values: Any) -> Row:
         defaults = {
-            "organization_id": task.organization_id, "contact_id": task.contact_id, "project_id": task.project_id,
-            "task_id": task.pk, "entry_date": dt.date.today(), "duration_minutes": minutes, "billable": True,
+            "organization_id": task.organization_id,
+            "contact_id": task.contact_id,
+            "project_id": task.project_id,
+            "task_id": task.pk,
+            "entry_date": dt.date.today(),
+            "duration_minutes": minutes,
+            "billable": True,
         }
         return await self._insert(T_TIME_ENTRY, "TimeEntry", {**defaults, **values})
 
-    async def comment(self, target: Row, *, staff: Row | None = None, person: Row | None = None,
-                      visible: bool = False, body: str = "A comment") -> Row:
-        kind = target.gid and {"Estimate": "estimate", "Invoice": "invoice", "Project": "project"}[
-            _type_of(target.gid)]
+    async def comment(
+        self,
+        target: Row,
+        *,
+        staff: Row | None = None,
+        person: Row | None = None,
+        visible: bool = False,
+        body: str = "A comment",
+    ) -> Row:
+        kind = target.gid and {"Estimate": "estimate", "Invoice": "invoice", "Project": "project"}[_type_of(target.gid)]
         values = {
-            "organization_id": target.organization_id, "contact_id": target.contact_id, f"{kind}_id": target.pk,
+            "organization_id": target.organization_id,
+            "contact_id": target.contact_id,
+            f"{kind}_id": target.pk,
             "author_staff_id": staff.pk if staff else None,
             "author_contact_person_id": person.pk if person else None,
-            "body": body, "visible_in_portal": visible,
+            "body": body,
+            "visible_in_portal": visible,
         }
         return await self._insert(T_COMMENT, "Comment", values)
 

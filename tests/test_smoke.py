@@ -10,8 +10,12 @@ async def test_staff_login_and_me(gql: GraphQLClient, factory: Factory) -> None:
     tenant = await factory.tenant()
     token = await gql.login(tenant.owner.email, PASSWORD)
     data = await gql("{ me { __typename ... on StaffUser { email role organization { name } } } }", as_=token)
-    assert data["me"] == {"__typename": "StaffUser", "email": tenant.owner.email, "role": "OWNER",
-                          "organization": {"name": tenant.org.name}}
+    assert data["me"] == {
+        "__typename": "StaffUser",
+        "email": tenant.owner.email,
+        "role": "OWNER",
+        "organization": {"name": tenant.org.name},
+    }
 
 
 async def test_portal_user_sees_only_own_contact_invoices(gql: GraphQLClient, factory: Factory) -> None:
