@@ -23,7 +23,7 @@ from strawberry.tools import merge_types
 
 from core.errors import TopLevelCode
 from core.settings import Settings
-from resolvers import auth, contact, documents, node, payment, project, settings
+from resolvers import auth, contact, documents, estimate, invoice, node, payment, project, settings
 from schema.document import Estimate, Invoice
 from schema.payment import Payment
 from schema.people import Contact, ContactPerson, StaffUser
@@ -31,16 +31,10 @@ from schema.project import Project
 
 log = logging.getLogger("portico.graphql")
 
-QUERY_CLASSES: list[type] = [
-    auth.Query,
-    node.Query,
-    contact.Query,
-    documents.Query,
-    payment.Query,
-    project.Query,
-    settings.Query,
-]
-MUTATION_CLASSES: list[type] = [auth.Mutation, contact.Mutation, settings.Mutation]
+# Each resolver module contributes its `Query` and `Mutation` classes; they are merged in this order.
+RESOLVER_MODULES = [auth, node, contact, documents, estimate, invoice, payment, project, settings]
+QUERY_CLASSES: list[type] = [m.Query for m in RESOLVER_MODULES if hasattr(m, "Query")]
+MUTATION_CLASSES: list[type] = [m.Mutation for m in RESOLVER_MODULES if hasattr(m, "Mutation")]
 EXTRA_TYPES: list[type] = [StaffUser, ContactPerson, Contact, Estimate, Invoice, Payment, Project]
 
 

@@ -1,0 +1,1 @@
+"""Estimate mutations (staff): create, update, send."""

@@ -1,0 +1,1 @@
+"""Invoice mutations (staff): create, update, send, void."""
