@@ -1,9 +1,10 @@
 """SQLModel tables. Importing this package registers every table on ``SQLModel.metadata``."""
 
-from models.auth import AuthSession
+from models.auth import AuthSession, AuthThrottle, OneTimeToken, RecoveryCode
 from models.contact import Contact, ContactPerson
 from models.conversation import Activity, Comment, Review
 from models.document import Estimate, Invoice, LineItem
+from models.mail import OutboxMail
 from models.organization import DocumentCounter, Organization, StaffUser
 from models.payment import Payment, PaymentAllocation, SavedPaymentMethod
 from models.project import Project, Task, TimeEntry
@@ -11,6 +12,9 @@ from models.project import Project, Task, TimeEntry
 __all__ = [
     "Activity",
     "AuthSession",
+    "AuthThrottle",
+    "OneTimeToken",
+    "OutboxMail",
     "Comment",
     "Contact",
     "ContactPerson",
@@ -22,6 +26,7 @@ __all__ = [
     "Payment",
     "PaymentAllocation",
     "Project",
+    "RecoveryCode",
     "Review",
     "SavedPaymentMethod",
     "StaffUser",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, DateTime, Index, LargeBinary, String
+from sqlalchemy import CheckConstraint, Column, DateTime, Index, Integer, LargeBinary, String
 from sqlalchemy.dialects.postgresql import INET
 from sqlmodel import Field, SQLModel
 
@@ -30,4 +30,58 @@ class AuthSession(SQLModel, table=True):
         CheckConstraint("num_nonnulls(staff_user_id, contact_person_id) = 1", name="auth_session_one_subject"),
         Index("ix_auth_session_staff", "staff_user_id"),
         Index("ix_auth_session_contact_person", "contact_person_id"),
+    )
+
+
+class AuthThrottle(SQLModel, table=True):
+    """Failed sign-in counters per key (an account or a client address), shared by every app process."""
+
+    __tablename__ = "auth_throttle"
+
+    key: str = Field(sa_column=Column(String(400), primary_key=True))
+    failures: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    first_failure_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    locked_until: datetime | None = timestamp()
+
+
+class OneTimeToken(SQLModel, table=True):
+    """Invitation and password-reset tokens: random, stored as SHA-256, expiring, single use."""
+
+    __tablename__ = "one_time_token"
+
+    id: int | None = pk()
+    organization_id: int = tenant()
+    kind: str = Field(sa_column=Column(String(10), nullable=False))
+    token_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False, unique=True))
+    staff_user_id: int | None = fk("staff_user.id", nullable=True)
+    contact_person_id: int | None = fk("contact_person.id", nullable=True)
+    created_at: datetime = created_at()
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    used_at: datetime | None = timestamp()
+    voided_at: datetime | None = timestamp()
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('INVITE', 'RESET')", name="one_time_token_kind"),
+        CheckConstraint("num_nonnulls(staff_user_id, contact_person_id) = 1", name="one_time_token_one_subject"),
+        Index("ix_one_time_token_person", "contact_person_id", "kind"),
+        Index("ix_one_time_token_staff", "staff_user_id", "kind"),
+    )
+
+
+class RecoveryCode(SQLModel, table=True):
+    """One-time two-factor recovery codes, stored as SHA-256."""
+
+    __tablename__ = "recovery_code"
+
+    id: int | None = pk()
+    staff_user_id: int | None = fk("staff_user.id", nullable=True)
+    contact_person_id: int | None = fk("contact_person.id", nullable=True)
+    code_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    created_at: datetime = created_at()
+    used_at: datetime | None = timestamp()
+
+    __table_args__ = (
+        CheckConstraint("num_nonnulls(staff_user_id, contact_person_id) = 1", name="recovery_code_one_subject"),
+        Index("ix_recovery_code_staff", "staff_user_id"),
+        Index("ix_recovery_code_person", "contact_person_id"),
     )

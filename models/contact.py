@@ -54,6 +54,8 @@ class ContactPerson(SQLModel, table=True):
         default="NOT_INVITED", sa_column=Column(String(12), nullable=False, server_default="NOT_INVITED")
     )
     password_hash: str | None = Field(default=None, sa_column=Column(Text))
+    totp_secret: str | None = Field(default=None, sa_column=Column(String(64)))
+    totp_enabled_at: datetime | None = timestamp()
     created_at: datetime = created_at()
     updated_at: datetime | None = timestamp()
 

@@ -7,7 +7,7 @@ from sqlalchemy import ARRAY, BigInteger, Boolean, CheckConstraint, Column, Fore
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from models.base import created_at, pk, tenant
+from models.base import created_at, pk, tenant, timestamp
 
 
 class Organization(SQLModel, table=True):
@@ -46,6 +46,8 @@ class StaffUser(SQLModel, table=True):
     role: str = Field(default="STAFF", sa_column=Column(String(10), nullable=False))
     password_hash: str = Field(sa_column=Column(Text, nullable=False))
     is_active: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, server_default="true"))
+    totp_secret: str | None = Field(default=None, sa_column=Column(String(64)))
+    totp_enabled_at: datetime | None = timestamp()
     created_at: datetime = created_at()
 
     __table_args__ = (
