@@ -11,11 +11,12 @@ from graphql import GraphQLError
 class DomainError(Exception):
     """An expected failure with a machine-readable code (the name of a member of the mutation's enum)."""
 
-    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+    def __init__(self, code: str, message: str, field: str | None = None, **extra: Any) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.field = field
+        self.extra = extra  # further fields of the error type, e.g. retry_after_seconds
 
 
 def not_found(message: str = "Not found.", field: str | None = "id") -> DomainError:

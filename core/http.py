@@ -6,18 +6,32 @@ import hmac
 from typing import Any
 
 import orjson
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from core.auth import authenticate
 from core.context import Context, client_address
+from core.errors import TopLevelCode
+from core.graphiql import graphiql_html
 from core.logging import request_id_var
 from core.runtime import Runtime
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+APPLICATION_JSON = "application/json"
+_MEDIA_TYPE_KEY = "graphql_media_type"
+_STATUS_KEY = "graphql_status"
+_HTTP_ERROR_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -27,8 +41,74 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
+def negotiate_media_type(accept: str | None) -> str:
+    """The response media type for an ``Accept`` header (GraphQL over HTTP).
+
+    ``application/graphql-response+json`` when the client names it at least as highly as ``application/json``;
+    ``application/json`` when the header is missing, when only wildcards match (``*/*``), or when neither is
+    acceptable (the spec lets the server disregard ``Accept`` then, rather than answer 406).
+    """
+    if not accept or not accept.strip():
+        return APPLICATION_JSON
+    ranges: list[tuple[str, str, float]] = []
+    for part in accept.split(","):
+        media_range, *params = (piece.strip() for piece in part.split(";"))
+        main, _, sub = media_range.lower().partition("/")
+        if not main or not sub:
+            continue
+        quality = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = min(max(float(value), 0.0), 1.0)
+                except ValueError:
+                    quality = 0.0
+        ranges.append((main, sub, quality))
+
+    def rank(candidate: str) -> tuple[float, int, int]:
+        main, sub = candidate.split("/")
+        best: tuple[int, float] | None = None  # (specificity, q) of the most specific matching range
+        for range_main, range_sub, quality in ranges:
+            if (range_main, range_sub) == (main, sub):
+                specificity = 2
+            elif range_main == main and range_sub == "*":
+                specificity = 1
+            elif (range_main, range_sub) == ("*", "*"):
+                specificity = 0
+            else:
+                continue
+            if best is None or specificity > best[0]:
+                best = (specificity, quality)
+        if best is None or best[1] <= 0:
+            return (0.0, -1, 0)
+        specificity, quality = best
+        # On a tie, a client that names the new type explicitly gets it; wildcards keep the legacy default.
+        preferred = (candidate == GRAPHQL_RESPONSE_JSON) == (specificity == 2)
+        return (quality, specificity, int(preferred))
+
+    new, legacy = rank(GRAPHQL_RESPONSE_JSON), rank(APPLICATION_JSON)
+    if new[0] <= 0 and legacy[0] <= 0:
+        return APPLICATION_JSON
+    return GRAPHQL_RESPONSE_JSON if new > legacy else APPLICATION_JSON
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """True when the operation never ran: parse or validation failure, variable coercion, a rejected request."""
+    if isinstance(result, PreExecutionError):
+        return True
+    return result.data is None and bool(result.errors) and all(error.path is None for error in result.errors)
+
+
 class PorticoGraphQL(GraphQL):
-    """One schema at ``/graphql`` over HTTP and ``graphql-transport-ws``."""
+    """One schema at ``/graphql`` over HTTP and ``graphql-transport-ws``.
+
+    Over HTTP it follows the GraphQL over HTTP spec (graphql-http's audit passes with no warning): GET for
+    queries (a mutation over GET is 405 with ``Allow: POST``), POST with JSON, ``Accept`` negotiated with
+    q-values; a client asking for ``application/graphql-response+json`` gets 4xx without ``data`` on request
+    errors, while ``application/json`` clients keep status 200 for them. Every answer is JSON (never plain
+    text) and carries ``Vary: Accept``.
+    """
 
     def __init__(self, schema: Any, *, runtime: Runtime) -> None:
         settings = runtime.settings
@@ -41,6 +121,64 @@ class PorticoGraphQL(GraphQL):
         )
         self.settings = settings
         self.runtime = runtime
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(graphiql_html(self.settings.csrf_cookie_name))
+
+    async def run(
+        self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
+    ) -> Response | WebSocket:
+        if isinstance(request, WebSocket):
+            return await super().run(request, context, root_value)
+        media_type = negotiate_media_type(request.headers.get("accept"))
+        request.scope.setdefault("state", {})[_MEDIA_TYPE_KEY] = media_type
+        try:
+            response = await super().run(request, context, root_value)
+        except HTTPException as error:
+            response = self._http_error_response(request, error, media_type)
+        else:
+            if response.media_type == APPLICATION_JSON:  # a GraphQL result (not the IDE page, not a stream)
+                response.headers["content-type"] = media_type
+                status = request.scope["state"].get(_STATUS_KEY)
+                if status and response.status_code == 200:
+                    response.status_code = status
+        response.headers.add_vary_header("Accept")
+        return response
+
+    def _http_error_response(self, request: Request, error: HTTPException, media_type: str) -> Response:
+        """A request refused before execution, as a GraphQL error in JSON rather than Strawberry's plain text."""
+        status, headers = error.status_code, {}
+        cause = error.__cause__
+        if (
+            request.method == "GET"
+            and isinstance(cause, InvalidOperationTypeError)
+            and cause.operation_type == OperationType.MUTATION
+        ):
+            status, headers = 405, {"allow": "POST"}
+        code = _HTTP_ERROR_CODES.get(status, "BAD_REQUEST" if 400 <= status < 500 else "INTERNAL_SERVER_ERROR")
+        body = {"errors": [{"message": error.reason, "extensions": {"code": code}}]}
+        return Response(self.encode_json(body), status_code=status, headers=headers, media_type=media_type)
+
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData | list[GraphQLRequestData]:
+        data = await super().parse_http_body(request)
+        for item in data if isinstance(data, list) else [data]:
+            if not isinstance(item.operation_name, str | None):
+                raise HTTPException(
+                    400, "The GraphQL operation's `operationName` must be a string or null, if provided."
+                )
+        return data
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        response = await super().process_result(request, result)
+        state = request.scope.get("state", {})
+        if state.get(_MEDIA_TYPE_KEY) == GRAPHQL_RESPONSE_JSON and is_request_error(result):
+            response.pop("data", None)
+            internal = any(
+                (error.extensions or {}).get("code") == TopLevelCode.INTERNAL_SERVER_ERROR
+                for error in result.errors or []
+            )
+            state[_STATUS_KEY] = 500 if internal else 400
+        return response
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)

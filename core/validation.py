@@ -35,7 +35,8 @@ def email(value: str | None, field: str = "email", *, code: str = "INVALID_EMAIL
     if value is None or not value.strip():
         return None
     try:
-        return validate_email(value.strip(), check_deliverability=False).normalized.lower()
+        # test_environment: accept the reserved .test domain (demo data, staging); no DNS lookups either way
+        return validate_email(value.strip(), check_deliverability=False, test_environment=True).normalized.lower()
     except EmailNotValidError:
         raise DomainError(code, "This is not a valid email address.", field) from None
 

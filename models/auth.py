@@ -40,7 +40,7 @@ class AuthThrottle(SQLModel, table=True):
 
     key: str = Field(sa_column=Column(String(400), primary_key=True))
     failures: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
-    first_failure_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    last_failure_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     locked_until: datetime | None = timestamp()
 
 

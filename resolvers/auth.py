@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import strawberry
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 
 from core.auth import PortalViewer, StaffViewer, issue_session, revoke_sessions
 from core.context import Context
@@ -13,6 +16,7 @@ from core.security import hash_password, needs_rehash, new_token, verify_passwor
 from resolvers.common import returns_errors
 from schema.auth import LoginError, LoginInput, LoginResult, Session
 from schema.people import ContactPerson, StaffUser, Viewer
+from services import throttle
 
 BAD_CREDENTIALS = "The email or password is not right."
 
@@ -38,41 +42,54 @@ def clear_session_cookies(ctx: Context) -> None:
         response.delete_cookie(ctx.settings.csrf_cookie_name)
 
 
+async def _find_account(ctx: Context, portal: str | None, email: str) -> tuple[Any, Table] | None:
+    """The staff user (no portal) or the ACTIVE portal person of that portal with this email."""
+    async with ctx.db.session() as session:
+        if portal is None:
+            stmt = select(T_STAFF_USER).where(T_STAFF_USER.c.email == email, T_STAFF_USER.c.is_active.is_(True))
+            table = T_STAFF_USER
+        else:
+            stmt = (
+                select(T_CONTACT_PERSON)
+                .join(T_ORGANIZATION, T_ORGANIZATION.c.id == T_CONTACT_PERSON.c.organization_id)
+                .where(
+                    T_ORGANIZATION.c.portal_slug == portal,
+                    T_ORGANIZATION.c.portal_enabled.is_(True),
+                    T_CONTACT_PERSON.c.email == email,
+                    T_CONTACT_PERSON.c.portal_status == "ACTIVE",
+                )
+            )
+            table = T_CONTACT_PERSON
+        row = (await session.execute(stmt)).one_or_none()
+    return (row, table) if row is not None else None
+
+
 @returns_errors(LoginError)
 async def login(info: strawberry.Info, input: LoginInput) -> LoginResult:
     """Staff sign in with email and password; portal users add their organization's portal slug."""
     ctx: Context = info.context
     settings = ctx.settings
-    email = input.email.strip().lower()
+    email = input.email.strip().lower()[:320]
+    portal = input.portal.strip().lower()[:63] if input.portal is not None else None
+    keys = throttle.login_keys(portal=portal, email=email, client_ip=ctx.client_ip)
+    async with ctx.db.session() as session:
+        wait = await throttle.retry_after(session, keys)
+    if wait is not None:
+        raise DomainError("TOO_MANY_ATTEMPTS", "Too many failed sign-ins; try again later.", retry_after_seconds=wait)
+    found = await _find_account(ctx, portal, email)
+    # verify_password hashes even without an account, so unknown emails take as long as wrong passwords
+    password_hash = found[0].password_hash if found else None
+    # Argon2 is CPU-bound C code that releases the GIL: keep it off the event loop
+    if not await asyncio.to_thread(verify_password, settings, password_hash, input.password) or found is None:
+        async with ctx.db.transaction() as session:
+            await throttle.record_failure(session, keys)
+        raise DomainError("INVALID_CREDENTIALS", BAD_CREDENTIALS)
+    row, table = found
     async with ctx.db.transaction() as session:
-        if input.portal is None:
-            row = (
-                await session.execute(
-                    select(T_STAFF_USER).where(T_STAFF_USER.c.email == email, T_STAFF_USER.c.is_active.is_(True))
-                )
-            ).one_or_none()
-            table = T_STAFF_USER
-        else:
-            row = (
-                await session.execute(
-                    select(T_CONTACT_PERSON)
-                    .join(T_ORGANIZATION, T_ORGANIZATION.c.id == T_CONTACT_PERSON.c.organization_id)
-                    .where(
-                        T_ORGANIZATION.c.portal_slug == input.portal.strip().lower(),
-                        T_ORGANIZATION.c.portal_enabled.is_(True),
-                        T_CONTACT_PERSON.c.email == email,
-                        T_CONTACT_PERSON.c.portal_status == "ACTIVE",
-                    )
-                )
-            ).one_or_none()
-            table = T_CONTACT_PERSON
-        # verify_password hashes even without a row, so unknown emails take as long as wrong passwords
-        if not verify_password(settings, row.password_hash if row else None, input.password) or row is None:
-            raise DomainError("INVALID_CREDENTIALS", BAD_CREDENTIALS)
+        await throttle.clear(session, keys[0])
         if needs_rehash(settings, row.password_hash):
-            await session.execute(
-                update(table).where(table.c.id == row.id).values(password_hash=hash_password(settings, input.password))
-            )
+            new_hash = await asyncio.to_thread(hash_password, settings, input.password)
+            await session.execute(update(table).where(table.c.id == row.id).values(password_hash=new_hash))
         issued = await issue_session(
             session,
             settings,

@@ -18,8 +18,8 @@ R = TypeVar("R")
 
 def user_error(error_type: type[Any], error: DomainError) -> Any:
     """Build a mutation's error object (``code``, ``message``, ``field``) from a ``DomainError``."""
-    code_enum = error_type.__strawberry_definition__.get_field("code").type
-    return error_type(code=code_enum[error.code], message=error.message, field=error.field)
+    code_enum = error_type.__strawberry_definition__.get_field("code").type.wrapped_cls
+    return error_type(code=code_enum[error.code], message=error.message, field=error.field, **error.extra)
 
 
 def returns_errors(error_type: type[Any]) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:

@@ -32,11 +32,15 @@ class Session:
 @strawberry.enum
 class LoginErrorCode(Enum):
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
 
 
-@strawberry.type
+@strawberry.type(description="Unknown email, wrong password and disabled access all answer INVALID_CREDENTIALS.")
 class LoginError(UserError):
     code: LoginErrorCode
+    retry_after_seconds: int | None = strawberry.field(
+        default=None, description="With TOO_MANY_ATTEMPTS: wait this long before trying again."
+    )
 
 
 LoginResult = Annotated[Session | LoginError, strawberry.union("LoginResult")]

@@ -72,6 +72,11 @@ class MaskInternalErrors(SchemaExtension):
         )
 
 
+class PorticoSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Client errors are the client's business; unexpected ones are logged once, by MaskInternalErrors."""
+
+
 def build_schema(config: Settings) -> strawberry.Schema:
     """The Portico schema for these settings (limits, introspection)."""
     Query = merge_types("Query", tuple(QUERY_CLASSES))
@@ -86,7 +91,7 @@ def build_schema(config: Settings) -> strawberry.Schema:
     ]
     if not config.introspection_enabled:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return strawberry.Schema(
+    return PorticoSchema(
         query=Query,
         mutation=Mutation,
         types=EXTRA_TYPES,

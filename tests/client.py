@@ -55,4 +55,5 @@ class GraphQLClient:
             {"input": {"email": email, "password": password, "portal": portal}},
         )
         assert data["login"]["__typename"] == "Session", data
+        self.http.cookies.clear()  # this client authenticates with bearer tokens; cookies are tested on their own
         return str(data["login"]["token"])

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: e0bbed064829
+Revision ID: c0e1e2f1d40e
 Revises:
-Create Date: 2026-11-25 08:14:24.081953+00:00
+Create Date: 2026-11-25 08:14:59.474795+00:00
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ import sqlmodel  # noqa: F401
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "e0bbed064829"
+revision: str = "c0e1e2f1d40e"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -24,7 +24,7 @@ def upgrade() -> None:
         "auth_throttle",
         sa.Column("key", sa.String(length=400), nullable=False),
         sa.Column("failures", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("first_failure_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("key"),
     )
