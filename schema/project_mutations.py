@@ -1,0 +1,144 @@
+"""Inputs, errors and results of the staff mutations on projects, tasks and time entries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+
+from schema.base import UserError
+from schema.enums import ProjectStatus, TimeEntryStatus
+from schema.project import Project, Task, TimeEntry
+
+MAX_ENTRY_MINUTES = 24 * 60
+
+
+@strawberry.input(description="A new project for a contact; it starts ACTIVE.")
+class CreateProjectInput:
+    contact_id: strawberry.ID
+    name: str
+    description: str | None = None
+
+
+@strawberry.input(description="Only the fields given change; an empty description clears it.")
+class UpdateProjectInput:
+    id: strawberry.ID
+    name: str | None = None
+    description: str | None = None
+    status: ProjectStatus | None = None
+
+
+@strawberry.input(description="A new task of an ACTIVE project.")
+class CreateTaskInput:
+    project_id: strawberry.ID
+    name: str
+    description: str | None = None
+    billable: bool = strawberry.field(default=True, description="Billable tasks (and their time) show in the portal.")
+    rate: Decimal | None = strawberry.field(
+        default=None, description="Hourly rate in the contact's currency, rounded to its minor unit."
+    )
+
+
+@strawberry.input(
+    description="Only the fields given change. Making a task non-billable makes its unbilled time non-billable too; "
+    "it is refused while the task has BILLED time."
+)
+class UpdateTaskInput:
+    id: strawberry.ID
+    name: str | None = None
+    description: str | None = None
+    billable: bool | None = None
+    rate: Decimal | None = None
+
+
+@strawberry.input(
+    description="Time logged against a task of an ACTIVE project; the project and contact follow the task."
+)
+class CreateTimeEntryInput:
+    task_id: strawberry.ID
+    date: dt.date
+    duration_minutes: int = strawberry.field(description=f"Greater than 0, at most {MAX_ENTRY_MINUTES} (24 hours).")
+    notes: str | None = None
+    billable: bool | None = strawberry.field(
+        default=None, description="Default: the task's billable flag. A non-billable task takes no billable time."
+    )
+
+
+@strawberry.input(
+    description="Only the fields given change. A BILLED entry keeps its date, duration and billable flag unless the "
+    "same update sets it back to UNBILLED."
+)
+class UpdateTimeEntryInput:
+    id: strawberry.ID
+    date: dt.date | None = None
+    duration_minutes: int | None = None
+    notes: str | None = None
+    billable: bool | None = None
+    status: TimeEntryStatus | None = strawberry.field(
+        default=None, description="UNBILLED or BILLED (set by staff); only billable time can be BILLED."
+    )
+
+
+@strawberry.enum
+class ProjectErrorCode(Enum):
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_INPUT = "INVALID_INPUT"
+
+
+@strawberry.enum
+class TaskErrorCode(Enum):
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_INPUT = "INVALID_INPUT"
+    PROJECT_NOT_ACTIVE = "PROJECT_NOT_ACTIVE"
+    HAS_BILLED_TIME = "HAS_BILLED_TIME"
+
+
+@strawberry.enum
+class TimeEntryErrorCode(Enum):
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_INPUT = "INVALID_INPUT"
+    INVALID_DURATION = "INVALID_DURATION"
+    PROJECT_NOT_ACTIVE = "PROJECT_NOT_ACTIVE"
+    TASK_NOT_BILLABLE = "TASK_NOT_BILLABLE"
+    ALREADY_BILLED = "ALREADY_BILLED"
+
+
+@strawberry.type
+class CreateProjectError(UserError):
+    code: ProjectErrorCode
+
+
+@strawberry.type
+class UpdateProjectError(UserError):
+    code: ProjectErrorCode
+
+
+@strawberry.type
+class CreateTaskError(UserError):
+    code: TaskErrorCode
+
+
+@strawberry.type
+class UpdateTaskError(UserError):
+    code: TaskErrorCode
+
+
+@strawberry.type
+class CreateTimeEntryError(UserError):
+    code: TimeEntryErrorCode
+
+
+@strawberry.type
+class UpdateTimeEntryError(UserError):
+    code: TimeEntryErrorCode
+
+
+CreateProjectResult = Annotated[Project | CreateProjectError, strawberry.union("CreateProjectResult")]
+UpdateProjectResult = Annotated[Project | UpdateProjectError, strawberry.union("UpdateProjectResult")]
+CreateTaskResult = Annotated[Task | CreateTaskError, strawberry.union("CreateTaskResult")]
+UpdateTaskResult = Annotated[Task | UpdateTaskError, strawberry.union("UpdateTaskResult")]
+CreateTimeEntryResult = Annotated[TimeEntry | CreateTimeEntryError, strawberry.union("CreateTimeEntryResult")]
+UpdateTimeEntryResult = Annotated[TimeEntry | UpdateTimeEntryError, strawberry.union("UpdateTimeEntryResult")]
