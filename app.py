@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
+from core.graphiql import asset_routes
 from core.http import PorticoGraphQL
 from core.logging import RequestIdMiddleware, configure_logging
 from core.runtime import Runtime
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
+        *asset_routes(settings),  # GraphiQL's JS/CSS from node_modules, when GraphiQL is on
     ]
     app = Starlette(routes=routes, middleware=[Middleware(RequestIdMiddleware)], lifespan=lifespan)
     app.state.runtime = runtime

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
@@ -100,6 +102,18 @@ def is_request_error(result: ExecutionResult) -> bool:
     return result.data is None and bool(result.errors) and all(error.path is None for error in result.errors)
 
 
+class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages go in text frames: browsers' graphql-ws client cannot parse binary ones
+    (Strawberry sends bytes as binary frames, and our ``encode_json`` returns orjson's bytes)."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        encoded = self.view.encode_json(message)
+        try:
+            await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class PorticoGraphQL(GraphQL):
     """One schema at ``/graphql`` over HTTP and ``graphql-transport-ws``.
 
@@ -109,6 +123,8 @@ class PorticoGraphQL(GraphQL):
     errors, while ``application/json`` clients keep status 200 for them. Every answer is JSON (never plain
     text) and carries ``Vary: Accept``.
     """
+
+    websocket_adapter_class = TextFrameWebSocketAdapter  # type: ignore[assignment]
 
     def __init__(self, schema: Any, *, runtime: Runtime) -> None:
         settings = runtime.settings
