@@ -1,1 +1,217 @@
 """Estimate mutations (staff): create, update, send."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import strawberry
+from sqlalchemy import func, insert, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.context import Context
+from core.errors import DomainError
+from core.scope import T_ESTIMATE
+from resolvers.common import pk_of, returns_errors
+from schema.document import Estimate
+from schema.estimate_mutations import (
+    CreateEstimateError,
+    CreateEstimateInput,
+    CreateEstimateResult,
+    SendEstimateError,
+    SendEstimateResult,
+    UpdateEstimateError,
+    UpdateEstimateInput,
+    UpdateEstimateResult,
+)
+from services.documents import (
+    LineDraft,
+    check_dates,
+    clean_header,
+    clean_lines,
+    count_lines,
+    lock_contact,
+    replace_line_items,
+    today,
+)
+from services.history import record_activity
+from services.numbering import next_number
+
+HEADER_FIELDS = ("issue_date", "expiry_date", "reference", "notes", "terms")
+# ACCEPTED and INVOICED are commitments the client made; they are never edited
+EDITABLE = ("DRAFT", "SENT", "DECLINED")
+
+
+def given_fields(input: object, names: tuple[str, ...]) -> dict[str, Any]:
+    """The fields of ``input`` the client set (null included), leaving out those it did not send."""
+    return {name: getattr(input, name) for name in names if getattr(input, name) is not strawberry.UNSET}
+
+
+async def _store_lines(
+    session: AsyncSession, *, organization_id: int, estimate_pk: int, lines: list[LineDraft], currency: str
+) -> dict[str, Any]:
+    totals = await replace_line_items(
+        session, organization_id=organization_id, owner="estimate", owner_id=estimate_pk, lines=lines, currency=currency
+    )
+    return {"subtotal": totals.subtotal, "tax_total": totals.tax_total, "total": totals.total}
+
+
+async def _reload(ctx: Context, estimate_pk: int) -> Estimate:
+    # a request may run several mutations on one estimate: never answer from the loader's cache
+    with contextlib.suppress(KeyError):  # strawberry's clear() raises for a key it never loaded
+        ctx.loaders.estimate.clear(estimate_pk)
+    return await ctx.loaders.estimate.load(estimate_pk)  # type: ignore[return-value]
+
+
+async def _lock_estimate(session: AsyncSession, ctx: Context, estimate_pk: int) -> Any:
+    row = (await session.execute(ctx.scope.where_id(T_ESTIMATE, estimate_pk).with_for_update())).one_or_none()
+    if row is None:
+        raise DomainError("NOT_FOUND", "No estimate with this id.", "id")
+    return row
+
+
+@returns_errors(CreateEstimateError)
+async def create_estimate(info: strawberry.Info, input: CreateEstimateInput) -> CreateEstimateResult:
+    """Staff: a new DRAFT estimate for a contact, in the contact's currency, numbered EST-000001, …"""
+    ctx: Context = info.context
+    viewer = ctx.require_staff()
+    contact_pk = pk_of(input.contact_id, "Contact", field="contactId")
+    header = clean_header(given_fields(input, HEADER_FIELDS[1:]), end_date="expiry_date")
+    header["issue_date"] = input.issue_date or today()
+    check_dates(header["issue_date"], header.get("expiry_date"), "expiryDate")
+    async with ctx.db.transaction() as session:
+        contact = await lock_contact(session, ctx.scope, contact_pk)
+        lines = clean_lines(input.line_items, contact.currency)
+        # the number is taken last: its counter row stays locked until commit
+        number = await next_number(session, organization_id=viewer.organization_id, kind="estimate")
+        estimate_pk = await session.scalar(
+            insert(T_ESTIMATE)
+            .values(
+                organization_id=viewer.organization_id,
+                contact_id=contact_pk,
+                number=number,
+                status="DRAFT",
+                currency=contact.currency,
+                **header,
+            )
+            .returning(T_ESTIMATE.c.id)
+        )
+        assert estimate_pk is not None
+        totals = await _store_lines(
+            session,
+            organization_id=viewer.organization_id,
+            estimate_pk=estimate_pk,
+            lines=lines,
+            currency=contact.currency,
+        )
+        await session.execute(update(T_ESTIMATE).where(T_ESTIMATE.c.id == estimate_pk).values(**totals))
+        await record_activity(
+            session,
+            viewer=viewer,
+            organization_id=viewer.organization_id,
+            contact_id=contact_pk,
+            estimate_id=estimate_pk,
+            kind="created",
+            description=f"Estimate {number} created",
+            ip_address=ctx.client_ip,
+        )
+    return await _reload(ctx, estimate_pk)
+
+
+@returns_errors(UpdateEstimateError)
+async def update_estimate(info: strawberry.Info, input: UpdateEstimateInput) -> UpdateEstimateResult:
+    """Staff: change an estimate in DRAFT, SENT or DECLINED. A DECLINED estimate becomes a DRAFT again."""
+    ctx: Context = info.context
+    viewer = ctx.require_staff()
+    estimate_pk = pk_of(input.id, "Estimate")
+    values = clean_header(given_fields(input, HEADER_FIELDS), end_date="expiry_date")
+    if input.line_items is None:
+        raise DomainError("INVALID_INPUT", "lineItems cannot be null; send [] to remove every line.", "lineItems")
+    async with ctx.db.transaction() as session:
+        current = await _lock_estimate(session, ctx, estimate_pk)
+        if current.status not in EDITABLE:
+            raise DomainError("INVALID_STATE", f"A {current.status} estimate cannot be changed.", "id")
+        check_dates(
+            values.get("issue_date", current.issue_date), values.get("expiry_date", current.expiry_date), "expiryDate"
+        )
+        changed = sorted(values)
+        if input.line_items is not strawberry.UNSET:
+            lines = clean_lines(input.line_items, current.currency)
+            values |= await _store_lines(
+                session,
+                organization_id=viewer.organization_id,
+                estimate_pk=estimate_pk,
+                lines=lines,
+                currency=current.currency,
+            )
+            changed.append("line_items")
+        revised = current.status == "DECLINED"
+        if revised:
+            # the decline stays in the history (details below); the estimate itself starts over as a draft
+            values |= {"status": "DRAFT", "declined_at": None, "decline_reason": None}
+        if not values:
+            return await _reload(ctx, estimate_pk)
+        await session.execute(
+            update(T_ESTIMATE).where(T_ESTIMATE.c.id == estimate_pk).values(**values, updated_at=func.now())
+        )
+        details: dict[str, Any] = {"fields": changed}
+        if revised:
+            details |= {"previous_status": "DECLINED", "decline_reason": current.decline_reason}
+        await record_activity(
+            session,
+            viewer=viewer,
+            organization_id=viewer.organization_id,
+            contact_id=current.contact_id,
+            estimate_id=estimate_pk,
+            kind="revised" if revised else "updated",
+            description=(
+                f"Declined estimate {current.number} revised as a draft"
+                if revised
+                else f"Estimate {current.number} updated"
+            ),
+            ip_address=ctx.client_ip,
+            details=details,
+        )
+    return await _reload(ctx, estimate_pk)
+
+
+@returns_errors(SendEstimateError)
+async def send_estimate(info: strawberry.Info, id: strawberry.ID) -> SendEstimateResult:
+    """Staff: mark a DRAFT estimate SENT (the portal shows it), or send a SENT one again."""
+    ctx: Context = info.context
+    viewer = ctx.require_staff()
+    estimate_pk = pk_of(id, "Estimate")
+    async with ctx.db.transaction() as session:
+        current = await _lock_estimate(session, ctx, estimate_pk)
+        if current.status not in ("DRAFT", "SENT"):
+            raise DomainError("INVALID_STATE", f"A {current.status} estimate cannot be sent.", "id")
+        if await count_lines(session, ctx.scope, owner="estimate", owner_id=estimate_pk) == 0:
+            raise DomainError("EMPTY_DOCUMENT", "Add at least one line before sending.", "id")
+        if current.expiry_date is not None and current.expiry_date < today():
+            raise DomainError("EXPIRED", "The expiry date has passed; change it before sending.", "id")
+        first_time = current.status == "DRAFT"
+        if first_time:
+            await session.execute(
+                update(T_ESTIMATE)
+                .where(T_ESTIMATE.c.id == estimate_pk)
+                .values(status="SENT", sent_at=func.now(), updated_at=func.now())
+            )
+        await record_activity(
+            session,
+            viewer=viewer,
+            organization_id=viewer.organization_id,
+            contact_id=current.contact_id,
+            estimate_id=estimate_pk,
+            kind="sent",
+            description=f"Estimate {current.number} {'sent' if first_time else 'sent again'}",
+            client_visible=True,
+            ip_address=ctx.client_ip,
+        )
+    return await _reload(ctx, estimate_pk)
+
+
+@strawberry.type
+class Mutation:
+    create_estimate: CreateEstimateResult = strawberry.field(resolver=create_estimate)
+    update_estimate: UpdateEstimateResult = strawberry.field(resolver=update_estimate)
+    send_estimate: SendEstimateResult = strawberry.field(resolver=send_estimate)

@@ -1,4 +1,4 @@
-"""Payment queries."""
+"""Payment queries, and ``recordPayment`` (staff: money received outside the gateways)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,21 @@ import datetime as dt
 
 import strawberry
 
+from core import validation
 from core.context import Context
+from core.errors import DomainError
 from core.scope import T_PAYMENT
 from resolvers import filtering
+from resolvers.common import pk_of, returns_errors
 from resolvers.pagination import paginate
 from schema.base import Connection
 from schema.filters import PaymentFilter
 from schema.payment import Payment
+from schema.payment_mutations import RecordPaymentError, RecordPaymentInput, RecordPaymentResult
+from services import payments as payment_service
+from services.documents import lock_contact, money_amount, today
+
+MAX_ALLOCATIONS = 100
 
 
 async def payments(
@@ -40,6 +48,59 @@ async def payments(
     )
 
 
+@returns_errors(RecordPaymentError)
+async def record_payment(info: strawberry.Info, input: RecordPaymentInput) -> RecordPaymentResult:
+    """Staff: record a payment received by hand and apply all of it to SENT or PARTIALLY_PAID invoices."""
+    ctx: Context = info.context
+    viewer = ctx.require_staff()
+    contact_pk = pk_of(input.contact_id, "Contact", field="contactId")
+    if not input.allocations or len(input.allocations) > MAX_ALLOCATIONS:
+        raise DomainError("INVALID_INPUT", f"Allocate the payment to 1 to {MAX_ALLOCATIONS} invoices.", "allocations")
+    invoice_pks = [
+        pk_of(allocation.invoice_id, "Invoice", field=f"allocations[{index}].invoiceId")
+        for index, allocation in enumerate(input.allocations)
+    ]
+    if len(set(invoice_pks)) != len(invoice_pks):
+        raise DomainError("INVALID_INPUT", "Allocate to each invoice at most once.", "allocations")
+    reference = validation.text(input.reference, "reference", max_length=100)
+    notes = validation.text(input.notes, "notes", max_length=5000)
+    async with ctx.db.transaction() as session:
+        contact = await lock_contact(session, ctx.scope, contact_pk)
+        currency = contact.currency
+        amount = money_amount(input.amount, currency, "amount")
+        allocations = [
+            payment_service.AllocationDraft(
+                invoice_id=invoice_pk,
+                amount=money_amount(allocation.amount, currency, f"allocations[{index}].amount"),
+                field=f"allocations[{index}]",
+            )
+            for index, (invoice_pk, allocation) in enumerate(zip(invoice_pks, input.allocations, strict=True))
+        ]
+        if sum(allocation.amount for allocation in allocations) != amount:
+            raise DomainError("INVALID_INPUT", "The allocations must add up to the amount.", "allocations")
+        payment_pk = await payment_service.record_payment(
+            session,
+            scope=ctx.scope,
+            viewer=viewer,
+            contact_id=contact_pk,
+            currency=currency,
+            amount=amount,
+            payment_date=input.payment_date or today(),
+            mode=input.mode.value,
+            allocations=allocations,
+            reference=reference,
+            notes=notes,
+            recorded_by_id=viewer.staff_user_id,
+            ip_address=ctx.client_ip,
+        )
+    return await ctx.loaders.payment.load(payment_pk)  # type: ignore[return-value]
+
+
 @strawberry.type
 class Query:
     payments: Connection[Payment] = strawberry.field(resolver=payments)
+
+
+@strawberry.type
+class Mutation:
+    record_payment: RecordPaymentResult = strawberry.field(resolver=record_payment)

@@ -1,0 +1,102 @@
+"""Inputs, errors and results of the staff invoice mutations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+
+from schema.base import UserError
+from schema.document import Invoice
+from schema.document_inputs import LineItemInput
+from schema.enums import InvoiceKind, PaymentGateway
+
+
+@strawberry.input(description="A new DRAFT invoice; the number comes from the organization's sequence.")
+class CreateInvoiceInput:
+    contact_id: strawberry.ID = strawberry.field(description="The customer; the invoice takes its currency.")
+    kind: InvoiceKind = InvoiceKind.REGULAR
+    issue_date: dt.date | None = strawberry.field(default=strawberry.UNSET, description="Defaults to today (UTC).")
+    due_date: dt.date | None = strawberry.field(default=strawberry.UNSET, description="Not before the issue date.")
+    reference: str | None = strawberry.UNSET
+    notes: str | None = strawberry.UNSET
+    terms: str | None = strawberry.UNSET
+    payment_gateways: list[PaymentGateway] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Gateways the client may pay with; defaults to every gateway the organization has configured.",
+    )
+    line_items: list[LineItemInput] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(
+    description=(
+        "Changes to an invoice in DRAFT or SENT with nothing paid; fields left out stay as they are, null clears."
+    )
+)
+class UpdateInvoiceInput:
+    id: strawberry.ID
+    kind: InvoiceKind | None = strawberry.UNSET
+    issue_date: dt.date | None = strawberry.UNSET
+    due_date: dt.date | None = strawberry.UNSET
+    reference: str | None = strawberry.UNSET
+    notes: str | None = strawberry.UNSET
+    terms: str | None = strawberry.UNSET
+    payment_gateways: list[PaymentGateway] | None = strawberry.UNSET
+    line_items: list[LineItemInput] | None = strawberry.field(
+        default=strawberry.UNSET, description="Replaces every line when given."
+    )
+
+
+@strawberry.enum
+class CreateInvoiceErrorCode(Enum):
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_INPUT = "INVALID_INPUT"
+
+
+@strawberry.enum
+class UpdateInvoiceErrorCode(Enum):
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_INPUT = "INVALID_INPUT"
+    INVALID_STATE = "INVALID_STATE"
+
+
+@strawberry.enum
+class SendInvoiceErrorCode(Enum):
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_STATE = "INVALID_STATE"
+    EMPTY_DOCUMENT = "EMPTY_DOCUMENT"
+
+
+@strawberry.enum
+class VoidInvoiceErrorCode(Enum):
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_STATE = "INVALID_STATE"
+    HAS_PAYMENTS = "HAS_PAYMENTS"
+
+
+@strawberry.type
+class CreateInvoiceError(UserError):
+    code: CreateInvoiceErrorCode
+
+
+@strawberry.type
+class UpdateInvoiceError(UserError):
+    code: UpdateInvoiceErrorCode
+
+
+@strawberry.type
+class SendInvoiceError(UserError):
+    code: SendInvoiceErrorCode
+
+
+@strawberry.type
+class VoidInvoiceError(UserError):
+    code: VoidInvoiceErrorCode
+
+
+CreateInvoiceResult = Annotated[Invoice | CreateInvoiceError, strawberry.union("CreateInvoiceResult")]
+UpdateInvoiceResult = Annotated[Invoice | UpdateInvoiceError, strawberry.union("UpdateInvoiceResult")]
+SendInvoiceResult = Annotated[Invoice | SendInvoiceError, strawberry.union("SendInvoiceResult")]
+VoidInvoiceResult = Annotated[Invoice | VoidInvoiceError, strawberry.union("VoidInvoiceResult")]

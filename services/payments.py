@@ -1,0 +1,149 @@
+"""Recording payments and applying them to invoices, never beyond an invoice's balance.
+
+Concurrency: the invoices a payment touches are locked (``SELECT … FOR UPDATE``) in id order before their
+balances are read, so two payments on one invoice queue on its row, the second sees the first's balance, and
+two payments on overlapping invoices cannot deadlock. The ``balance_due >= 0`` check constraint backs this up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, insert, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.auth import Viewer
+from core.errors import DomainError
+from core.money import quantize
+from core.scope import T_ALLOCATION, T_INVOICE, T_PAYMENT, Scope
+from services.history import record_activity
+
+PAYABLE_STATUSES = ("SENT", "PARTIALLY_PAID")  # OVERDUE is derived from these
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationDraft:
+    """A validated part of a payment for one invoice; ``field`` names it in error messages."""
+
+    invoice_id: int
+    amount: Decimal
+    field: str
+
+
+async def lock_invoices(session: AsyncSession, scope: Scope, invoice_ids: list[int]) -> dict[int, Any]:
+    """The scope's invoices among ``invoice_ids``, row-locked in id order (a fixed order: no deadlocks)."""
+    stmt = scope.select(T_INVOICE).where(T_INVOICE.c.id.in_(invoice_ids)).order_by(T_INVOICE.c.id).with_for_update()
+    return {row.id: row for row in (await session.execute(stmt)).all()}
+
+
+def check_allocations(
+    invoices: dict[int, Any], allocations: list[AllocationDraft], *, contact_id: int, currency: str
+) -> None:
+    """Each allocation names a payable invoice of the contact, in its currency, for at most its balance."""
+    for allocation in allocations:
+        invoice = invoices.get(allocation.invoice_id)
+        if invoice is None:
+            raise DomainError("NOT_FOUND", "No invoice with this id.", f"{allocation.field}.invoiceId")
+        if invoice.contact_id != contact_id or invoice.currency != currency:
+            raise DomainError(
+                "INVALID_INPUT",
+                f"Invoice {invoice.number} belongs to another contact.",
+                f"{allocation.field}.invoiceId",
+            )
+        if invoice.status not in PAYABLE_STATUSES:
+            raise DomainError(
+                "INVALID_STATE", f"Invoice {invoice.number} is {invoice.status}.", f"{allocation.field}.invoiceId"
+            )
+        if allocation.amount > invoice.balance_due:
+            raise DomainError(
+                "EXCEEDS_BALANCE",
+                f"Invoice {invoice.number} has {quantize(invoice.balance_due, currency)} {currency} due.",
+                f"{allocation.field}.amount",
+            )
+
+
+async def record_payment(
+    session: AsyncSession,
+    *,
+    scope: Scope,
+    viewer: Viewer | None,
+    contact_id: int,
+    currency: str,
+    amount: Decimal,
+    payment_date: dt.date,
+    mode: str,
+    allocations: list[AllocationDraft],
+    reference: str | None = None,
+    notes: str | None = None,
+    recorded_by_id: int | None = None,
+    ip_address: str | None = None,
+) -> int:
+    """Insert a payment with its allocations and update each invoice, inside the caller's transaction.
+
+    The caller has checked the contact and that the allocations add up to ``amount``; the invoices are
+    locked and checked here. Returns the payment's id.
+    """
+    invoices = await lock_invoices(session, scope, sorted({allocation.invoice_id for allocation in allocations}))
+    check_allocations(invoices, allocations, contact_id=contact_id, currency=currency)
+    payment_id = await session.scalar(
+        insert(T_PAYMENT)
+        .values(
+            organization_id=scope.organization_id,
+            contact_id=contact_id,
+            amount=amount,
+            currency=currency,
+            payment_date=payment_date,
+            mode=mode,
+            status="SUCCEEDED",
+            reference=reference,
+            notes=notes,
+            recorded_by_id=recorded_by_id,
+        )
+        .returning(T_PAYMENT.c.id)
+    )
+    assert payment_id is not None
+    await session.execute(
+        insert(T_ALLOCATION),
+        [
+            {
+                "organization_id": scope.organization_id,
+                "payment_id": payment_id,
+                "invoice_id": allocation.invoice_id,
+                "amount": allocation.amount,
+            }
+            for allocation in allocations
+        ],
+    )
+    for allocation in sorted(allocations, key=lambda a: a.invoice_id):
+        invoice = invoices[allocation.invoice_id]
+        # the row is locked: its balance cannot have moved since it was read
+        balance = invoice.balance_due - allocation.amount
+        await session.execute(
+            update(T_INVOICE)
+            .where(T_INVOICE.c.id == invoice.id)
+            .values(
+                amount_paid=invoice.amount_paid + allocation.amount,
+                balance_due=balance,
+                status="PAID" if balance == 0 else "PARTIALLY_PAID",
+                updated_at=func.now(),
+            )
+        )
+        await record_activity(
+            session,
+            viewer=viewer,
+            organization_id=scope.organization_id,
+            contact_id=contact_id,
+            invoice_id=invoice.id,
+            kind="paid",
+            description=(
+                f"Payment of {quantize(allocation.amount, currency)} {currency} recorded"
+                f" ({'paid in full' if balance == 0 else f'{quantize(balance, currency)} {currency} still due'})"
+            ),
+            client_visible=True,
+            ip_address=ip_address,
+            details={"payment_id": payment_id, "amount": str(quantize(allocation.amount, currency)), "mode": mode},
+        )
+    return int(payment_id)
