@@ -10,6 +10,7 @@ from sqlalchemy import Column, Select
 from strawberry.dataloader import DataLoader
 
 from core.database import Database
+from core.money import quantize
 from core.scope import (
     T_ACTIVITY,
     T_ALLOCATION,
@@ -53,9 +54,11 @@ class Loaders:
         )
         self.tasks_by_project = self._grouped(reads.tasks(s).order_by(T_TASK.c.id), T_TASK.c.project_id, Task.from_row)
         self.allocations_by_payment = self._grouped(
-            s.select(T_ALLOCATION).order_by(T_ALLOCATION.c.id),
+            s.select(T_ALLOCATION, T_ALLOCATION, T_PAYMENT.c.currency)
+            .join(T_PAYMENT, T_PAYMENT.c.id == T_ALLOCATION.c.payment_id)
+            .order_by(T_ALLOCATION.c.id),
             T_ALLOCATION.c.payment_id,
-            lambda r: PaymentAllocation(amount=r.amount, invoice_id=r.invoice_id),
+            lambda r: PaymentAllocation(amount=quantize(r.amount, r.currency), invoice_id=r.invoice_id),
         )
         self._line_items: dict[str, DataLoader[int, list[LineItem]]] = {}
         self._activity: dict[str, DataLoader[int, list[Activity]]] = {}
