@@ -11,6 +11,7 @@ import contextlib
 import io
 import json
 import logging
+import socket
 import subprocess
 import sys
 import tempfile
@@ -24,15 +25,19 @@ from typing import Any
 
 import pytest
 import structlog
+from alembic.script import ScriptDirectory
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import text
 from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 from starlette.applications import Starlette
 
 from app import create_app
 from core.database import Database, ensure_database, plain_dsn, to_asyncpg_url
 from core.logging import configure_logging
-from services.migrations import run_alembic
+from services.migrations import alembic_config, run_alembic
+from services.prestart import migrate_once, wait_for_database
 from tests.client import GraphQLClient
 from tests.conftest import base_settings
 from tests.factories import PASSWORD, Factory
@@ -296,3 +301,42 @@ async def test_service_recovers_by_itself_after_a_postgres_restart(
     assert all(results)
     async with private_app.db.session() as session:
         assert await session.scalar(text("SELECT 1")) == 1
+
+
+# --- container start-up (services/prestart.py) ---
+
+
+async def test_prestart_gives_up_when_the_database_never_answers() -> None:
+    # given a DATABASE_URL where nothing listens
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = base_settings(database_url=f"postgresql://postgres@127.0.0.1:{port}/portico")
+    # when prestart waits for it / then it retries, then fails instead of hanging
+    with pytest.raises(TimeoutError):
+        await wait_for_database(settings, timeout=1.0, interval=0.2)
+
+
+@pytest.mark.slow
+async def test_prestart_migrates_once_when_several_containers_start_together(
+    private_postgres: PrivatePostgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a database that does not exist yet, named by DATABASE_URL as in a container
+    url = private_postgres.url(f"portico_prestart_{uuid.uuid4().hex[:8]}")
+    monkeypatch.setenv("DATABASE_URL", plain_dsn(url))  # read by the `python app.py migrate` child processes
+    settings = base_settings(database_url=plain_dsn(url))
+
+    # when two app containers run their prestart at the same time
+    ready = await wait_for_database(settings, timeout=10)
+    command = [sys.executable, "app.py", "migrate"]
+    statuses = await asyncio.gather(migrate_once(ready, command), migrate_once(ready, command))
+
+    # then both succeed (the advisory lock serialises them) and the database is at head
+    assert statuses == [0, 0]
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            revision = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+    finally:
+        await engine.dispose()
+    assert revision == ScriptDirectory.from_config(alembic_config()).get_current_head()
