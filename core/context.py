@@ -16,6 +16,7 @@ from core.scope import Scope
 from core.settings import Settings
 
 if TYPE_CHECKING:
+    from core.runtime import Runtime
     from resolvers.loaders import Loaders
     from subscriptions.broker import Broker
 
@@ -82,6 +83,23 @@ class Context:
         if not isinstance(viewer, PortalViewer):
             raise top_level_error(TopLevelCode.FORBIDDEN, "Only portal users may do this.")
         return viewer
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.request.scope["app"].state.runtime  # type: ignore[no-any-return]
+
+    def after_commit_mail(self) -> None:
+        """Tell this process's outbox worker that new mail is waiting."""
+        outbox = self.runtime.outbox
+        if outbox is not None:
+            outbox.wake()
+
+    async def sessions_revoked(self, session_ids: list[int]) -> None:
+        """After commit: tell every app process to close the sockets of these sessions."""
+        if session_ids:
+            from subscriptions.connections import SESSIONS_REVOKED
+
+            await self.broker.publish(SESSIONS_REVOKED, {"sessionIds": session_ids})
 
     @property
     def scope(self) -> Scope:

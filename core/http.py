@@ -33,6 +33,7 @@ GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
 _MEDIA_TYPE_KEY = "graphql_media_type"
 _STATUS_KEY = "graphql_status"
+_SESSION_KEY = "portico_session_id"
 _HTTP_ERROR_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
 
 
@@ -145,7 +146,12 @@ class PorticoGraphQL(GraphQL):
         self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
     ) -> Response | WebSocket:
         if isinstance(request, WebSocket):
-            return await super().run(request, context, root_value)
+            try:
+                return await super().run(request, context, root_value)
+            finally:
+                session_id = request.scope.get("state", {}).get(_SESSION_KEY)
+                if session_id is not None:
+                    self.runtime.connections.discard(session_id, request)
         media_type = negotiate_media_type(request.headers.get("accept"))
         request.scope.setdefault("state", {})[_MEDIA_TYPE_KEY] = media_type
         try:
@@ -245,4 +251,7 @@ class PorticoGraphQL(GraphQL):
         if viewer is None:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
         context.viewer = viewer
+        # remembered so that revoking the session (logout, password change, disabled access) closes this socket
+        context.request.scope.setdefault("state", {})[_SESSION_KEY] = viewer.session_id
+        self.runtime.connections.add(viewer.session_id, context.request)
         return UNSET

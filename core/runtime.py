@@ -6,7 +6,9 @@ import logging
 
 from core.database import Database, make_engine, resolve_database_url
 from core.settings import Settings
+from services.mail import OutboxWorker
 from subscriptions.broker import Broker
+from subscriptions.connections import ConnectionRegistry
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +20,8 @@ class Runtime:
         self.settings = settings
         self.broker = Broker(settings.broadcast_url)
         self._db: Database | None = None
+        self.outbox: OutboxWorker | None = None
+        self.connections = ConnectionRegistry()
 
     @property
     def db(self) -> Database:
@@ -29,9 +33,16 @@ class Runtime:
         url = await resolve_database_url(self.settings)
         self._db = Database(make_engine(url, self.settings))
         await self.broker.connect()
+        self.connections.start(self.broker)
+        self.outbox = OutboxWorker(self._db, self.settings)
+        if self.settings.mail_worker:
+            self.outbox.start()
         log.info("started", extra={"database": url.render_as_string(hide_password=True)})
 
     async def stop(self) -> None:
+        if self.outbox is not None:
+            await self.outbox.stop()
+        await self.connections.stop()
         await self.broker.disconnect()
         if self._db is not None:
             await self._db.dispose()

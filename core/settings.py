@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     smtp_url: str = ""
     mail_from: str = "Portico <no-reply@portico.test>"
     outbox_dir: Path = PROJECT_ROOT / ".data" / "outbox"
+    mail_worker: bool = Field(default=True, description="deliver the mail outbox from this process")
+    mail_poll_seconds: float = 2.0
+    mail_max_attempts: int = 12
+    invite_ttl_hours: int = 24 * 7
+    reset_ttl_minutes: int = 60
 
     stripe_secret_key: str = ""
     stripe_webhook_secret: str = ""

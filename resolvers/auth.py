@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 from sqlalchemy import Table, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import PortalViewer, StaffViewer, issue_session, revoke_sessions
 from core.context import Context
@@ -16,7 +17,7 @@ from core.security import hash_password, needs_rehash, new_token, verify_passwor
 from resolvers.common import returns_errors
 from schema.auth import LoginError, LoginInput, LoginResult, Session
 from schema.people import ContactPerson, StaffUser, Viewer
-from services import throttle
+from services import access, throttle
 
 BAD_CREDENTIALS = "The email or password is not right."
 
@@ -64,6 +65,20 @@ async def _find_account(ctx: Context, portal: str | None, email: str) -> tuple[A
     return (row, table) if row is not None else None
 
 
+async def _check_second_factor(
+    session: AsyncSession, ctx: Context, keys: list[throttle.ThrottleKey], row: Any, table: Table, otp: str | None
+) -> None:
+    """With two-factor on, a current TOTP code or an unused recovery code must come with the password."""
+    if not otp or not otp.strip():
+        raise DomainError("OTP_REQUIRED", "Enter the code from your authenticator app.", "otp")
+    owner = {"staff_user_id": row.id} if table is T_STAFF_USER else {"contact_person_id": row.id}
+    if access.totp_matches(row.totp_secret, otp) or await access.use_recovery_code(session, otp, **owner):
+        return
+    async with ctx.db.transaction() as failure:  # counted even though the sign-in transaction rolls back
+        await throttle.record_failure(failure, keys)
+    raise DomainError("OTP_INVALID", "That code is not right.", "otp")
+
+
 @returns_errors(LoginError)
 async def login(info: strawberry.Info, input: LoginInput) -> LoginResult:
     """Staff sign in with email and password; portal users add their organization's portal slug."""
@@ -86,6 +101,8 @@ async def login(info: strawberry.Info, input: LoginInput) -> LoginResult:
         raise DomainError("INVALID_CREDENTIALS", BAD_CREDENTIALS)
     row, table = found
     async with ctx.db.transaction() as session:
+        if row.totp_enabled_at is not None:
+            await _check_second_factor(session, ctx, keys, row, table, input.otp)
         await throttle.clear(session, keys[0])
         if needs_rehash(settings, row.password_hash):
             new_hash = await asyncio.to_thread(hash_password, settings, input.password)

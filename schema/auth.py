@@ -33,6 +33,8 @@ class Session:
 class LoginErrorCode(Enum):
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
     TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
+    OTP_REQUIRED = "OTP_REQUIRED"
+    OTP_INVALID = "OTP_INVALID"
 
 
 @strawberry.type(description="Unknown email, wrong password and disabled access all answer INVALID_CREDENTIALS.")

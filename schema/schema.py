@@ -24,6 +24,7 @@ from strawberry.tools import merge_types
 from core.errors import TopLevelCode
 from core.settings import Settings
 from resolvers import auth, contact, documents, estimate, invoice, node, payment, project, settings
+from resolvers.access import invitations, my_account, passwords, sessions, two_factor
 from schema.document import Estimate, Invoice
 from schema.payment import Payment
 from schema.people import Contact, ContactPerson, StaffUser
@@ -32,7 +33,22 @@ from schema.project import Project
 log = logging.getLogger("portico.graphql")
 
 # Each resolver module contributes its `Query` and `Mutation` classes; they are merged in this order.
-RESOLVER_MODULES = [auth, node, contact, documents, estimate, invoice, payment, project, settings]
+RESOLVER_MODULES = [
+    auth,
+    node,
+    contact,
+    documents,
+    estimate,
+    invoice,
+    payment,
+    project,
+    settings,
+    invitations,
+    passwords,
+    sessions,
+    two_factor,
+    my_account,
+]
 QUERY_CLASSES: list[type] = [m.Query for m in RESOLVER_MODULES if hasattr(m, "Query")]
 MUTATION_CLASSES: list[type] = [m.Mutation for m in RESOLVER_MODULES if hasattr(m, "Mutation")]
 EXTRA_TYPES: list[type] = [StaffUser, ContactPerson, Contact, Estimate, Invoice, Payment, Project]

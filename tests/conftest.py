@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from httpx import ASGITransport, AsyncClient
@@ -19,6 +19,7 @@ from core.settings import Settings
 from services.migrations import run_alembic
 from tests.client import GraphQLClient
 from tests.factories import Factory
+from tests.smtp import SmtpServer
 
 TABLES = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
 
@@ -31,6 +32,7 @@ def base_settings(**overrides: object) -> Settings:
         "broadcast_url": "memory://",
         "smtp_url": "",
         "stripe_secret_key": "",
+        "mail_worker": False,  # tests deliver the outbox explicitly (tests/mail helpers)
         "graphiql": True,
         "introspection": True,
     }
@@ -92,3 +94,14 @@ def gql(http: AsyncClient) -> GraphQLClient:
 @pytest.fixture
 def factory(db: Database, settings: Settings) -> Factory:
     return Factory(db, settings)
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server on 127.0.0.1; ``await smtp.deliver(db, settings)`` runs the outbox once."""
+    server = SmtpServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,1 @@
+"""Portal access and account self-service, one module per operation group."""

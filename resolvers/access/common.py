@@ -1,0 +1,39 @@
+"""What the access operations share: the viewer's own row and session cookies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.auth import IssuedSession, PortalViewer, StaffViewer, Viewer
+from core.context import Context
+from core.scope import T_CONTACT_PERSON, T_STAFF_USER
+from schema.auth import Session
+from schema.people import ContactPerson, StaffUser
+
+
+def subject(viewer: Viewer) -> tuple[Table, int, dict[str, int | None]]:
+    """The viewer's table, primary key and the subject columns of tokens and sessions."""
+    if isinstance(viewer, StaffViewer):
+        return T_STAFF_USER, viewer.staff_user_id, {"staff_user_id": viewer.staff_user_id}
+    assert isinstance(viewer, PortalViewer)
+    return T_CONTACT_PERSON, viewer.contact_person_id, {"contact_person_id": viewer.contact_person_id}
+
+
+async def own_row(session: AsyncSession, viewer: Viewer, *, lock: bool = False) -> Any:
+    table, pk, _ = subject(viewer)
+    stmt = select(table).where(table.c.id == pk)
+    return (await session.execute(stmt.with_for_update() if lock else stmt)).one()
+
+
+def viewer_object(table: Table, row: Any) -> StaffUser | ContactPerson:
+    return StaffUser.from_row(row) if table is T_STAFF_USER else ContactPerson.from_row(row)
+
+
+def session_result(ctx: Context, issued: IssuedSession, table: Table, row: Any) -> Session:
+    from resolvers.auth import set_session_cookies
+
+    set_session_cookies(ctx, issued.token, ctx.settings.session_absolute_timeout_hours * 3600)
+    return Session(token=issued.token, expires_at=issued.expires_at, viewer=viewer_object(table, row))

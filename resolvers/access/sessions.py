@@ -1,0 +1,80 @@
+"""mySessions and revokeSession."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import strawberry
+from sqlalchemy import select
+
+from core.auth import T_SESSION, revoke_sessions
+from core.context import Context
+from core.errors import DomainError
+from core.ids import decode_id, to_global_id
+from resolvers.access.common import subject
+from resolvers.common import returns_errors
+from schema.access import ActiveSession, RevokeSessionError, RevokeSessionResult
+
+
+def _active_sessions(ctx: Context) -> Any:
+    viewer = ctx.require_viewer()
+    _, _, owner = subject(viewer)
+    column = T_SESSION.c.staff_user_id if "staff_user_id" in owner else T_SESSION.c.contact_person_id
+    now = datetime.now(UTC)
+    return select(T_SESSION).where(
+        column == next(iter(owner.values())),
+        T_SESSION.c.revoked_at.is_(None),
+        T_SESSION.c.expires_at > now,
+        T_SESSION.c.last_seen_at > now - timedelta(minutes=ctx.settings.session_idle_timeout_minutes),
+    )
+
+
+def _to_type(row: Any, current_id: int) -> ActiveSession:
+    return ActiveSession(
+        id=strawberry.ID(to_global_id("Session", row.id)),
+        created_at=row.created_at,
+        last_seen_at=row.last_seen_at,
+        expires_at=row.expires_at,
+        user_agent=row.user_agent,
+        ip_address=str(row.ip_address) if row.ip_address is not None else None,
+        current=row.id == current_id,
+    )
+
+
+async def my_sessions(info: strawberry.Info) -> list[ActiveSession]:
+    """The viewer's signed-in sessions, most recently used first."""
+    ctx: Context = info.context
+    viewer = ctx.require_viewer()
+    async with ctx.db.session() as session:
+        rows = (await session.execute(_active_sessions(ctx).order_by(T_SESSION.c.last_seen_at.desc()))).all()
+    return [_to_type(row, viewer.session_id) for row in rows]
+
+
+@returns_errors(RevokeSessionError)
+async def revoke_session(info: strawberry.Info, id: strawberry.ID) -> RevokeSessionResult:
+    """Sign one of the viewer's own sessions out (its open sockets close too)."""
+    ctx: Context = info.context
+    viewer = ctx.require_viewer()
+    pk = decode_id(id, "Session")
+    async with ctx.db.transaction() as session:
+        row = (
+            (await session.execute(_active_sessions(ctx).where(T_SESSION.c.id == pk).with_for_update())).one_or_none()
+            if pk
+            else None
+        )
+        if row is None:
+            raise DomainError("NOT_FOUND", "No session of yours with this id.", "id")
+        revoked = await revoke_sessions(session, session_id=row.id)
+    await ctx.sessions_revoked(revoked)
+    return _to_type(row, viewer.session_id)
+
+
+@strawberry.type
+class Query:
+    my_sessions: list[ActiveSession] = strawberry.field(resolver=my_sessions)
+
+
+@strawberry.type
+class Mutation:
+    revoke_session: RevokeSessionResult = strawberry.field(resolver=revoke_session)

@@ -1,0 +1,117 @@
+"""Two-factor sign-in with TOTP (PyOTP): enable, confirm, disable; recovery codes."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import strawberry
+from sqlalchemy import select, update
+
+from core.context import Context
+from core.errors import DomainError
+from core.scope import T_ORGANIZATION
+from core.security import verify_password
+from resolvers.access.common import own_row, subject, viewer_object
+from resolvers.common import returns_errors
+from schema.access import (
+    ConfirmTwoFactorResult,
+    DisableTwoFactorInput,
+    DisableTwoFactorResult,
+    EnableTwoFactorResult,
+    TwoFactorEnabled,
+    TwoFactorError,
+    TwoFactorSetup,
+)
+from services import access
+from services.history import record_activity
+
+
+@returns_errors(TwoFactorError)
+async def enable_two_factor(info: strawberry.Info) -> EnableTwoFactorResult:
+    """Start two-factor set-up: a new secret, active once a code from it is confirmed."""
+    ctx: Context = info.context
+    viewer = ctx.require_viewer()
+    table, pk, _ = subject(viewer)
+    async with ctx.db.transaction() as session:
+        row = await own_row(session, viewer, lock=True)
+        if row.totp_enabled_at is not None:
+            raise DomainError("ALREADY_ENABLED", "Two-factor sign-in is already on.")
+        secret = access.new_totp_secret()
+        await session.execute(update(table).where(table.c.id == pk).values(totp_secret=secret))
+        org_name = await session.scalar(select(T_ORGANIZATION.c.name).where(T_ORGANIZATION.c.id == row.organization_id))
+    return TwoFactorSetup(secret=secret, otpauth_uri=access.totp_uri(secret, row.email, org_name or ""))
+
+
+@returns_errors(TwoFactorError)
+async def confirm_two_factor(info: strawberry.Info, otp: str) -> ConfirmTwoFactorResult:
+    """Turn two-factor on with a current code; returns one-time recovery codes (shown once)."""
+    ctx: Context = info.context
+    viewer = ctx.require_viewer()
+    table, pk, owner = subject(viewer)
+    async with ctx.db.transaction() as session:
+        row = await own_row(session, viewer, lock=True)
+        if row.totp_enabled_at is not None:
+            raise DomainError("ALREADY_ENABLED", "Two-factor sign-in is already on.")
+        if not row.totp_secret:
+            raise DomainError("NOT_STARTED", "Call enableTwoFactor first.")
+        if not access.totp_matches(row.totp_secret, otp):
+            raise DomainError("OTP_INVALID", "That code is not right; check the app's clock.", "otp")
+        await session.execute(update(table).where(table.c.id == pk).values(totp_enabled_at=datetime.now(UTC)))
+        codes = await access.replace_recovery_codes(session, **owner)
+        await record_activity(
+            session,
+            viewer=viewer,
+            organization_id=viewer.organization_id,
+            contact_id=getattr(row, "contact_id", None),
+            kind="two_factor_enabled",
+            description="Two-factor sign-in turned on",
+            ip_address=ctx.client_ip,
+        )
+    return TwoFactorEnabled(recovery_codes=codes)
+
+
+@returns_errors(TwoFactorError)
+async def disable_two_factor(info: strawberry.Info, input: DisableTwoFactorInput) -> DisableTwoFactorResult:
+    """Turn two-factor off, proven with the password or a current (or recovery) code."""
+    ctx: Context = info.context
+    viewer = ctx.require_viewer()
+    table, pk, owner = subject(viewer)
+    async with ctx.db.transaction() as session:
+        row = await own_row(session, viewer, lock=True)
+        if row.totp_enabled_at is None:
+            raise DomainError("NOT_ENABLED", "Two-factor sign-in is not on.")
+        if input.password:
+            if not await asyncio.to_thread(verify_password, ctx.settings, row.password_hash, input.password):
+                raise DomainError("WRONG_PASSWORD", "The password is not right.", "password")
+        elif input.otp:
+            if not (
+                access.totp_matches(row.totp_secret, input.otp)
+                or await access.use_recovery_code(session, input.otp, **owner)
+            ):
+                raise DomainError("OTP_INVALID", "That code is not right.", "otp")
+        else:
+            raise DomainError("INVALID_INPUT", "Give the password or a code.")
+        row = (
+            await session.execute(
+                update(table).where(table.c.id == pk).values(totp_secret=None, totp_enabled_at=None).returning(table)
+            )
+        ).one()
+        await access.clear_recovery_codes(session, **owner)
+        await record_activity(
+            session,
+            viewer=viewer,
+            organization_id=viewer.organization_id,
+            contact_id=getattr(row, "contact_id", None),
+            kind="two_factor_disabled",
+            description="Two-factor sign-in turned off",
+            ip_address=ctx.client_ip,
+        )
+    return viewer_object(table, row)
+
+
+@strawberry.type
+class Mutation:
+    enable_two_factor: EnableTwoFactorResult = strawberry.field(resolver=enable_two_factor)
+    confirm_two_factor: ConfirmTwoFactorResult = strawberry.field(resolver=confirm_two_factor)
+    disable_two_factor: DisableTwoFactorResult = strawberry.field(resolver=disable_two_factor)

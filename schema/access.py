@@ -1,0 +1,238 @@
+"""Portal access: invitations, passwords, sessions, two-factor, my account and company."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+
+from schema.auth import Session
+from schema.base import AddressInput, UserError
+from schema.people import Contact, ContactPerson, StaffUser
+from services.access import PASSWORD_POLICY
+
+PASSWORD_DESCRIPTION = f"The new password. {PASSWORD_POLICY}"
+
+
+@strawberry.type(description="The persons who were sent an invitation.")
+class InvitePortalUsersPayload:
+    contact_persons: list[ContactPerson]
+
+
+@strawberry.enum
+class InvitePortalUsersErrorCode(Enum):
+    NOT_FOUND = "NOT_FOUND"
+    NO_CONTACT_PERSON = "NO_CONTACT_PERSON"
+    NO_EMAIL = "NO_EMAIL"
+    ALREADY_ACTIVE = "ALREADY_ACTIVE"
+    PORTAL_DISABLED = "PORTAL_DISABLED"
+    INVALID_INPUT = "INVALID_INPUT"
+
+
+@strawberry.type(description="Nothing was sent when any person fails; `field` names the failing list entry.")
+class InvitePortalUsersError(UserError):
+    code: InvitePortalUsersErrorCode
+
+
+InvitePortalUsersResult = Annotated[
+    InvitePortalUsersPayload | InvitePortalUsersError, strawberry.union("InvitePortalUsersResult")
+]
+
+
+@strawberry.enum
+class DisablePortalAccessErrorCode(Enum):
+    NOT_FOUND = "NOT_FOUND"
+
+
+@strawberry.type
+class DisablePortalAccessError(UserError):
+    code: DisablePortalAccessErrorCode
+
+
+DisablePortalAccessResult = Annotated[
+    ContactPerson | DisablePortalAccessError, strawberry.union("DisablePortalAccessResult")
+]
+
+
+@strawberry.input
+class AcceptInviteInput:
+    token: str = strawberry.field(description="The token from the invitation link.")
+    password: str = strawberry.field(description=PASSWORD_DESCRIPTION)
+
+
+@strawberry.enum
+class TokenPasswordErrorCode(Enum):
+    UNKNOWN_TOKEN = "UNKNOWN_TOKEN"
+    TOKEN_EXPIRED = "TOKEN_EXPIRED"
+    TOKEN_USED = "TOKEN_USED"
+    TOKEN_SUPERSEDED = "TOKEN_SUPERSEDED"
+    PORTAL_DISABLED = "PORTAL_DISABLED"
+    PASSWORD_TOO_SHORT = "PASSWORD_TOO_SHORT"
+    PASSWORD_TOO_LONG = "PASSWORD_TOO_LONG"
+    PASSWORD_MATCHES_EMAIL = "PASSWORD_MATCHES_EMAIL"
+
+
+@strawberry.type
+class AcceptInviteError(UserError):
+    code: TokenPasswordErrorCode
+
+
+AcceptInviteResult = Annotated[Session | AcceptInviteError, strawberry.union("AcceptInviteResult")]
+
+
+@strawberry.input
+class RequestPasswordResetInput:
+    email: str
+    portal: str | None = strawberry.field(default=None, description="Portal slug; absent for staff.")
+
+
+@strawberry.type(description="Always the same answer, whether or not the email is known.")
+class RequestPasswordResetPayload:
+    accepted: bool
+
+
+@strawberry.input
+class ResetPasswordInput:
+    token: str
+    password: str = strawberry.field(description=PASSWORD_DESCRIPTION)
+
+
+@strawberry.type
+class ResetPasswordError(UserError):
+    code: TokenPasswordErrorCode
+
+
+ResetPasswordResult = Annotated[Session | ResetPasswordError, strawberry.union("ResetPasswordResult")]
+
+
+@strawberry.input
+class ChangePasswordInput:
+    current_password: str
+    new_password: str = strawberry.field(description=PASSWORD_DESCRIPTION)
+
+
+@strawberry.enum
+class ChangePasswordErrorCode(Enum):
+    WRONG_PASSWORD = "WRONG_PASSWORD"
+    SAME_PASSWORD = "SAME_PASSWORD"
+    PASSWORD_TOO_SHORT = "PASSWORD_TOO_SHORT"
+    PASSWORD_TOO_LONG = "PASSWORD_TOO_LONG"
+    PASSWORD_MATCHES_EMAIL = "PASSWORD_MATCHES_EMAIL"
+
+
+@strawberry.type
+class ChangePasswordError(UserError):
+    code: ChangePasswordErrorCode
+
+
+ChangePasswordResult = Annotated[
+    StaffUser | ContactPerson | ChangePasswordError, strawberry.union("ChangePasswordResult")
+]
+
+
+@strawberry.type(description="A signed-in session of the viewer.")
+class ActiveSession:
+    id: strawberry.ID
+    created_at: dt.datetime
+    last_seen_at: dt.datetime
+    expires_at: dt.datetime
+    user_agent: str | None
+    ip_address: str | None
+    current: bool = strawberry.field(description="The session making this request.")
+
+
+@strawberry.enum
+class RevokeSessionErrorCode(Enum):
+    NOT_FOUND = "NOT_FOUND"
+
+
+@strawberry.type
+class RevokeSessionError(UserError):
+    code: RevokeSessionErrorCode
+
+
+RevokeSessionResult = Annotated[ActiveSession | RevokeSessionError, strawberry.union("RevokeSessionResult")]
+
+
+@strawberry.type(description="Scan the URI (or type the secret) into an authenticator app, then confirm a code.")
+class TwoFactorSetup:
+    secret: str
+    otpauth_uri: str
+
+
+@strawberry.type(description="Two-factor sign-in is on. Keep the recovery codes: each works once instead of a code.")
+class TwoFactorEnabled:
+    recovery_codes: list[str]
+
+
+@strawberry.enum
+class TwoFactorErrorCode(Enum):
+    ALREADY_ENABLED = "ALREADY_ENABLED"
+    NOT_STARTED = "NOT_STARTED"
+    NOT_ENABLED = "NOT_ENABLED"
+    OTP_INVALID = "OTP_INVALID"
+    WRONG_PASSWORD = "WRONG_PASSWORD"
+    INVALID_INPUT = "INVALID_INPUT"
+
+
+@strawberry.type
+class TwoFactorError(UserError):
+    code: TwoFactorErrorCode
+
+
+EnableTwoFactorResult = Annotated[TwoFactorSetup | TwoFactorError, strawberry.union("EnableTwoFactorResult")]
+ConfirmTwoFactorResult = Annotated[TwoFactorEnabled | TwoFactorError, strawberry.union("ConfirmTwoFactorResult")]
+DisableTwoFactorResult = Annotated[
+    StaffUser | ContactPerson | TwoFactorError, strawberry.union("DisableTwoFactorResult")
+]
+
+
+@strawberry.input(description="Either the password or a current code (or a recovery code).")
+class DisableTwoFactorInput:
+    password: str | None = None
+    otp: str | None = None
+
+
+@strawberry.input(description="Only the fields given change.")
+class UpdateMyAccountInput:
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+    mobile: str | None = None
+
+
+@strawberry.enum
+class UpdateMyAccountErrorCode(Enum):
+    INVALID_INPUT = "INVALID_INPUT"
+
+
+@strawberry.type
+class UpdateMyAccountError(UserError):
+    code: UpdateMyAccountErrorCode
+
+
+UpdateMyAccountResult = Annotated[ContactPerson | UpdateMyAccountError, strawberry.union("UpdateMyAccountResult")]
+
+
+@strawberry.input(description="Only the fields given change.")
+class UpdateMyCompanyInput:
+    company_name: str | None = None
+    display_name: str | None = None
+    phone: str | None = None
+    billing_address: AddressInput | None = None
+    shipping_address: AddressInput | None = None
+
+
+@strawberry.enum
+class UpdateMyCompanyErrorCode(Enum):
+    INVALID_INPUT = "INVALID_INPUT"
+
+
+@strawberry.type
+class UpdateMyCompanyError(UserError):
+    code: UpdateMyCompanyErrorCode
+
+
+UpdateMyCompanyResult = Annotated[Contact | UpdateMyCompanyError, strawberry.union("UpdateMyCompanyResult")]

@@ -1,0 +1,229 @@
+"""The durable mail outbox.
+
+An action writes its emails into ``outbox_mail`` in its own transaction (``enqueue``), so a rolled-back
+action sends nothing and a committed one is never forgotten. A worker in every app process claims due rows
+with ``FOR UPDATE SKIP LOCKED`` (two processes never take the same mail), delivers them over SMTP
+(``SMTP_URL``) or, in development, into ``.data/outbox/*.eml``, and retries failures with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import parse_qs, unquote, urlparse
+
+import aiosmtplib
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.database import Database
+from core.settings import Settings
+from models import OutboxMail
+
+log = logging.getLogger(__name__)
+
+T_OUTBOX = OutboxMail.__table__
+MAX_BACKOFF = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "data": base64.b64encode(self.data).decode(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Mail:
+    to: str
+    subject: str
+    text: str
+    html: str | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+
+
+async def enqueue(session: AsyncSession, mail: Mail, *, kind: str, organization_id: int | None = None) -> int:
+    """Write ``mail`` to the outbox inside the caller's transaction; returns its id."""
+    outbox_id = await session.scalar(
+        insert(T_OUTBOX)
+        .values(
+            organization_id=organization_id,
+            kind=kind,
+            to_address=mail.to,
+            subject=mail.subject[:300],
+            text_body=mail.text,
+            html_body=mail.html,
+            attachments=[a.to_json() for a in mail.attachments],
+            message_id=make_msgid(domain="portico.mail"),
+            next_attempt_at=datetime.now(UTC),
+        )
+        .returning(T_OUTBOX.c.id)
+    )
+    return int(outbox_id or 0)
+
+
+def build_message(row: Any, sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = row.to_address
+    message["Subject"] = row.subject
+    message["Message-ID"] = row.message_id  # stable across retries, so receivers can drop duplicates
+    message["Date"] = formatdate(row.created_at.timestamp(), usegmt=True)
+    message.set_content(row.text_body)
+    if row.html_body:
+        message.add_alternative(row.html_body, subtype="html")
+    for attachment in row.attachments or []:
+        maintype, _, subtype = attachment["content_type"].partition("/")
+        message.add_attachment(
+            base64.b64decode(attachment["data"]), maintype=maintype, subtype=subtype, filename=attachment["filename"]
+        )
+    return message
+
+
+class Transport(Protocol):
+    async def send(self, message: EmailMessage) -> None: ...
+
+
+@dataclass
+class SmtpTransport:
+    """SMTP from a URL: ``smtp://user:pass@host:port`` (``?starttls=true``) or ``smtps://`` (implicit TLS)."""
+
+    url: str
+    timeout: float = 20.0
+
+    async def send(self, message: EmailMessage) -> None:
+        parsed = urlparse(self.url)
+        options = parse_qs(parsed.query)
+        implicit_tls = parsed.scheme == "smtps"
+        await aiosmtplib.send(
+            message,
+            hostname=parsed.hostname or "localhost",
+            port=parsed.port or (465 if implicit_tls else 25),
+            username=unquote(parsed.username) if parsed.username else None,
+            password=unquote(parsed.password) if parsed.password else None,
+            use_tls=implicit_tls,
+            start_tls=options.get("starttls", ["false"])[0].lower() == "true" or None,
+            timeout=self.timeout,
+        )
+
+
+@dataclass
+class FolderTransport:
+    """Development: one ``.eml`` file per mail in a folder."""
+
+    folder: Path
+
+    async def send(self, message: EmailMessage) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = str(message["Message-ID"]).strip("<>").replace("@", "_").replace("/", "_")
+        path = self.folder / f"{name}.eml"
+        await asyncio.to_thread(path.write_bytes, bytes(message))
+        log.info("mail written to %s", path)
+
+
+def transport_for(settings: Settings) -> Transport:
+    if settings.smtp_url:
+        return SmtpTransport(settings.smtp_url)
+    return FolderTransport(settings.outbox_dir)
+
+
+def backoff(attempts: int) -> timedelta:
+    """5 s, 10 s, 20 s, … at most an hour."""
+    return min(timedelta(seconds=5 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+async def deliver_due(db: Database, transport: Transport, settings: Settings, *, batch: int = 20) -> int:
+    """Deliver up to ``batch`` due mails; returns how many were sent."""
+    sent = 0
+    async with db.transaction() as session:
+        rows = (
+            await session.execute(
+                select(T_OUTBOX)
+                .where(T_OUTBOX.c.status == "PENDING", T_OUTBOX.c.next_attempt_at <= datetime.now(UTC))
+                .order_by(T_OUTBOX.c.next_attempt_at, T_OUTBOX.c.id)
+                .limit(batch)
+                .with_for_update(skip_locked=True)
+            )
+        ).all()
+        for row in rows:
+            try:
+                await transport.send(build_message(row, settings.mail_from))
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+                attempts = row.attempts + 1
+                final = attempts >= settings.mail_max_attempts
+                log.warning("mail %s to %s failed (attempt %s): %s", row.id, row.to_address, attempts, error)
+                await session.execute(
+                    update(T_OUTBOX)
+                    .where(T_OUTBOX.c.id == row.id)
+                    .values(
+                        attempts=attempts,
+                        status="FAILED" if final else "PENDING",
+                        next_attempt_at=datetime.now(UTC) + backoff(attempts),
+                        last_error=str(error)[:2000],
+                    )
+                )
+                continue
+            sent += 1
+            await session.execute(
+                update(T_OUTBOX)
+                .where(T_OUTBOX.c.id == row.id)
+                .values(status="SENT", sent_at=datetime.now(UTC), attempts=row.attempts + 1, last_error=None)
+            )
+    return sent
+
+
+class OutboxWorker:
+    """Background delivery loop of one app process."""
+
+    def __init__(self, db: Database, settings: Settings, transport: Transport | None = None) -> None:
+        self.db = db
+        self.settings = settings
+        self.transport = transport or transport_for(settings)
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="outbox-worker")
+            if not self.settings.smtp_url:
+                log.info("no SMTP_URL: mail goes to %s", self.settings.outbox_dir)
+
+    def wake(self) -> None:
+        """Deliver now rather than at the next poll (call after committing new mail)."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                while await deliver_due(self.db, self.transport, self.settings):
+                    pass
+            except Exception:  # the loop must survive a database outage; the log says what happened
+                log.exception("outbox delivery failed")
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.mail_poll_seconds)
+            except TimeoutError:
+                pass
+            self._wake.clear()
