@@ -118,16 +118,22 @@ def create_organization(
     ] = None,
 ) -> None:
     """Create an organization and its owner."""
+    from core.errors import DomainError
     from services.organizations import create_organization_with_owner
 
     settings = get_settings()
     configure_logging(settings.log_level, json=settings.json_logs)
     secret = password or typer.prompt("Owner password", hide_input=True, confirmation_prompt=True)
-    org_id = asyncio.run(
-        create_organization_with_owner(
-            settings, name=name, slug=slug, owner_email=owner_email, password=secret, currency=currency
+    try:
+        org_id = asyncio.run(
+            create_organization_with_owner(
+                settings, name=name, slug=slug, owner_email=owner_email, password=secret, currency=currency
+            )
         )
-    )
+    except DomainError as error:  # an expected refusal (taken slug, bad email, short password): no traceback
+        option = f" (--{''.join('-' + c.lower() if c.isupper() else c for c in error.field)})" if error.field else ""
+        typer.echo(f"error: {error.message}{option} [{error.code}]", err=True)
+        raise typer.Exit(code=1) from None
     typer.echo(f"organization {slug!r} created (id {org_id}); the owner can sign in as {owner_email}")
 
 
