@@ -158,6 +158,7 @@ class Factory:
             "currency": contact.currency,
             "payment_date": dt.date.today(),
             "mode": "BANK_TRANSFER",
+            "status": "SUCCEEDED",
         }
         row = await self._insert(T_PAYMENT, "Payment", {**defaults, **values})
         async with self.db.transaction() as session:
