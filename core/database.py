@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -46,7 +47,10 @@ def _port_open(host: str, port: int) -> bool:
 
 
 def _embedded_server_url(data_dir: Path, database: str) -> URL:
-    import pgserver  # imported lazily: only machines without a server need it
+    with warnings.catch_warnings():
+        # pgserver warns at import when XDG_RUNTIME_DIR is unset (CI, containers); its fallback is fine
+        warnings.simplefilter("ignore")
+        import pgserver  # imported lazily: only machines without a server need it
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(str(data_dir / "pg"), cleanup_mode=None)
