@@ -10,7 +10,7 @@ import asyncio
 import logging
 import socket
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -23,6 +23,12 @@ from core.settings import Settings
 log = logging.getLogger(__name__)
 
 LOCAL_HOST, LOCAL_PORT = "127.0.0.1", 5432
+AFTER_COMMIT = "portico.after_commit"
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], Awaitable[object]]) -> None:
+    """Run ``callback`` after the transaction of ``session`` commits (see ``Database.transaction``)."""
+    session.info.setdefault(AFTER_COMMIT, []).append(callback)
 
 
 def to_asyncpg_url(url: str) -> URL:
@@ -128,9 +134,19 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session inside one transaction: committed on success, rolled back on any exception."""
-        async with self.sessionmaker() as session, session.begin():
-            yield session
+        """A session inside one transaction: committed on success, rolled back on any exception.
+
+        Callbacks registered with ``after_commit`` run once the commit succeeded (never after a rollback).
+        """
+        async with self.sessionmaker() as session:
+            async with session.begin():
+                yield session
+            callbacks = session.info.pop(AFTER_COMMIT, [])
+        for callback in callbacks:
+            try:
+                await callback()
+            except Exception:  # the transaction stands; a failed notification must not turn it into an error
+                log.exception("after-commit callback failed")
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
+import pkgutil
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 import strawberry
@@ -21,10 +24,9 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+import resolvers
 from core.errors import TopLevelCode
 from core.settings import Settings
-from resolvers import auth, contact, documents, estimate, invoice, node, payment, project, settings
-from resolvers.access import invitations, my_account, passwords, sessions, two_factor
 from schema.document import Estimate, Invoice
 from schema.payment import Payment
 from schema.people import Contact, ContactPerson, StaffUser
@@ -32,25 +34,19 @@ from schema.project import Project
 
 log = logging.getLogger("portico.graphql")
 
-# Each resolver module contributes its `Query` and `Mutation` classes; they are merged in this order.
-RESOLVER_MODULES = [
-    auth,
-    node,
-    contact,
-    documents,
-    estimate,
-    invoice,
-    payment,
-    project,
-    settings,
-    invitations,
-    passwords,
-    sessions,
-    two_factor,
-    my_account,
-]
-QUERY_CLASSES: list[type] = [m.Query for m in RESOLVER_MODULES if hasattr(m, "Query")]
-MUTATION_CLASSES: list[type] = [m.Mutation for m in RESOLVER_MODULES if hasattr(m, "Mutation")]
+
+def resolver_modules() -> list[ModuleType]:
+    """Every module under resolvers/ (sorted by name); each may define `Query`, `Mutation`, `Subscription`."""
+    found = []
+    for info in sorted(pkgutil.walk_packages(resolvers.__path__, prefix="resolvers."), key=lambda i: i.name):
+        found.append(importlib.import_module(info.name))
+    return found
+
+
+def root_classes(kind: str) -> list[type]:
+    return [getattr(module, kind) for module in resolver_modules() if isinstance(getattr(module, kind, None), type)]
+
+
 EXTRA_TYPES: list[type] = [StaffUser, ContactPerson, Contact, Estimate, Invoice, Payment, Project]
 
 
@@ -95,8 +91,10 @@ class PorticoSchema(strawberry.Schema):
 
 def build_schema(config: Settings) -> strawberry.Schema:
     """The Portico schema for these settings (limits, introspection)."""
-    Query = merge_types("Query", tuple(QUERY_CLASSES))
-    Mutation = merge_types("Mutation", tuple(MUTATION_CLASSES))
+    Query = merge_types("Query", tuple(root_classes("Query")))
+    Mutation = merge_types("Mutation", tuple(root_classes("Mutation")))
+    subscriptions = root_classes("Subscription")
+    Subscription = merge_types("Subscription", tuple(subscriptions)) if subscriptions else None
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension] | Any] = [
         lambda: QueryDepthLimiter(max_depth=config.max_query_depth),
         lambda: MaxAliasesLimiter(max_alias_count=config.max_aliases),
@@ -110,6 +108,7 @@ def build_schema(config: Settings) -> strawberry.Schema:
     return PorticoSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=EXTRA_TYPES,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
