@@ -14,6 +14,7 @@ from core.money import quantize
 from core.scope import (
     T_ACTIVITY,
     T_ALLOCATION,
+    T_COMMENT,
     T_CONTACT,
     T_CONTACT_PERSON,
     T_LINE_ITEM,
@@ -22,13 +23,14 @@ from core.scope import (
     T_PROJECT,
     T_STAFF_USER,
     T_TASK,
+    T_TIME_ENTRY,
     Scope,
 )
 from resolvers import reads
-from schema.document import Activity, Estimate, Invoice, LineItem
+from schema.document import Activity, Comment, Estimate, Invoice, LineItem
 from schema.payment import Payment, PaymentAllocation
 from schema.people import Contact, ContactPerson, Organization, StaffUser
-from schema.project import Project, Task
+from schema.project import Project, Task, TimeEntry
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -63,6 +65,9 @@ class Loaders:
         self._line_items: dict[str, DataLoader[int, list[LineItem]]] = {}
         self._activity: dict[str, DataLoader[int, list[Activity]]] = {}
         self.project = self._by_id(s.select(T_PROJECT), T_PROJECT.c.id, Project.from_row)
+        self.task = self._by_id(reads.tasks(s), T_TASK.c.id, Task.from_row)
+        self.time_entry = self._by_id(reads.time_entries(s), T_TIME_ENTRY.c.id, TimeEntry.from_row)
+        self.comment = self._by_id(reads.comments(s), T_COMMENT.c.id, Comment.from_row)
         self.payment = self._by_id(s.select(T_PAYMENT), T_PAYMENT.c.id, Payment.from_row)
         self.staff_user = self._by_id(s.select(T_STAFF_USER), T_STAFF_USER.c.id, StaffUser.from_row)
 

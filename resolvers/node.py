@@ -27,6 +27,9 @@ async def node(info: strawberry.Info, id: strawberry.ID) -> Node | None:
         "Project": ctx.loaders.project,
         "Payment": ctx.loaders.payment,
         "StaffUser": ctx.loaders.staff_user,
+        "Task": ctx.loaders.task,
+        "TimeEntry": ctx.loaders.time_entry,
+        "Comment": ctx.loaders.comment,
     }.get(type_name)
     return await loader.load(pk) if loader is not None else None
 

@@ -9,6 +9,7 @@ from sqlalchemy import Select, and_, case, func, literal_column
 from core.scope import (
     T_ACTIVITY,
     T_COMMENT,
+    T_CONTACT,
     T_CONTACT_PERSON,
     T_ESTIMATE,
     T_INVOICE,
@@ -69,9 +70,10 @@ def tasks(scope: Scope) -> Select[Any]:
         func.sum(case((entries.c.status == "BILLED", entries.c.duration_minutes), else_=0)), 0
     ).label("billed_minutes")
     stmt = (
-        scope.select(T_TASK, T_TASK, logged, billed)
+        scope.select(T_TASK, T_TASK, logged, billed, T_CONTACT.c.currency)
+        .join(T_CONTACT, T_CONTACT.c.id == T_TASK.c.contact_id)
         .outerjoin(entries, and_(entries.c.task_id == T_TASK.c.id, *_billable_only(scope, entries)))
-        .group_by(T_TASK.c.id)
+        .group_by(T_TASK.c.id, T_CONTACT.c.currency)
     )
     return stmt.where(*_billable_only(scope, T_TASK))
 

@@ -9,7 +9,7 @@ from typing import Any
 import strawberry
 
 from core.ids import to_global_id
-from core.money import trim
+from core.money import quantize, trim
 from schema.base import Connection, Node
 from schema.document import Comment
 from schema.enums import ProjectStatus, TimeEntryStatus
@@ -41,7 +41,7 @@ class Task(Node):
             name=row.name,
             description=row.description,
             billable=row.billable,
-            rate=row.rate,
+            rate=quantize(row.rate, row.currency) if row.rate is not None else None,
             logged_hours=hours(row.logged_minutes),
             billed_hours=hours(row.billed_minutes),
             unbilled_hours=hours(row.logged_minutes - row.billed_minutes),

@@ -156,3 +156,28 @@ async def test_contacts_are_keyset_paginated(gql: GraphQLClient, factory: Factor
     assert bad.error_codes == ["BAD_USER_INPUT"]
     too_many = await gql.raw("{ contacts(first: 1000) { totalCount } }", as_=token)
     assert too_many.error_codes == ["BAD_USER_INPUT"]
+
+
+async def test_node_finds_every_node_type_in_scope(gql: GraphQLClient, factory: Factory) -> None:
+    tenant = await factory.tenant()
+    invoice = await factory.invoice(tenant.contact_a)
+    project = await factory.project(tenant.contact_a)
+    task = await factory.task(project, rate="95.5")
+    entry = await factory.time_entry(task)
+    comment = await factory.comment(invoice, person=tenant.person_a, body="hello")
+    token = await staff_token(gql, tenant)
+    query = "query($id: ID!) { node(id: $id) { __typename id ... on Task { rate } } }"
+    for row, type_name in (
+        (task, "Task"),
+        (entry, "TimeEntry"),
+        (comment, "Comment"),
+        (invoice, "Invoice"),
+        (tenant.person_a, "ContactPerson"),
+        (tenant.owner, "StaffUser"),
+    ):
+        found = (await gql(query, {"id": row.gid}, as_=token))["node"]
+        assert found["__typename"] == type_name and found["id"] == row.gid
+    assert (await gql(query, {"id": task.gid}, as_=token))["node"]["rate"] == "95.50"
+    other = await staff_token(gql, await factory.tenant())
+    for row in (task, entry, comment):
+        assert (await gql(query, {"id": row.gid}, as_=other))["node"] is None
