@@ -4,6 +4,7 @@ from models.auth import AuthSession, AuthThrottle, OneTimeToken, RecoveryCode
 from models.contact import Contact, ContactPerson
 from models.conversation import Activity, Comment, Review
 from models.document import Estimate, Invoice, LineItem
+from models.gateway import PaymentAttempt, PaymentAttemptInvoice, StripeEvent
 from models.mail import OutboxMail
 from models.organization import DocumentCounter, Organization, StaffUser
 from models.payment import Payment, PaymentAllocation, SavedPaymentMethod
@@ -25,11 +26,14 @@ __all__ = [
     "Organization",
     "Payment",
     "PaymentAllocation",
+    "PaymentAttempt",
+    "PaymentAttemptInvoice",
     "Project",
     "RecoveryCode",
     "Review",
     "SavedPaymentMethod",
     "StaffUser",
+    "StripeEvent",
     "Task",
     "TimeEntry",
 ]

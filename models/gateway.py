@@ -1,0 +1,98 @@
+"""Online payments through a gateway: attempts (the idempotency record of ``payInvoices``) and Stripe events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Boolean, CheckConstraint, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from models.base import created_at, fk, money, pk, tenant, timestamp
+
+ATTEMPT_STATUSES = ("CREATED", "REQUIRES_ACTION", "PROCESSING", "SUCCEEDED", "FAILED")
+ATTEMPT_METHODS = ("CARD", "ACH", "SIMULATED")
+
+
+class PaymentAttempt(SQLModel, table=True):
+    """One ``payInvoices`` request by a portal user, keyed by the client's idempotency key.
+
+    CREATED: recorded, the gateway not (yet) known to have answered; REQUIRES_ACTION: waiting for the payer
+    (3-D Secure); PROCESSING: the gateway accepted it and settles later (ACH); SUCCEEDED and FAILED are final.
+    An attempt in one of the first three holds its invoices: no other attempt may pay them meanwhile.
+    """
+
+    __tablename__ = "payment_attempt"
+
+    id: int | None = pk()
+    organization_id: int = tenant()
+    contact_id: int = fk("contact.id")
+    contact_person_id: int = fk("contact_person.id")
+    idempotency_key: str = Field(sa_column=Column(String(255), nullable=False))
+    request_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    gateway_key: str = Field(sa_column=Column(String(100), nullable=False))  # stem of the Stripe Idempotency-Keys
+    method_type: str = Field(sa_column=Column(String(10), nullable=False))
+    status: str = Field(default="CREATED", sa_column=Column(String(16), nullable=False))
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    amount: Decimal = money()
+    amount_refunded: Decimal = money(default=Decimal(0))
+    save_payment_method: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default="false")
+    )
+    saved_payment_method_id: int | None = fk("saved_payment_method.id", nullable=True, ondelete="SET NULL")
+    stripe_payment_method_id: str | None = Field(default=None, sa_column=Column(String(255)))
+    method_details: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default="{}")
+    )
+    stripe_customer_id: str | None = Field(default=None, sa_column=Column(String(255)))
+    stripe_payment_intent_id: str | None = Field(default=None, sa_column=Column(String(255), unique=True))
+    payment_id: int | None = fk("payment.id", nullable=True, ondelete="SET NULL")
+    failure_code: str | None = Field(default=None, sa_column=Column(String(40)))
+    failure_message: str | None = Field(default=None, sa_column=Column(Text))
+    ip_address: str | None = Field(default=None, sa_column=Column(String(45)))
+    user_agent: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = created_at()
+    updated_at: datetime | None = timestamp()
+
+    __table_args__ = (
+        CheckConstraint(f"status IN {ATTEMPT_STATUSES!r}", name="payment_attempt_status"),
+        CheckConstraint(f"method_type IN {ATTEMPT_METHODS!r}", name="payment_attempt_method"),
+        CheckConstraint("amount > 0", name="payment_attempt_amount_positive"),
+        UniqueConstraint(
+            "organization_id", "contact_person_id", "idempotency_key", name="uq_payment_attempt_idempotency_key"
+        ),
+        Index("ix_payment_attempt_contact", "contact_id", "id"),
+    )
+
+
+class PaymentAttemptInvoice(SQLModel, table=True):
+    """The part of an attempt meant for one invoice (the planned allocation)."""
+
+    __tablename__ = "payment_attempt_invoice"
+
+    id: int | None = pk()
+    organization_id: int = tenant()
+    contact_id: int = fk("contact.id")
+    attempt_id: int = fk("payment_attempt.id")
+    invoice_id: int = fk("invoice.id")
+    amount: Decimal = money()
+
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="payment_attempt_invoice_amount_positive"),
+        UniqueConstraint("attempt_id", "invoice_id", name="uq_payment_attempt_invoice"),
+        Index("ix_payment_attempt_invoice_invoice", "invoice_id"),
+    )
+
+
+class StripeEvent(SQLModel, table=True):
+    """A Stripe webhook event applied once: its id is the primary key, recorded with its effects."""
+
+    __tablename__ = "stripe_event"
+
+    id: str = Field(sa_column=Column(String(255), primary_key=True))
+    type: str = Field(sa_column=Column(String(100), nullable=False))
+    payment_intent_id: str | None = Field(default=None, sa_column=Column(String(255), index=True))
+    outcome: str = Field(sa_column=Column(String(40), nullable=False))
+    received_at: datetime = created_at()
