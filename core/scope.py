@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, Table, and_, exists, false, or_, select, true
 
 from models import (
     Activity,
@@ -74,6 +74,19 @@ class Scope:
     def owns(self, table: Table) -> ColumnElement[bool]:
         return and_(*self.conditions(table))
 
+    def child_conditions(self, table: Table, via: Any, parent: Table) -> list[ColumnElement[bool]]:
+        """Keep rows of ``table`` whose ``parent`` (through the foreign key ``via``) is inside this scope.
+
+        Loaders of line items, allocations and comments use this rather than ``conditions``: one parent check,
+        which PostgreSQL joins by primary key, where the table's general rule tests every kind of parent.
+        """
+        visible_parent = exists().where(parent.c.id == via, *self.conditions(parent))
+        return [table.c.organization_id == self.organization_id, visible_parent, *self.extra_child_conditions(table)]
+
+    def extra_child_conditions(self, table: Table) -> list[ColumnElement[bool]]:
+        """Conditions on a child row beyond its parent's visibility (none for staff)."""
+        return []
+
 
 @dataclass(frozen=True, slots=True)
 class StaffScope(Scope):
@@ -104,8 +117,7 @@ class PortalScope(Scope):
             return [*base, table.c.contact_id == self.contact_id, visible]
         if table is T_COMMENT:
             mine = table.c.contact_id == self.contact_id
-            shown = or_(table.c.visible_in_portal, table.c.author_contact_person_id.is_not(None))
-            return [*base, mine, shown, self._comment_target_visible(table)]
+            return [*base, mine, self._comment_shown(table), self._comment_target_visible(table)]
         if table is T_ACTIVITY:
             return [*base, table.c.contact_id == self.contact_id, table.c.client_visible]
         if table is T_LINE_ITEM:
@@ -118,8 +130,20 @@ class PortalScope(Scope):
             return [*base, table.c.contact_id == self.contact_id]
         raise LookupError(f"portal scope has no rule for table {table.name!r}")
 
+    def extra_child_conditions(self, table: Table) -> list[ColumnElement[bool]]:
+        if table is T_COMMENT:
+            return [table.c.contact_id == self.contact_id, self._comment_shown(table)]
+        return []
+
+    @staticmethod
+    def _comment_shown(table: Table) -> ColumnElement[bool]:
+        """Client comments always; staff comments only when marked visible in the portal."""
+        return or_(table.c.visible_in_portal, table.c.author_contact_person_id.is_not(None))
+
     def _in(self, table: Table, column: Any) -> ColumnElement[bool]:
-        return column.in_(select(table.c.id).where(*self.conditions(table)))
+        # a correlated EXISTS: PostgreSQL checks each row's parent by primary key instead of building the set of
+        # every visible parent (a contact may have tens of thousands of estimates)
+        return exists().where(table.c.id == column, *self.conditions(table))
 
     def _comment_target_visible(self, table: Table) -> ColumnElement[bool]:
         # a comment is visible only while its document or project is (no comments on drafts, hidden projects)
