@@ -22,6 +22,7 @@ from core.http import PorticoGraphQL
 from core.logging import RequestIdMiddleware, configure_logging
 from core.runtime import Runtime
 from core.settings import Settings, get_settings
+from resolvers.downloads import routes as download_routes
 from schema.schema import build_schema
 
 log = logging.getLogger("portico")
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
+        *download_routes,  # GET /documents/{id}.pdf, GET /statements.pdf
         *asset_routes(settings),  # GraphiQL's JS/CSS from node_modules, when GraphiQL is on
     ]
     app = Starlette(routes=routes, middleware=[Middleware(RequestIdMiddleware)], lifespan=lifespan)

@@ -1,0 +1,179 @@
+"""A contact's statement of account: opening balance, invoices and payments with a running balance, closing balance.
+
+Shared by the ``statement`` query and the statement PDF, so both always show the same numbers.
+
+What counts: invoices that were issued (not DRAFT, not VOID) at their issue date, for their total; payments that
+succeeded at their payment date, for their full amount (an unallocated part is a credit too). Only documents in
+the contact's currency count (a statement has one currency). Everything is read through the viewer's scope.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import DomainError
+from core.money import quantize
+from core.scope import T_ALLOCATION, T_CONTACT, T_INVOICE, T_PAYMENT, Scope
+
+STATEMENT_INVOICE_EXCLUDED = ("DRAFT", "VOID")
+MAX_STATEMENT_DAYS = 366 * 10
+
+
+@dataclass(frozen=True, slots=True)
+class StatementLine:
+    """One invoice (a charge) or one payment (a credit), with the balance after it."""
+
+    date: dt.date
+    kind: Literal["INVOICE", "PAYMENT"]
+    id: int
+    number: str  # the invoice number, or the payment's reference ("" when it has none)
+    description: str
+    charge: Decimal  # invoice total; 0 on payment lines
+    payment: Decimal  # payment amount; 0 on invoice lines
+    balance: Decimal
+    due_date: dt.date | None = None
+    invoice_numbers: tuple[str, ...] = ()  # for a payment: the invoices it was applied to
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    contact_id: int
+    contact_name: str
+    currency: str
+    from_: dt.date
+    to: dt.date
+    opening_balance: Decimal
+    invoiced: Decimal
+    paid: Decimal
+    closing_balance: Decimal
+    lines: tuple[StatementLine, ...]
+
+
+def check_period(from_: dt.date, to: dt.date) -> None:
+    """Raise INVALID_INPUT for a period that ends before it starts or spans more than ten years."""
+    if to < from_:
+        raise DomainError("INVALID_INPUT", "The period ends before it starts.", "to")
+    if (to - from_).days > MAX_STATEMENT_DAYS:
+        raise DomainError("INVALID_INPUT", "A statement covers at most ten years.", "from")
+
+
+async def compute_statement(
+    session: AsyncSession, scope: Scope, contact_id: int, from_: dt.date, to: dt.date
+) -> Statement | None:
+    """The statement of ``contact_id`` for ``from_``..``to`` (inclusive); None when the contact is outside ``scope``."""
+    check_period(from_, to)
+    contact = (await session.execute(scope.where_id(T_CONTACT, contact_id))).one_or_none()
+    if contact is None:
+        return None
+    currency = contact.currency
+    invoices = [
+        T_INVOICE.c.contact_id == contact_id,
+        T_INVOICE.c.status.not_in(STATEMENT_INVOICE_EXCLUDED),
+        T_INVOICE.c.currency == currency,
+    ]
+    payments = [
+        T_PAYMENT.c.contact_id == contact_id,
+        T_PAYMENT.c.status == "SUCCEEDED",
+        T_PAYMENT.c.currency == currency,
+    ]
+    zero = Decimal(0)
+    invoiced_before = (
+        scope.select(T_INVOICE, func.coalesce(func.sum(T_INVOICE.c.total), zero))
+        .where(*invoices, T_INVOICE.c.issue_date < from_)
+        .scalar_subquery()
+    )
+    paid_before = (
+        scope.select(T_PAYMENT, func.coalesce(func.sum(T_PAYMENT.c.amount), zero))
+        .where(*payments, T_PAYMENT.c.payment_date < from_)
+        .scalar_subquery()
+    )
+    before = (await session.execute(select(invoiced_before, paid_before))).one()
+    opening = quantize(Decimal(before[0]) - Decimal(before[1]), currency)
+
+    invoice_rows = (
+        await session.execute(scope.select(T_INVOICE).where(*invoices, T_INVOICE.c.issue_date.between(from_, to)))
+    ).all()
+    payment_rows = (
+        await session.execute(scope.select(T_PAYMENT).where(*payments, T_PAYMENT.c.payment_date.between(from_, to)))
+    ).all()
+    applied = await _invoice_numbers_by_payment(session, scope, [row.id for row in payment_rows])
+
+    entries: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    for row in invoice_rows:
+        entries.append(
+            (
+                (row.issue_date, 0, row.id),
+                {
+                    "date": row.issue_date,
+                    "kind": "INVOICE",
+                    "id": row.id,
+                    "number": row.number,
+                    "description": f"Invoice {row.number}",
+                    "charge": quantize(row.total, currency),
+                    "payment": quantize(zero, currency),
+                    "due_date": row.due_date,
+                },
+            )
+        )
+    for row in payment_rows:
+        numbers = applied.get(row.id, ())
+        description = "Payment" + (f" for {', '.join(numbers)}" if numbers else "")
+        entries.append(
+            (
+                (row.payment_date, 1, row.id),  # on one day, invoices first: the balance never dips below zero
+                {
+                    "date": row.payment_date,
+                    "kind": "PAYMENT",
+                    "id": row.id,
+                    "number": row.reference or "",
+                    "description": description,
+                    "charge": quantize(zero, currency),
+                    "payment": quantize(row.amount, currency),
+                    "invoice_numbers": numbers,
+                },
+            )
+        )
+    balance = opening
+    lines = []
+    for _, values in sorted(entries, key=lambda entry: entry[0]):
+        balance = balance + values["charge"] - values["payment"]
+        lines.append(StatementLine(balance=balance, **values))
+    invoiced = quantize(sum((line.charge for line in lines), zero), currency)
+    paid = quantize(sum((line.payment for line in lines), zero), currency)
+    return Statement(
+        contact_id=contact_id,
+        contact_name=contact.display_name,
+        currency=currency,
+        from_=from_,
+        to=to,
+        opening_balance=opening,
+        invoiced=invoiced,
+        paid=paid,
+        closing_balance=quantize(opening + invoiced - paid, currency),
+        lines=tuple(lines),
+    )
+
+
+async def _invoice_numbers_by_payment(
+    session: AsyncSession, scope: Scope, payment_ids: list[int]
+) -> dict[int, tuple[str, ...]]:
+    if not payment_ids:
+        return {}
+    rows = (
+        await session.execute(
+            scope.select(T_ALLOCATION, T_ALLOCATION.c.payment_id, T_INVOICE.c.number)
+            .join(T_INVOICE, T_INVOICE.c.id == T_ALLOCATION.c.invoice_id)
+            .where(T_ALLOCATION.c.payment_id.in_(payment_ids))
+            .order_by(T_ALLOCATION.c.payment_id, T_INVOICE.c.number)
+        )
+    ).all()
+    numbers: dict[int, list[str]] = {}
+    for row in rows:
+        numbers.setdefault(row.payment_id, []).append(row.number)
+    return {payment_id: tuple(found) for payment_id, found in numbers.items()}
