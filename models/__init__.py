@@ -8,6 +8,7 @@ from models.gateway import PaymentAttempt, PaymentAttemptInvoice, StripeEvent
 from models.mail import OutboxMail
 from models.organization import DocumentCounter, Organization, StaffUser
 from models.payment import Payment, PaymentAllocation, SavedPaymentMethod
+from models.persisted import PersistedQuery
 from models.project import Project, Task, TimeEntry
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "PaymentAllocation",
     "PaymentAttempt",
     "PaymentAttemptInvoice",
+    "PersistedQuery",
     "Project",
     "RecoveryCode",
     "Review",
