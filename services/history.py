@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import PortalViewer, StaffViewer, Viewer
 from core.scope import T_ACTIVITY
+from services import notifications
 
 
 async def record_activity(
@@ -26,7 +27,11 @@ async def record_activity(
     ip_address: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    """Append a history entry inside the caller's transaction."""
+    """Append a history entry inside the caller's transaction.
+
+    Client actions (first view, accept, decline, client comment, payment, review) also enqueue the staff
+    notification mails in the same transaction (``services.notifications``).
+    """
     await session.execute(
         insert(T_ACTIVITY).values(
             organization_id=organization_id,
@@ -42,3 +47,15 @@ async def record_activity(
             ip_address=ip_address,
         )
     )
+    if notifications.wants_notification(kind, viewer):
+        await notifications.notify_staff(
+            session,
+            viewer=viewer,
+            organization_id=organization_id,
+            kind=kind,
+            contact_id=contact_id,
+            estimate_id=estimate_id,
+            invoice_id=invoice_id,
+            project_id=project_id,
+            details=details,
+        )

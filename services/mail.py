@@ -23,7 +23,7 @@ import aiosmtplib
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.database import Database
+from core.database import Database, after_commit
 from core.settings import Settings
 from models import OutboxMail
 
@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 T_OUTBOX = OutboxMail.__table__
 MAX_BACKOFF = timedelta(hours=1)
+_WAKE_SCHEDULED = "portico.mail.wake_scheduled"
+_LOCAL_WORKERS: set[OutboxWorker] = set()  # the running workers of this process, woken after a commit
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +59,14 @@ class Mail:
 
 
 async def enqueue(session: AsyncSession, mail: Mail, *, kind: str, organization_id: int | None = None) -> int:
-    """Write ``mail`` to the outbox inside the caller's transaction; returns its id."""
+    """Write ``mail`` to the outbox inside the caller's transaction; returns its id.
+
+    Once that transaction commits (``Database.transaction``), this process's worker is woken to deliver it
+    at once; a rollback discards the row and nothing is sent. Other processes find it at their next poll.
+    """
+    if not session.info.get(_WAKE_SCHEDULED):
+        session.info[_WAKE_SCHEDULED] = True
+        after_commit(session, _wake_local_workers)
     outbox_id = await session.scalar(
         insert(T_OUTBOX)
         .values(
@@ -74,6 +83,11 @@ async def enqueue(session: AsyncSession, mail: Mail, *, kind: str, organization_
         .returning(T_OUTBOX.c.id)
     )
     return int(outbox_id or 0)
+
+
+async def _wake_local_workers() -> None:
+    for worker in list(_LOCAL_WORKERS):
+        worker.wake()
 
 
 def build_message(row: Any, sender: str) -> EmailMessage:
@@ -132,7 +146,7 @@ class FolderTransport:
         name = str(message["Message-ID"]).strip("<>").replace("@", "_").replace("/", "_")
         path = self.folder / f"{name}.eml"
         await asyncio.to_thread(path.write_bytes, bytes(message))
-        log.info("mail written to %s", path)
+        log.info("mail to %s (%s) written to %s", message["To"], message["Subject"], path)
 
 
 def transport_for(settings: Settings) -> Transport:
@@ -146,14 +160,23 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=5 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-async def deliver_due(db: Database, transport: Transport, settings: Settings, *, batch: int = 20) -> int:
-    """Deliver up to ``batch`` due mails; returns how many were sent."""
+async def deliver_due(
+    db: Database, transport: Transport, settings: Settings, *, batch: int = 20, now: datetime | None = None
+) -> int:
+    """Deliver up to ``batch`` due mails (due at ``now``, default: the current time); returns how many were sent.
+
+    Rows are claimed with ``FOR UPDATE SKIP LOCKED``: concurrent workers (other processes) take other rows.
+    A failure leaves the row PENDING with a later ``next_attempt_at`` (exponential backoff), or FAILED after
+    ``mail_max_attempts``. The Message-ID is fixed when the mail is enqueued, so a receiver can recognize a
+    retry of a mail whose delivery succeeded but whose SENT mark was lost (the worker died in between).
+    """
     sent = 0
+    due_at = now or datetime.now(UTC)
     async with db.transaction() as session:
         rows = (
             await session.execute(
                 select(T_OUTBOX)
-                .where(T_OUTBOX.c.status == "PENDING", T_OUTBOX.c.next_attempt_at <= datetime.now(UTC))
+                .where(T_OUTBOX.c.status == "PENDING", T_OUTBOX.c.next_attempt_at <= due_at)
                 .order_by(T_OUTBOX.c.next_attempt_at, T_OUTBOX.c.id)
                 .limit(batch)
                 .with_for_update(skip_locked=True)
@@ -172,7 +195,7 @@ async def deliver_due(db: Database, transport: Transport, settings: Settings, *,
                     .values(
                         attempts=attempts,
                         status="FAILED" if final else "PENDING",
-                        next_attempt_at=datetime.now(UTC) + backoff(attempts),
+                        next_attempt_at=due_at + backoff(attempts),
                         last_error=str(error)[:2000],
                     )
                 )
@@ -199,14 +222,16 @@ class OutboxWorker:
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="outbox-worker")
+            _LOCAL_WORKERS.add(self)
             if not self.settings.smtp_url:
-                log.info("no SMTP_URL: mail goes to %s", self.settings.outbox_dir)
+                log.info("no SMTP_URL: mail goes to %s (one .eml file per mail)", self.settings.outbox_dir.resolve())
 
     def wake(self) -> None:
         """Deliver now rather than at the next poll (call after committing new mail)."""
         self._wake.set()
 
     async def stop(self) -> None:
+        _LOCAL_WORKERS.discard(self)
         if self._task is not None:
             self._task.cancel()
             try:

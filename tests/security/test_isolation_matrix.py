@@ -62,6 +62,7 @@ ENTITY_TYPES = sorted(
     key=len,
     reverse=True,
 )
+ALIASES = {"Document": "Invoice"}  # documentId (forwardDocument) takes an estimate or an invoice: aim at invoices
 SKIPPED_TABLES = {"auth_session", "auth_throttle", "outbox_mail", "one_time_token", "document_counter"}
 MAX_DEPTH = 4
 
@@ -180,6 +181,7 @@ def entity_of(name: str, root_field: str) -> str | None:
         return next((t for t in ENTITY_TYPES if t.lower() in root_field.lower()), None)
     stem = re.sub(r"Ids?$", "", name)
     candidate = stem[:1].upper() + stem[1:]
+    candidate = ALIASES.get(candidate, candidate)
     return candidate if candidate in ENTITY_TYPES else None
 
 

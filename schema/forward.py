@@ -1,0 +1,44 @@
+"""forwardDocument: mail an estimate or invoice, its PDF attached, to someone else."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+
+from schema.base import UserError
+from schema.document import Estimate, Invoice
+
+
+@strawberry.input(description="Whom to mail a document to, and what to tell them.")
+class ForwardDocumentInput:
+    document_id: strawberry.ID = strawberry.field(description="An estimate or an invoice.")
+    email: str = strawberry.field(description="The recipient's address.")
+    name: str | None = strawberry.field(default=None, description="The recipient's name (at most 200 characters).")
+    message: str | None = strawberry.field(
+        default=None, description="A note shown above the document's summary (at most 2000 characters)."
+    )
+
+
+@strawberry.enum
+class ForwardDocumentErrorCode(Enum):
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_EMAIL = "INVALID_EMAIL"
+    INVALID_INPUT = "INVALID_INPUT"
+    INVALID_STATE = "INVALID_STATE"
+    TOO_MANY_FORWARDS = "TOO_MANY_FORWARDS"
+
+
+@strawberry.type(
+    description=(
+        "INVALID_STATE: a draft cannot be forwarded (send it first). TOO_MANY_FORWARDS: the hourly limit per "
+        "person was reached; `retryAfterSeconds` says when the next one is allowed."
+    )
+)
+class ForwardDocumentError(UserError):
+    code: ForwardDocumentErrorCode
+    retry_after_seconds: int | None = None
+
+
+ForwardDocumentResult = Annotated[Estimate | Invoice | ForwardDocumentError, strawberry.union("ForwardDocumentResult")]

@@ -1,0 +1,234 @@
+"""Staff notifications: an email to the organization's notification recipients for each client action.
+
+``services.history.record_activity`` calls ``notify_staff`` for the kinds below, inside the action's own
+transaction, so the mail is written to the durable outbox together with the history entry (a rolled-back action
+notifies nobody). Recipients: the organization's ``notification_emails``; when that list is empty, its active
+owners. Actions of staff themselves notify nobody (they know); a comment notifies only when a client wrote it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from babel.numbers import format_currency
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.auth import PortalViewer, StaffViewer, Viewer
+from core.ids import to_global_id
+from core.money import quantize
+from core.scope import (
+    T_COMMENT,
+    T_CONTACT,
+    T_CONTACT_PERSON,
+    T_ESTIMATE,
+    T_INVOICE,
+    T_ORGANIZATION,
+    T_PROJECT,
+    T_REVIEW,
+    T_STAFF_USER,
+    StaffScope,
+)
+from core.settings import Settings, get_settings
+from services import mail
+from services.mail_templates import render_mail
+
+log = logging.getLogger(__name__)
+
+NOTIFIED_KINDS = frozenset({"viewed", "accepted", "declined", "commented", "paid", "review_submitted"})
+_VERBS = {
+    "viewed": "viewed",
+    "accepted": "accepted",
+    "declined": "declined",
+    "commented": "commented on",
+    "paid": "paid",
+}
+
+
+def wants_notification(kind: str, viewer: Viewer | None) -> bool:
+    """Whether an activity of ``kind`` by ``viewer`` (None: the system, e.g. a payment webhook) mails staff."""
+    if kind not in NOTIFIED_KINDS or isinstance(viewer, StaffViewer):
+        return False
+    if kind == "commented":
+        return isinstance(viewer, PortalViewer)
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    kind: str  # "estimate", "invoice", "project", "review", "contact"
+    title: str  # "invoice INV-000012", "project Website"
+    path: str  # under the public portal URL
+    facts: list[tuple[str, str]]
+    row: Any = None
+
+
+async def notify_staff(
+    session: AsyncSession,
+    *,
+    viewer: Viewer | None,
+    organization_id: int,
+    kind: str,
+    contact_id: int | None = None,
+    estimate_id: int | None = None,
+    invoice_id: int | None = None,
+    project_id: int | None = None,
+    details: dict[str, Any] | None = None,
+    settings: Settings | None = None,
+) -> int:
+    """Enqueue the notification mails of one client action in the caller's transaction; returns how many."""
+    settings = settings or get_settings()
+    scope = StaffScope(organization_id=organization_id)
+    details = details or {}
+    person_id = viewer.contact_person_id if isinstance(viewer, PortalViewer) else None
+    owners = (
+        scope.select(T_STAFF_USER, func.array_agg(T_STAFF_USER.c.email))
+        .where(T_STAFF_USER.c.role == "OWNER", T_STAFF_USER.c.is_active)
+        .scalar_subquery()
+    )
+    contact_name = scope.select(T_CONTACT, T_CONTACT.c.display_name).where(T_CONTACT.c.id == contact_id)
+    person_name = func.concat_ws(" ", T_CONTACT_PERSON.c.first_name, T_CONTACT_PERSON.c.last_name)
+    actor_name = scope.select(T_CONTACT_PERSON, person_name).where(T_CONTACT_PERSON.c.id == person_id)
+    head = (
+        await session.execute(
+            select(
+                T_ORGANIZATION.c.name,
+                T_ORGANIZATION.c.locale,
+                T_ORGANIZATION.c.notification_emails,
+                owners.label("owners"),
+                contact_name.scalar_subquery().label("contact_name"),
+                actor_name.scalar_subquery().label("actor_name"),
+            ).where(T_ORGANIZATION.c.id == organization_id)
+        )
+    ).one()
+    recipients = [address for address in head.notification_emails if address] or [
+        address for address in head.owners or [] if address
+    ]
+    if not recipients:
+        return 0
+    reason = "you are on the notification list" if head.notification_emails else "you own the organization"
+    target = await _target(session, scope, head.locale, estimate_id, invoice_id, project_id, contact_id, kind)
+    quote = await _quote(session, scope, kind, details, target, person_id)
+    try:
+        headline, facts = _headline(kind, head, target, details, quote_rating=quote[1])
+        base = settings.public_portal_url.rstrip("/")
+        messages = [
+            render_mail(
+                "notification",
+                to=address,
+                subject=headline,
+                headline=headline,
+                facts=facts,
+                quote=quote[0],
+                link=f"{base}{target.path}",
+                link_label=f"Open {target.title}" if target.kind != "review" else "See the reviews",
+                organization_name=head.name,
+                recipient_reason=reason,
+            )
+            for address in recipients
+        ]
+    except Exception:  # a template or formatting bug must not undo the client's action; the log says what
+        log.exception("could not build the %s notification for organization %s", kind, organization_id)
+        return 0
+    for message in messages:
+        await mail.enqueue(session, message, kind=f"notify_{kind}", organization_id=organization_id)
+    return len(messages)
+
+
+def _money(amount: Decimal, currency: str, locale: str) -> str:
+    return format_currency(quantize(Decimal(amount), currency), currency, locale=locale or "en_US")
+
+
+async def _target(
+    session: AsyncSession,
+    scope: StaffScope,
+    locale: str,
+    estimate_id: int | None,
+    invoice_id: int | None,
+    project_id: int | None,
+    contact_id: int | None,
+    kind: str,
+) -> _Target:
+    if invoice_id is not None or estimate_id is not None:
+        is_invoice = invoice_id is not None
+        table = T_INVOICE if is_invoice else T_ESTIMATE
+        pk = invoice_id if is_invoice else estimate_id
+        row = (await session.execute(scope.where_id(table, pk))).one()  # type: ignore[arg-type]
+        name = "invoice" if is_invoice else "estimate"
+        facts = [("Total", _money(row.total, row.currency, locale))]
+        if is_invoice:
+            facts.append(("Balance due", _money(row.balance_due, row.currency, locale)))
+        return _Target(
+            kind=name,
+            title=f"{name} {row.number}",
+            path=f"/{name}s/{to_global_id(name.capitalize(), row.id)}",
+            facts=facts,
+            row=row,
+        )
+    if project_id is not None:
+        row = (await session.execute(scope.where_id(T_PROJECT, project_id))).one()
+        return _Target("project", f"project {row.name}", f"/projects/{to_global_id('Project', row.id)}", [], row)
+    if kind == "review_submitted":
+        return _Target("review", "the reviews", "/reviews", [])
+    gid = to_global_id("Contact", contact_id) if contact_id else ""
+    return _Target("contact", "the contact", f"/contacts/{gid}" if gid else "/", [])
+
+
+async def _quote(
+    session: AsyncSession, scope: StaffScope, kind: str, details: dict[str, Any], target: _Target, person_id: int | None
+) -> tuple[str | None, int | None]:
+    """The client's own words for the mail (comment, decline reason, review text) and a review's rating."""
+    if kind == "declined" and target.row is not None:
+        return details.get("reason") or getattr(target.row, "decline_reason", None), None
+    if kind == "commented" and target.row is not None:
+        stmt = scope.select(T_COMMENT, T_COMMENT.c.body)
+        if details.get("comment_id"):
+            stmt = stmt.where(T_COMMENT.c.id == int(details["comment_id"]))
+        else:  # the comment just written: the newest by this person on the target
+            column = {"invoice": T_COMMENT.c.invoice_id, "estimate": T_COMMENT.c.estimate_id}.get(
+                target.kind, T_COMMENT.c.project_id
+            )
+            stmt = stmt.where(column == target.row.id, T_COMMENT.c.author_contact_person_id == person_id)
+        body = await session.scalar(stmt.order_by(T_COMMENT.c.id.desc()).limit(1))
+        return body, None
+    if kind == "review_submitted" and person_id is not None:
+        review = (
+            await session.execute(scope.select(T_REVIEW).where(T_REVIEW.c.contact_person_id == person_id))
+        ).one_or_none()
+        if review is not None:
+            return review.text, review.rating
+        return details.get("text"), details.get("rating")
+    return None, None
+
+
+def _headline(
+    kind: str, head: Any, target: _Target, details: dict[str, Any], *, quote_rating: int | None
+) -> tuple[str, list[tuple[str, str]]]:
+    who = head.actor_name or head.contact_name or "A client"
+    if head.actor_name and head.contact_name:
+        who = f"{head.actor_name} ({head.contact_name})"
+    facts: list[tuple[str, str]] = []
+    if head.contact_name:
+        facts.append(("Customer", head.contact_name))
+    if kind == "review_submitted":
+        stars = quote_rating if quote_rating is not None else details.get("rating")
+        headline = f"{who} left a {stars}-star review" if stars else f"{who} left a review"
+        if stars:
+            facts.append(("Rating", f"{stars} / 5"))
+        return headline, facts
+    if target.kind in ("estimate", "invoice"):
+        facts.append((target.kind.capitalize(), target.row.number))
+    elif target.kind == "project":
+        facts.append(("Project", target.row.name))
+    if kind == "paid" and details.get("amount") and target.row is not None:
+        amount = _money(Decimal(str(details["amount"])), target.row.currency, head.locale)
+        facts.append(("Amount paid", amount))
+        headline = f"{who} paid {amount} on {target.title}"
+    else:
+        headline = f"{who} {_VERBS.get(kind, kind.replace('_', ' '))} {target.title}"
+    if kind == "accepted" and target.row is not None and getattr(target.row, "signature_name", None):
+        facts.append(("Signed as", target.row.signature_name))
+    return headline, facts + target.facts
