@@ -24,6 +24,7 @@ from core.runtime import Runtime
 from core.settings import Settings, get_settings
 from resolvers.downloads import routes as download_routes
 from schema.schema import build_schema
+from services.webhooks import stripe_webhook
 
 log = logging.getLogger("portico")
 
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),  # signature-verified, idempotent
         *download_routes,  # GET /documents/{id}.pdf, GET /statements.pdf
         *asset_routes(settings),  # GraphiQL's JS/CSS from node_modules, when GraphiQL is on
     ]

@@ -143,7 +143,8 @@ class PortalScope(Scope):
     def _in(self, table: Table, column: Any) -> ColumnElement[bool]:
         # a correlated EXISTS: PostgreSQL checks each row's parent by primary key instead of building the set of
         # every visible parent (a contact may have tens of thousands of estimates)
-        return exists().where(table.c.id == column, *self.conditions(table))
+        # (correlate_except: the parent is the subquery's own, even when the outer query joins the same table)
+        return exists().where(table.c.id == column, *self.conditions(table)).correlate_except(table)
 
     def _comment_target_visible(self, table: Table) -> ColumnElement[bool]:
         # a comment is visible only while its document or project is (no comments on drafts, hidden projects)

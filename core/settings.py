@@ -41,7 +41,8 @@ class Settings(BaseSettings):
 
     stripe_secret_key: str = ""
     stripe_webhook_secret: str = ""
-    stripe_api_base: str = ""
+    stripe_api_base: str = Field(default="", description="default: Stripe's API; tests point it at a local fake")
+    stripe_timeout_seconds: float = 20.0
 
     public_portal_url: str = "http://127.0.0.1:8000"
     graphiql: bool | None = Field(default=None, description="default: on outside production")

@@ -15,11 +15,13 @@ from typing import Any
 from sqlalchemy import func, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.auth import Viewer
+from core.auth import PortalViewer, StaffViewer, Viewer
 from core.errors import DomainError
 from core.money import quantize
 from core.scope import T_ALLOCATION, T_INVOICE, T_PAYMENT, Scope
 from services.history import record_activity
+from subscriptions.broker import Broker
+from subscriptions.events import DocumentStatusChanged, PaymentReceived, emit
 
 PAYABLE_STATUSES = ("SENT", "PARTIALLY_PAID")  # OVERDUE is derived from these
 
@@ -80,36 +82,110 @@ async def record_payment(
     notes: str | None = None,
     recorded_by_id: int | None = None,
     ip_address: str | None = None,
+    broker: Broker | None = None,
 ) -> int:
     """Insert a payment with its allocations and update each invoice, inside the caller's transaction.
 
     The caller has checked the contact and that the allocations add up to ``amount``; the invoices are
-    locked and checked here. Returns the payment's id.
+    locked and checked here. Returns the payment's id. With a ``broker``, PaymentReceived and a
+    DocumentStatusChanged per invoice whose status changed are published after commit.
     """
     invoices = await lock_invoices(session, scope, sorted({allocation.invoice_id for allocation in allocations}))
     check_allocations(invoices, allocations, contact_id=contact_id, currency=currency)
+    payment_id = await insert_payment(
+        session,
+        organization_id=scope.organization_id,
+        contact_id=contact_id,
+        currency=currency,
+        amount=amount,
+        payment_date=payment_date,
+        mode=mode,
+        reference=reference,
+        notes=notes,
+        recorded_by_id=recorded_by_id,
+    )
+    await apply_allocations(
+        session,
+        organization_id=scope.organization_id,
+        viewer=viewer,
+        payment_id=payment_id,
+        contact_id=contact_id,
+        currency=currency,
+        mode=mode,
+        invoices=invoices,
+        allocations=allocations,
+        ip_address=ip_address,
+        broker=broker,
+    )
+    if broker is not None:
+        emit(session, broker, scope.organization_id, PaymentReceived(payment_id=payment_id, contact_id=contact_id))
+    return payment_id
+
+
+async def insert_payment(
+    session: AsyncSession,
+    *,
+    organization_id: int,
+    contact_id: int,
+    currency: str,
+    amount: Decimal,
+    payment_date: dt.date,
+    mode: str,
+    status: str = "SUCCEEDED",
+    reference: str | None = None,
+    notes: str | None = None,
+    recorded_by_id: int | None = None,
+    gateway: str | None = None,
+    gateway_reference: str | None = None,
+) -> int:
+    """Insert a payment row (no allocations yet); returns its id."""
     payment_id = await session.scalar(
         insert(T_PAYMENT)
         .values(
-            organization_id=scope.organization_id,
+            organization_id=organization_id,
             contact_id=contact_id,
             amount=amount,
             currency=currency,
             payment_date=payment_date,
             mode=mode,
-            status="SUCCEEDED",
+            status=status,
             reference=reference,
             notes=notes,
             recorded_by_id=recorded_by_id,
+            gateway=gateway,
+            gateway_reference=gateway_reference,
         )
         .returning(T_PAYMENT.c.id)
     )
     assert payment_id is not None
+    return int(payment_id)
+
+
+async def apply_allocations(
+    session: AsyncSession,
+    *,
+    organization_id: int,
+    viewer: Viewer | None,
+    payment_id: int,
+    contact_id: int,
+    currency: str,
+    mode: str,
+    invoices: dict[int, Any],
+    allocations: list[AllocationDraft],
+    ip_address: str | None = None,
+    broker: Broker | None = None,
+) -> None:
+    """Allocate a payment to invoices locked and checked by the caller: paid amounts, statuses, history.
+
+    With a ``broker``, a DocumentStatusChanged per invoice whose status changed is published after commit.
+    """
+    if not allocations:
+        return
     await session.execute(
         insert(T_ALLOCATION),
         [
             {
-                "organization_id": scope.organization_id,
+                "organization_id": organization_id,
                 "payment_id": payment_id,
                 "invoice_id": allocation.invoice_id,
                 "amount": allocation.amount,
@@ -121,20 +197,36 @@ async def record_payment(
         invoice = invoices[allocation.invoice_id]
         # the row is locked: its balance cannot have moved since it was read
         balance = invoice.balance_due - allocation.amount
+        status = "PAID" if balance == 0 else "PARTIALLY_PAID"
         await session.execute(
             update(T_INVOICE)
             .where(T_INVOICE.c.id == invoice.id)
             .values(
                 amount_paid=invoice.amount_paid + allocation.amount,
                 balance_due=balance,
-                status="PAID" if balance == 0 else "PARTIALLY_PAID",
+                status=status,
                 updated_at=func.now(),
             )
         )
+        if broker is not None and status != invoice.status:
+            emit(
+                session,
+                broker,
+                organization_id,
+                DocumentStatusChanged(
+                    document_type="INVOICE",
+                    document_id=invoice.id,
+                    contact_id=contact_id,
+                    previous_status=invoice.status,
+                    status=status,
+                    actor_staff_id=viewer.staff_user_id if isinstance(viewer, StaffViewer) else None,
+                    actor_contact_person_id=viewer.contact_person_id if isinstance(viewer, PortalViewer) else None,
+                ),
+            )
         await record_activity(
             session,
             viewer=viewer,
-            organization_id=scope.organization_id,
+            organization_id=organization_id,
             contact_id=contact_id,
             invoice_id=invoice.id,
             kind="paid",
@@ -146,4 +238,3 @@ async def record_payment(
             ip_address=ip_address,
             details={"payment_id": payment_id, "amount": str(quantize(allocation.amount, currency)), "mode": mode},
         )
-    return int(payment_id)
