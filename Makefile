@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: install run test lint schema bench clean
+.PHONY: install run test lint schema persisted bench clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -32,6 +32,9 @@ lint: install
 
 schema: install
 	$(PY) -m services.schema_file --write
+
+persisted: install
+	$(PY) -m services.persisted_manifest --write
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache

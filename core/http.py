@@ -17,6 +17,7 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
@@ -27,6 +28,7 @@ from core.context import Context, client_address
 from core.errors import TopLevelCode
 from core.graphiql import graphiql_html
 from core.logging import request_id_var
+from core.persisted import PersistedDocuments, PersistedQueryError, load_manifest
 from core.runtime import Runtime
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -115,6 +117,37 @@ class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
             raise WebSocketDisconnected from exc
 
 
+class PersistedHTTPError(HTTPException):
+    """A persisted-operation request that cannot run, answered as a GraphQL error with ``code``."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(400, reason)
+        self.code = code
+
+
+class PersistedOperationsWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
+    """graphql-transport-ws with persisted operations: a subscribe message may name its document."""
+
+    async def handle_subscribe(self, message: Any) -> None:
+        payload = message.get("payload")
+        if self.connection_acknowledged and isinstance(payload, dict):
+            persisted: PersistedDocuments = self.view.persisted
+            try:
+                resolved = await persisted.resolve(
+                    self.view.runtime.db,
+                    query=payload.get("query"),
+                    extensions=payload.get("extensions"),
+                    document_id=payload.get("documentId") or payload.get("id"),
+                )
+            except PersistedQueryError as error:
+                error_payload = [{"message": error.message, "extensions": {"code": error.code}}]
+                await self.send_message({"id": message.get("id"), "type": "error", "payload": error_payload})
+                return
+            if resolved is not None:
+                message = {**message, "payload": {**payload, "query": resolved.query}}
+        await super().handle_subscribe(message)
+
+
 class PorticoGraphQL(GraphQL):
     """One schema at ``/graphql`` over HTTP and ``graphql-transport-ws``.
 
@@ -126,6 +159,7 @@ class PorticoGraphQL(GraphQL):
     """
 
     websocket_adapter_class = TextFrameWebSocketAdapter  # type: ignore[assignment]
+    graphql_transport_ws_handler_class = PersistedOperationsWSHandler
 
     def __init__(self, schema: Any, *, runtime: Runtime) -> None:
         settings = runtime.settings
@@ -138,6 +172,9 @@ class PorticoGraphQL(GraphQL):
         )
         self.settings = settings
         self.runtime = runtime
+        self.persisted = PersistedDocuments(
+            load_manifest(settings.persisted_manifest), allow_list=settings.allow_list_enabled
+        )
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(graphiql_html(self.settings.csrf_cookie_name))
@@ -178,17 +215,43 @@ class PorticoGraphQL(GraphQL):
         ):
             status, headers = 405, {"allow": "POST"}
         code = _HTTP_ERROR_CODES.get(status, "BAD_REQUEST" if 400 <= status < 500 else "INTERNAL_SERVER_ERROR")
+        if isinstance(error, PersistedHTTPError):
+            code = error.code
+            # Apollo's and Relay's clients read a missing persisted query from a 200 application/json answer
+            status = 200 if media_type == APPLICATION_JSON else 400
         body = {"errors": [{"message": error.reason, "extensions": {"code": code}}]}
         return Response(self.encode_json(body), status_code=status, headers=headers, media_type=media_type)
 
     async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData | list[GraphQLRequestData]:
         data = await super().parse_http_body(request)
-        for item in data if isinstance(data, list) else [data]:
+        items = data if isinstance(data, list) else [data]
+        raw_items: list[Any] | None = None
+        for index, item in enumerate(items):
             if not isinstance(item.operation_name, str | None):
                 raise HTTPException(
                     400, "The GraphQL operation's `operationName` must be a string or null, if provided."
                 )
+            document_id = None
+            if item.query is None:  # a persisted operation names its document instead of sending it
+                if raw_items is None:
+                    raw_items = await self._raw_items(request)
+                raw = raw_items[index] if index < len(raw_items) else {}
+                document_id = raw.get("documentId") or raw.get("id") if isinstance(raw, Mapping) else None
+            try:
+                resolved = await self.persisted.resolve(
+                    self.runtime.db, query=item.query, extensions=item.extensions, document_id=document_id
+                )
+            except PersistedQueryError as error:
+                raise PersistedHTTPError(error.code, error.message) from error
+            if resolved is not None:
+                item.query = resolved.query
         return data
+
+    async def _raw_items(self, request: AsyncHTTPRequestAdapter) -> list[Any]:
+        if request.method == "GET":
+            return [dict(request.query_params)]
+        decoded = self.decode_json(await request.get_body())
+        return decoded if isinstance(decoded, list) else [decoded]
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         response = await super().process_result(request, result)

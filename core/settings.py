@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     argon2_time_cost: int = 2
     argon2_parallelism: int = 1
 
+    persisted_manifest: Path | None = Field(
+        default=PROJECT_ROOT / "persisted-documents.json", description="trusted documents: JSON {id: document}"
+    )
+    persisted_only: bool | None = Field(default=None, description="allow-list mode; default: on in production")
+
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 2000
@@ -78,6 +83,10 @@ class Settings(BaseSettings):
     @property
     def introspection_enabled(self) -> bool:
         return self.introspection if self.introspection is not None else not self.is_production
+
+    @property
+    def allow_list_enabled(self) -> bool:
+        return self.persisted_only if self.persisted_only is not None else self.is_production
 
     @property
     def secure_cookies(self) -> bool:
