@@ -80,7 +80,7 @@ class Scope:
         Loaders of line items, allocations and comments use this rather than ``conditions``: one parent check,
         which PostgreSQL joins by primary key, where the table's general rule tests every kind of parent.
         """
-        visible_parent = exists().where(parent.c.id == via, *self.conditions(parent))
+        visible_parent = exists().where(parent.c.id == via, *self.conditions(parent)).correlate_except(parent)
         return [table.c.organization_id == self.organization_id, visible_parent, *self.extra_child_conditions(table)]
 
     def extra_child_conditions(self, table: Table) -> list[ColumnElement[bool]]:
