@@ -1,0 +1,60 @@
+"""Without a Stripe key: the SIMULATED gateway pays at once (or declines on request); CARD and ACH are refused."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from core.database import Database
+from core.settings import Settings
+from tests.client import GraphQLClient
+from tests.factories import Factory
+from tests.pay.conftest import SAVED, counts, history, invoice_row, pay, pay_input, published, token
+
+
+async def test_simulated_payments_work_end_to_end_without_stripe(
+    gql: GraphQLClient, factory: Factory, db: Database, settings: Settings, app: object
+) -> None:
+    # given an installation without STRIPE_SECRET_KEY (the session's default app) and two invoices
+    tenant = await factory.tenant()
+    person = await token(db, settings, organization_id=tenant.org.pk, person=tenant.person_a)
+    first = await factory.invoice(tenant.contact_a)
+    second = await factory.invoice(tenant.contact_a)
+    variables = pay_input([first, second], simulated="", key="sim")
+    # when the portal user pays both with the simulated gateway
+    async with published(app, tenant.org.pk) as events:
+        result = await pay(gql, variables, person)
+    # then it succeeds at once: a SIMULATED payment allocated to both invoices, history and events
+    assert (result["status"], result["methodType"], result["amount"]) == ("SUCCEEDED", "SIMULATED", "200.00")
+    assert result["payment"]["mode"] == "SIMULATED"
+    assert [(await invoice_row(db, invoice)).status for invoice in (first, second)] == ["PAID", "PAID"]
+    assert ("paid", True) in await history(db, first)
+    assert sorted(event["type"] for event in events) == ["DocumentStatusChanged"] * 2 + ["PaymentReceived"]
+    # and the same key replays it
+    assert (await pay(gql, variables, person))["payment"]["id"] == result["payment"]["id"]
+    assert (await counts(db))["payments"] == 1
+
+
+async def test_a_simulated_decline_and_the_refusals_without_stripe(
+    gql: GraphQLClient, factory: Factory, db: Database, settings: Settings
+) -> None:
+    tenant = await factory.tenant()
+    person = await token(db, settings, organization_id=tenant.org.pk, person=tenant.person_a)
+    invoice = await factory.invoice(tenant.contact_a)
+    declined = await pay(gql, pay_input([invoice], simulated="pm_simulated_decline"), person)
+    assert (declined["status"], declined["failureCode"], declined["payment"]) == ("FAILED", "CARD_DECLINED", None)
+    codes = [
+        (await pay(gql, variables, person)).get("code")
+        for variables in (
+            pay_input([invoice], card="pm_card_visa"),
+            pay_input([invoice], bank="pm_bank"),
+            pay_input([invoice], simulated="", save=True),
+            pay_input([await factory.invoice(tenant.contact_a, payment_gateways=[])], simulated=""),
+        )
+    ]
+    assert codes == ["GATEWAY_NOT_CONFIGURED", "GATEWAY_NOT_CONFIGURED", "INVALID_INPUT", "GATEWAY_NOT_ALLOWED"]
+    row = await invoice_row(db, invoice)
+    assert (row.status, row.balance_due) == ("SENT", Decimal(100))
+    # a partial simulated payment
+    partial = await pay(gql, pay_input([invoice], simulated="", amount="40"), person)
+    assert partial["status"] == "SUCCEEDED" and (await invoice_row(db, invoice)).balance_due == Decimal(60)
+    assert (await gql(SAVED, as_=person))["savedPaymentMethods"] == []
