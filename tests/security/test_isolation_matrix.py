@@ -33,12 +33,13 @@ from graphql import (
     GraphQLUnionType,
     get_named_type,
 )
-from sqlalchemy import Table, select
+from sqlalchemy import Table, insert, select
 from sqlmodel import SQLModel
 
 from core.auth import issue_session
 from core.database import Database
 from core.ids import from_global_id, to_global_id
+from core.scope import T_SAVED_METHOD
 from core.settings import Settings
 from services.documents import LineDraft
 from tests.client import GraphQLClient
@@ -58,6 +59,7 @@ ENTITY_TYPES = sorted(
         "Session",
         "Comment",
         "StaffUser",
+        "SavedPaymentMethod",
     ],
     key=len,
     reverse=True,
@@ -110,6 +112,18 @@ async def build_contact_world(
         issued = await issue_session(
             session, settings, organization_id=contact.organization_id, contact_person_id=person.pk
         )
+        saved_method_pk = await session.scalar(
+            insert(T_SAVED_METHOD)
+            .values(
+                organization_id=contact.organization_id,
+                contact_id=contact.pk,
+                stripe_payment_method_id=f"pm_{marker.replace('-', '_')}",
+                type="CARD",
+                brand=f"{marker} brand",
+                last4="4242",
+            )
+            .returning(T_SAVED_METHOD.c.id)
+        )
     visible = {
         "Contact": contact.gid,
         "ContactPerson": person.gid,
@@ -121,6 +135,7 @@ async def build_contact_world(
         "TimeEntry": entry.gid,
         "Comment": client_comment.gid,
         "Session": to_global_id("Session", issued.session_id),
+        "SavedPaymentMethod": to_global_id("SavedPaymentMethod", saved_method_pk),
     }
     hidden = {"Contact": contact.gid, "Invoice": draft.gid, "Comment": staff_only.gid}
     return visible, hidden
