@@ -16,7 +16,7 @@ from strawberry.dataloader import DataLoader
 
 from core.context import Context
 from core.errors import DomainError
-from core.scope import T_PAYMENT, T_SAVED_METHOD
+from core.scope import T_ORGANIZATION, T_PAYMENT, T_SAVED_METHOD
 from resolvers.common import pk_of, returns_errors
 from schema.pay import (
     PayInvoicesError,
@@ -69,6 +69,17 @@ async def pay_invoices(info: strawberry.Info, input: PayInvoicesInput) -> PayInv
         payment_id=result.payment_id,
         invoice_ids=result.invoice_ids,
     )
+
+
+async def available_payment_methods(info: strawberry.Info) -> list[PaymentMethodType]:
+    """What payInvoices accepts here: CARD and/or ACH (as the organization offers them) with Stripe, else SIMULATED."""
+    ctx: Context = info.context
+    scope = ctx.scope
+    if not is_configured(ctx.settings):
+        return [PaymentMethodType.SIMULATED]
+    async with ctx.db.session() as session:
+        offered = await session.scalar(scope.select(T_ORGANIZATION, T_ORGANIZATION.c.payment_gateways))
+    return [method for method in (PaymentMethodType.CARD, PaymentMethodType.ACH) if method.value in (offered or [])]
 
 
 async def saved_payment_methods(info: strawberry.Info) -> list[SavedPaymentMethod]:
@@ -148,6 +159,11 @@ async def pending_payment(info: strawberry.Info, invoice_pk: int) -> Payment | N
 @strawberry.type
 class Query:
     saved_payment_methods: list[SavedPaymentMethod] = strawberry.field(resolver=saved_payment_methods)
+    available_payment_methods: list[PaymentMethodType] = strawberry.field(
+        resolver=available_payment_methods,
+        description="Payment method types payInvoices accepts now. SIMULATED (a demo: no money moves) appears "
+        "only when no Stripe key is configured, and then alone.",
+    )
 
 
 @strawberry.type

@@ -101,3 +101,33 @@ async def test_failures_at_stripe_are_resolved_by_retrying_with_the_same_key(
         report[name] = (first.get("code"), second.get("status"), row.status, charges)
     assert report == {name: ("GATEWAY_UNAVAILABLE", "SUCCEEDED", "PAID", 1) for name in cases}
     assert (await counts(db))["payments"] == len(cases)
+
+
+async def test_an_attempt_left_without_an_answer_holds_the_invoice_only_for_a_while(
+    pay_gql: GraphQLClient, payers: Payers, factory: Factory, stripe_fake: FakeStripe, db: Database
+) -> None:
+    from sqlalchemy import update
+
+    from services.pay import IN_FLIGHT, T_ATTEMPT
+
+    for failing_path in (r"/v1/payment_intents", r"/v1/payment_intents/[^/]+/confirm"):
+        # given an attempt whose Stripe call failed and that the client never retried
+        invoice = await factory.invoice(payers.tenant.contact_a)
+        stripe_fake.fail_next(failing_path, "drop_before")
+        lost = await pay(pay_gql, pay_input([invoice], card=stripe_fake.card()), payers.a)
+        assert lost["code"] == "GATEWAY_UNAVAILABLE"
+        # then another payment is refused while it may still be running
+        fresh = await pay(pay_gql, pay_input([invoice], card=stripe_fake.card()), payers.a)
+        assert fresh["code"] == "PAYMENT_IN_PROGRESS"
+        # and once it is older than the in-flight limit, the next payment replaces it (its intent, if any, cancelled)
+        async with db.transaction() as session:
+            old = T_ATTEMPT.c.created_at - IN_FLIGHT * 2
+            await session.execute(update(T_ATTEMPT).values(created_at=old, updated_at=old))
+        result = await pay(pay_gql, pay_input([invoice], card=stripe_fake.card()), payers.a)
+        assert result["status"] == "SUCCEEDED"
+    assert [intent["status"] for intent in stripe_fake.payment_intents.values()] == [
+        "succeeded",
+        "canceled",
+        "succeeded",
+    ]
+    assert (await counts(db))["payments"] == 2

@@ -58,3 +58,19 @@ async def test_a_simulated_decline_and_the_refusals_without_stripe(
     partial = await pay(gql, pay_input([invoice], simulated="", amount="40"), person)
     assert partial["status"] == "SUCCEEDED" and (await invoice_row(db, invoice)).balance_due == Decimal(60)
     assert (await gql(SAVED, as_=person))["savedPaymentMethods"] == []
+
+
+async def test_available_payment_methods_say_which_gateway_is_on(
+    gql: GraphQLClient, pay_gql: GraphQLClient, factory: Factory, db: Database, settings: Settings
+) -> None:
+    tenant = await factory.tenant()
+    card_only = await factory.organization(payment_gateways=["CARD"])
+    card_only_staff = await factory.staff(card_only)
+    person = await token(db, settings, organization_id=tenant.org.pk, person=tenant.person_a)
+    staff = await token(db, settings, organization_id=card_only.pk, staff=card_only_staff)
+    query = "{ availablePaymentMethods }"
+    # without Stripe: only the simulated gateway; with Stripe: what the organization offers
+    assert (await gql(query, as_=person))["availablePaymentMethods"] == ["SIMULATED"]
+    assert (await pay_gql(query, as_=person))["availablePaymentMethods"] == ["CARD", "ACH"]
+    assert (await pay_gql(query, as_=staff))["availablePaymentMethods"] == ["CARD"]
+    assert (await gql.raw(query)).error_codes == ["UNAUTHENTICATED"]
