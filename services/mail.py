@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -217,10 +218,12 @@ class OutboxWorker:
         self.settings = settings
         self.transport = transport or transport_for(settings)
         self._wake = asyncio.Event()
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         if self._task is None:
+            self._stopping = False
             self._task = asyncio.create_task(self._run(), name="outbox-worker")
             _LOCAL_WORKERS.add(self)
             if not self.settings.smtp_url:
@@ -230,23 +233,30 @@ class OutboxWorker:
         """Deliver now rather than at the next poll (call after committing new mail)."""
         self._wake.set()
 
-    async def stop(self) -> None:
+    async def stop(self, grace_seconds: float = 10.0) -> None:
+        """Let the batch in flight finish (so its SENT marks commit), then end; cancel after ``grace_seconds``."""
         _LOCAL_WORKERS.discard(self)
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=grace_seconds)
+        except TimeoutError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
-                while await deliver_due(self.db, self.transport, self.settings):
+                while not self._stopping and await deliver_due(self.db, self.transport, self.settings):
                     pass
             except Exception:  # the loop must survive a database outage; the log says what happened
                 log.exception("outbox delivery failed")
+            if self._stopping:
+                break
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.settings.mail_poll_seconds)
             except TimeoutError:

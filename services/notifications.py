@@ -109,7 +109,11 @@ async def notify_staff(
     ]
     if not recipients:
         return 0
-    reason = "you are on the notification list" if head.notification_emails else "you own the organization"
+    reason = (
+        f"you are on the notification list of {head.name}"
+        if head.notification_emails
+        else f"you own {head.name} on Portico and no notification list is set"
+    )
     target = await _target(session, scope, head.locale, estimate_id, invoice_id, project_id, contact_id, kind)
     quote = await _quote(session, scope, kind, details, target, person_id)
     try:
@@ -156,21 +160,19 @@ async def _target(
         is_invoice = invoice_id is not None
         table = T_INVOICE if is_invoice else T_ESTIMATE
         pk = invoice_id if is_invoice else estimate_id
-        row = (await session.execute(scope.where_id(table, pk))).one()  # type: ignore[arg-type]
-        name = "invoice" if is_invoice else "estimate"
-        facts = [("Total", _money(row.total, row.currency, locale))]
-        if is_invoice:
-            facts.append(("Balance due", _money(row.balance_due, row.currency, locale)))
-        return _Target(
-            kind=name,
-            title=f"{name} {row.number}",
-            path=f"/{name}s/{to_global_id(name.capitalize(), row.id)}",
-            facts=facts,
-            row=row,
-        )
+        row = (await session.execute(scope.where_id(table, pk))).one_or_none()  # type: ignore[arg-type]
+        if row is not None:
+            name = "invoice" if is_invoice else "estimate"
+            facts = [("Total", _money(row.total, row.currency, locale))]
+            if is_invoice:
+                facts.append(("Balance due", _money(row.balance_due, row.currency, locale)))
+            path = f"/{name}s/{to_global_id(name.capitalize(), row.id)}"
+            return _Target(kind=name, title=f"{name} {row.number}", path=path, facts=facts, row=row)
     if project_id is not None:
-        row = (await session.execute(scope.where_id(T_PROJECT, project_id))).one()
-        return _Target("project", f"project {row.name}", f"/projects/{to_global_id('Project', row.id)}", [], row)
+        row = (await session.execute(scope.where_id(T_PROJECT, project_id))).one_or_none()
+        if row is not None:
+            path = f"/projects/{to_global_id('Project', row.id)}"
+            return _Target("project", f"project {row.name}", path, [], row)
     if kind == "review_submitted":
         return _Target("review", "the reviews", "/reviews", [])
     gid = to_global_id("Contact", contact_id) if contact_id else ""

@@ -159,7 +159,7 @@ async def test_without_smtp_url_mail_goes_to_eml_files_and_the_log_says_where(
         async with db.transaction() as session:
             await mail.enqueue(session, mail.Mail(to="dev@example.test", subject="Hello dev", text="body"), kind="t")
         for _ in range(100):
-            if list(folder.glob("*.eml")):
+            if [row.status for row in await outbox_rows(db)] == ["SENT"]:  # type: ignore[attr-defined]
                 break
             await asyncio.sleep(0.05)
     finally:
@@ -171,3 +171,26 @@ async def test_without_smtp_url_mail_goes_to_eml_files_and_the_log_says_where(
     assert str(path) in caplog.text
     [row] = await outbox_rows(db)
     assert row.status == "SENT"  # type: ignore[attr-defined]
+
+
+async def test_stopping_the_worker_lets_the_batch_in_flight_finish(db: Database, settings: Settings) -> None:
+    # given a worker whose transport is slow, in the middle of delivering a mail
+    started = asyncio.Event()
+    sent: list[str] = []
+
+    class SlowTransport:
+        async def send(self, message: object) -> None:
+            started.set()
+            await asyncio.sleep(0.3)
+            sent.append(str(message["To"]))  # type: ignore[index]
+
+    worker = OutboxWorker(db, settings.model_copy(update={"mail_poll_seconds": 60.0}), transport=SlowTransport())
+    async with db.transaction() as session:
+        await mail.enqueue(session, mail.Mail(to="slow@example.test", subject="s", text="t"), kind="test")
+    worker.start()
+    await asyncio.wait_for(started.wait(), timeout=5)
+    # when the app shuts down
+    await worker.stop()
+    # then the mail was sent once and its SENT mark committed (no resend at the next start)
+    assert sent == ["slow@example.test"]
+    assert [row.status for row in await outbox_rows(db)] == ["SENT"]  # type: ignore[attr-defined]
