@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -14,6 +14,9 @@ from core.money import quantize, trim
 from schema.base import Connection, Node
 from schema.enums import EstimateStatus, InvoiceKind, InvoiceStatus, PaymentGateway
 from schema.people import Contact, ContactPerson, StaffUser
+
+if TYPE_CHECKING:
+    from schema.payment import Payment
 
 
 @strawberry.enum
@@ -190,6 +193,14 @@ class Invoice(Document):
     sent_at: dt.datetime | None
     created_at: dt.datetime
     viewed_by_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="A payment still clearing (ACH): no other online payment until it settles.")
+    async def pending_payment(
+        self, info: strawberry.Info
+    ) -> Annotated[Payment, strawberry.lazy("schema.payment")] | None:
+        from resolvers.pay import pending_payment
+
+        return await pending_payment(info, self.pk)
 
     @staticmethod
     def from_row(row: Any) -> Invoice:
