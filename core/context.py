@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,11 @@ if TYPE_CHECKING:
     from core.runtime import Runtime
     from resolvers.loaders import Loaders
     from subscriptions.broker import Broker
+
+
+# Inside a subscription, the event being delivered has loaders of its own, fresh for every event (a websocket's
+# context lives as long as the connection); set by subscriptions/streams.py, read by Context.loaders.
+EVENT_LOADERS: ContextVar[Loaders | None] = ContextVar("portico_event_loaders", default=None)
 
 
 def client_address(connection: HTTPConnection, settings: Settings) -> str | None:
@@ -105,8 +111,13 @@ class Context:
     def scope(self) -> Scope:
         return self.require_viewer().scope()
 
-    @cached_property
+    @property
     def loaders(self) -> Loaders:
+        """The request's DataLoaders; while a subscription delivers an event, that event's."""
+        return EVENT_LOADERS.get() or self._request_loaders
+
+    @cached_property
+    def _request_loaders(self) -> Loaders:
         from resolvers.loaders import Loaders
 
         return Loaders(self.db, self.scope)

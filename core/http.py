@@ -17,7 +17,6 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
@@ -30,6 +29,7 @@ from core.graphiql import graphiql_html
 from core.logging import request_id_var
 from core.persisted import PersistedDocuments, PersistedQueryError, load_manifest
 from core.runtime import Runtime
+from subscriptions.keepalive import KeepAliveTransportWSHandler
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
@@ -125,8 +125,8 @@ class PersistedHTTPError(HTTPException):
         self.code = code
 
 
-class PersistedOperationsWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
-    """graphql-transport-ws with persisted operations: a subscribe message may name its document."""
+class PersistedOperationsWSHandler(KeepAliveTransportWSHandler):
+    """graphql-transport-ws with persisted operations (a subscribe message may name its document) and server pings."""
 
     async def handle_subscribe(self, message: Any) -> None:
         payload = message.get("payload")

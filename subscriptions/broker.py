@@ -1,24 +1,29 @@
-"""Publishing events after commit through broadcaster's ``Broadcast``."""
+"""Publishing events after commit through broadcaster's ``Broadcast`` (on Portico's backends)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from broadcaster import Broadcast
+
+from subscriptions.backends import DEFAULT_QUEUE_SIZE, SharedEvent, create_broadcast
 
 log = logging.getLogger(__name__)
 
 
 class Broker:
-    """The process's connection to the broadcast backend (``BROADCAST_URL``)."""
+    """The process's connection to the broadcast backend (``BROADCAST_URL``).
 
-    def __init__(self, url: str) -> None:
+    Each subscriber gets at most ``queue_size`` undelivered events; past that, its iteration raises
+    ``subscriptions.backends.SlowConsumer``.
+    """
+
+    def __init__(self, url: str, *, queue_size: int = DEFAULT_QUEUE_SIZE) -> None:
         self.url = url
-        self.broadcast = Broadcast(url)
+        self.broadcast = create_broadcast(url, queue_size=queue_size)
 
     async def connect(self) -> None:
         await self.broadcast.connect()
@@ -32,10 +37,22 @@ class Broker:
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
-        async with self.broadcast.subscribe(channel=channel) as subscriber:
+        """The events published on ``channel`` from now on, as dicts."""
+        async with self.listen(channel) as deliveries:
 
             async def events() -> AsyncIterator[dict[str, Any]]:
-                async for message in subscriber:
-                    yield orjson.loads(message.message)
+                async for delivery in deliveries:
+                    yield dict(delivery.payload)  # a copy: the parsed payload is shared with other subscribers
 
             yield events()
+
+    @asynccontextmanager
+    async def listen(self, channel: str) -> AsyncIterator[AsyncIterator[SharedEvent]]:
+        """Like ``subscribe``, but each event comes as the ``SharedEvent`` every local subscriber receives:
+        parsed once, with a per-event memo for work subscribers can share. Treat its payload as read-only."""
+        async with self.broadcast.subscribe(channel=channel) as subscriber:
+            yield cast(AsyncIterator[SharedEvent], aiter(subscriber))
+
+    def subscriber_count(self, channel: str) -> int:
+        """Subscribers of ``channel`` in this process (a sync point for tests: publish once they are there)."""
+        return self.broadcast.subscriber_count(channel)

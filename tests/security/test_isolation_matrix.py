@@ -2,6 +2,9 @@
 
 For each Query, Mutation and Subscription field (and each download route) the test builds a request from
 introspection: arguments aimed at the victim's objects, a selection set that reads everything reachable.
+Subscriptions run over a websocket: each actor subscribes to every case, then events about every one of the
+victim's objects are emitted (on the victim's channel and, as if misrouted, on the actor's own), then one event
+per subscription that the actor may see; once those arrived, nothing before them may have leaked.
 Actors: a portal user of contact A against contact B of the same organization; a portal user and a staff
 user of another organization against the first organization; anonymous. Nothing of the victim may appear
 in any answer (no global id, no marker text), and nothing of the victim may change. As a control, the
@@ -11,6 +14,7 @@ something. A root field with no way to build a case fails the test.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
@@ -39,11 +43,22 @@ from sqlmodel import SQLModel
 from core.auth import issue_session
 from core.database import Database
 from core.ids import from_global_id, to_global_id
-from core.scope import T_SAVED_METHOD
+from core.scope import T_COMMENT, T_CONTACT_PERSON, T_ESTIMATE, T_INVOICE, T_PAYMENT, T_SAVED_METHOD
 from core.settings import Settings
 from services.documents import LineDraft
+from subscriptions.broker import Broker
+from subscriptions.events import (
+    CommentAdded,
+    DocumentStatusChanged,
+    DocumentViewed,
+    Event,
+    PaymentReceived,
+    emit,
+    organization_channel,
+)
 from tests.client import GraphQLClient
 from tests.factories import Factory, Row
+from tests.subscriptions.wsclient import Socket, in_process
 
 PUBLIC_FIELDS = {"me", "login", "logout", "acceptInvite", "requestPasswordReset", "resetPassword"}
 ENTITY_TYPES = sorted(
@@ -92,6 +107,7 @@ class Actor:
     staff_user_id: int | None = None
     contact_person_id: int | None = None
     organization_id: int = 0
+    own: World = field(default_factory=dict)  # objects the actor may see (events about them reach it)
 
 
 async def build_contact_world(
@@ -166,20 +182,29 @@ async def build_world(factory: Factory, settings: Settings, db: Database) -> tup
     rival_staff = await factory.staff(rival)
     rival_contact = await factory.contact(rival)
     rival_person = await factory.person(rival_contact)
+    rival_world, _ = await build_contact_world(factory, settings, db, rival_contact, rival_staff, "RIVAL", rival_person)
     actors = [
         Actor(
             "portal user of contact A vs contact B",
             hidden_from_a,
             contact_person_id=person_a.pk,
             organization_id=org.pk,
+            own=visible_a,
         ),
         Actor(
             "portal user of another organization",
             whole_org,
             contact_person_id=rival_person.pk,
             organization_id=rival.pk,
+            own=rival_world,
         ),
-        Actor("staff of another organization", whole_org, staff_user_id=rival_staff.pk, organization_id=rival.pk),
+        Actor(
+            "staff of another organization",
+            whole_org,
+            staff_user_id=rival_staff.pk,
+            organization_id=rival.pk,
+            own=rival_world,
+        ),
         Actor("anonymous", whole_org),
     ]
     owner = Actor("the victim's own staff (control)", whole_org, staff_user_id=staff.pk, organization_id=org.pk)
@@ -315,17 +340,21 @@ class Case:
         return bool(self.target)
 
 
-def cases_for(schema: GraphQLSchema, victim: Victim) -> list[Case]:
+def cases_for(schema: GraphQLSchema, victim: Victim, operations: tuple[str, ...] = ("query", "mutation")) -> list[Case]:
     cases = []
-    for operation, root in (("query", schema.query_type), ("mutation", schema.mutation_type)):
-        assert root is not None
+    roots = {"query": schema.query_type, "mutation": schema.mutation_type, "subscription": schema.subscription_type}
+    for operation in operations:
+        root = roots[operation]
+        if root is None:
+            continue
         for name, field_def in root.fields.items():
             targets = targets_of(name, field_def)
             if name == "node":
                 aims = [{entity: gid} for world in victim.worlds for entity, gid in world.items()]
             else:
                 aims = [world for world in victim.worlds if any(entity in world for entity in targets)]
-            for target in aims or [{}]:
+            # a subscription's aiming arguments narrow a stream that exists without them: probe both
+            for target in [*aims, {}] if operation == "subscription" else aims or [{}]:
                 variables, declarations, arguments = {}, [], []
                 for arg_name, arg in field_def.args.items():
                     value = sample_value(arg_name, arg.type, name, _for_node(name, target), False)
@@ -409,7 +438,6 @@ async def test_isolation_matrix(gql: GraphQLClient, factory: Factory, db: Databa
     schema = _schema(settings)
     uncovered = [name for name in _root_fields(schema) if not cases_for_field(schema, name, actors[1].victim)]
     assert not uncovered, f"root fields without an isolation case: {uncovered}"
-    assert not _subscription_fields(schema), "subscriptions need isolation cases (see tests/subscriptions)"
     total = 0
     failures: list[str] = []
     for actor in actors:
@@ -460,7 +488,11 @@ def _schema(settings: Settings) -> GraphQLSchema:
 
 
 def _root_fields(schema: GraphQLSchema) -> list[str]:
-    return [*schema.query_type.fields, *(schema.mutation_type.fields if schema.mutation_type else {})]  # type: ignore[union-attr]
+    return [
+        *schema.query_type.fields,  # type: ignore[union-attr]
+        *(schema.mutation_type.fields if schema.mutation_type else {}),
+        *_subscription_fields(schema),
+    ]
 
 
 def _subscription_fields(schema: GraphQLSchema) -> list[str]:
@@ -468,4 +500,159 @@ def _subscription_fields(schema: GraphQLSchema) -> list[str]:
 
 
 def cases_for_field(schema: GraphQLSchema, name: str, victim: Victim) -> list[Case]:
-    return [case for case in cases_for(schema, victim) if case.root_field == name]
+    every = cases_for(schema, victim, ("query", "mutation", "subscription"))
+    return [case for case in every if case.root_field == name]
+
+
+# ---- subscriptions ----------------------------------------------------------------------------------------
+
+
+async def events_about(db: Database, world: World) -> list[Event]:
+    """One event of each kind for each object of ``world`` (ids only, as the mutations emit them)."""
+    rows: dict[str, Any] = {}
+    async with db.session() as session:
+        for entity, table in (
+            ("Estimate", T_ESTIMATE),
+            ("Invoice", T_INVOICE),
+            ("Comment", T_COMMENT),
+            ("Payment", T_PAYMENT),
+        ):
+            if entity in world:
+                pk = _pk(world[entity])
+                rows[entity] = (await session.execute(select(table).where(table.c.id == pk))).one()
+        contact_id = next(iter(rows.values())).contact_id if rows else None
+        person_pk = _pk(world["ContactPerson"]) if "ContactPerson" in world else None
+        if person_pk is None and contact_id is not None:
+            person_pk = await session.scalar(
+                select(T_CONTACT_PERSON.c.id).where(T_CONTACT_PERSON.c.contact_id == contact_id)
+            )
+    now = dt.datetime.now(dt.UTC)
+    events: list[Event] = []
+    for kind in ("Estimate", "Invoice"):
+        if kind in rows:
+            row = rows[kind]
+            events.append(
+                DocumentStatusChanged(
+                    kind.upper(), row.id, row.contact_id, "SENT", "ACCEPTED", actor_contact_person_id=person_pk
+                )
+            )  # type: ignore[arg-type]
+            if person_pk is not None:
+                events.append(DocumentViewed(kind.upper(), row.id, row.contact_id, person_pk, now))  # type: ignore[arg-type]
+    if "Comment" in rows:
+        events.append(CommentAdded(rows["Comment"].id, rows["Comment"].contact_id))
+    if "Payment" in rows:
+        events.append(PaymentReceived(rows["Payment"].id, rows["Payment"].contact_id))
+    return events
+
+
+def _pk(global_id: str) -> int:
+    decoded = from_global_id(global_id)
+    assert decoded is not None, global_id
+    return decoded[1]
+
+
+async def test_isolation_matrix_subscriptions(app: Any, factory: Factory, db: Database, settings: Settings) -> None:
+    actors, owner = await build_world(factory, settings, db)
+    schema = _schema(settings)
+    broker: Broker = app.state.runtime.broker
+    fields = _subscription_fields(schema)
+    uncovered = [name for name in fields if not cases_for_field(schema, name, actors[1].victim)]
+    assert not uncovered, f"subscription fields without an isolation case: {uncovered}"
+    failures: list[str] = []
+    total = 0
+    for actor in [*actors, owner]:
+        cases = cases_for(schema, actor.victim, ("subscription",))
+        token = await token_for(db, settings, actor)
+        if token is None:
+            async with in_process(app) as ws:
+                await ws.ws.send_json({"type": "connection_init", "payload": {}})
+                if (closed := await ws.closed()).code != 4403:
+                    failures.append(f"anonymous: websocket not refused with 4403 ({closed.code})")
+            continue
+        async with in_process(app, token) as ws:
+            received, refused = await _subscribe_all(ws, broker, actor, cases)
+            victim_events = [event for world in actor.victim.worlds for event in await events_about(db, world)]
+            for organization_id in sorted({actor.victim.organization_id, actor.organization_id}):
+                await _emit(db, broker, organization_id, victim_events)
+            live = [op for op in received if op not in refused]
+            if actor is not owner:
+                await _emit(db, broker, actor.organization_id, await events_about(db, actor.own))
+            # everything emitted before an op's first allowed event was processed before it (one ordered channel)
+            waiting_for = live if actor is not owner else [op for op in live if not received[op][0].aimed]
+            await _collect(ws, received, waiting_for, failures, actor.name)
+        for op, (case, messages) in received.items():
+            total += 1
+            for message in messages:
+                codes = re.findall(r'"code":"([A-Z_]+)"', orjson.dumps(message).decode())
+                if "INTERNAL_SERVER_ERROR" in codes:
+                    failures.append(f"{actor.name} / {case.root_field}: internal error {message}")
+                if actor is owner:
+                    if message["type"] == "error":
+                        failures.append(f"control / {case.root_field}({_describe(case.target)}): refused {message}")
+                elif found := leaked(message, actor.victim):
+                    failures.append(f"{actor.name} / {case.root_field}({_describe(case.target)}): leaked {found[:3]}")
+            if actor is not owner and case.aimed and op not in refused:
+                failures.append(
+                    f"{actor.name} / {case.root_field}({_describe(case.target)}): subscribed to the victim's object"
+                )
+    print(
+        f"\nisolation matrix (subscriptions): {total} cases over {len(fields)} fields, "
+        f"{len(actors)} intruders and 1 control"
+    )
+    assert not failures, "\n".join(failures)
+
+
+async def _subscribe_all(
+    ws: Socket, broker: Broker, actor: Actor, cases: list[Case]
+) -> tuple[dict[str, tuple[Case, list[dict[str, Any]]]], set[str]]:
+    """Subscribe to every case; return once each is refused (an `error` message) or listening."""
+    channel = organization_channel(actor.organization_id)
+    before = broker.subscriber_count(channel)
+    received: dict[str, tuple[Case, list[dict[str, Any]]]] = {}
+    for case in cases:
+        received[await ws.subscribe(case.document, case.variables)] = (case, [])
+    refused: set[str] = set()
+    deadline = asyncio.get_running_loop().time() + 10
+    while broker.subscriber_count(channel) - before + len(refused) < len(received):
+        assert asyncio.get_running_loop().time() < deadline, f"{actor.name}: subscriptions did not start"
+        try:
+            message = await ws.receive(timeout=0.05)
+        except TimeoutError:
+            continue
+        received[message["id"]][1].append(message)
+        if message["type"] == "error":
+            refused.add(message["id"])
+    return received, refused
+
+
+async def _emit(db: Database, broker: Broker, organization_id: int, events: list[Event]) -> None:
+    async with db.transaction() as session:
+        for event in events:
+            emit(session, broker, organization_id, event)
+
+
+async def _collect(
+    ws: Socket,
+    received: dict[str, tuple[Case, list[dict[str, Any]]]],
+    waiting_for: list[str],
+    failures: list[str],
+    name: str,
+) -> None:
+    """Read until every op in ``waiting_for`` got a message, then what is still in flight."""
+    deadline = asyncio.get_running_loop().time() + 10
+    while any(not received[op][1] for op in waiting_for):
+        if asyncio.get_running_loop().time() > deadline:
+            missing = [received[op][0].root_field for op in waiting_for if not received[op][1]]
+            failures.append(f"{name}: no event the actor may see arrived on {missing}")
+            return
+        try:
+            message = await ws.receive(timeout=0.1)
+        except TimeoutError:
+            continue
+        received[message["id"]][1].append(message)
+    while True:
+        try:
+            message = await ws.receive(timeout=0.2)
+        except TimeoutError:
+            return
+        received[message["id"]][1].append(message)

@@ -1,0 +1,43 @@
+"""Payloads of the subscriptions (``type Subscription``): what happened, with the objects re-read for you."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+
+import strawberry
+
+from schema.document import Document
+from schema.people import ContactPerson, Viewer
+
+
+@strawberry.enum(description="The status of an estimate or an invoice: the values of EstimateStatus and InvoiceStatus.")
+class DocumentStatus(Enum):
+    DRAFT = "DRAFT"
+    SENT = "SENT"
+    ACCEPTED = "ACCEPTED"
+    DECLINED = "DECLINED"
+    EXPIRED = "EXPIRED"
+    INVOICED = "INVOICED"
+    PARTIALLY_PAID = "PARTIALLY_PAID"
+    PAID = "PAID"
+    OVERDUE = "OVERDUE"
+    VOID = "VOID"
+
+
+@strawberry.type(description="A portal user opened an estimate or an invoice.")
+class DocumentViewedEvent:
+    document: Document = strawberry.field(description="The estimate or invoice, as it is now.")
+    viewed_by: ContactPerson = strawberry.field(description="Who opened it (see `name` and `avatarUrl`).")
+    viewed_at: dt.datetime
+
+
+@strawberry.type(description="An estimate or an invoice changed status: sent, accepted, declined, paid, voided.")
+class DocumentStatusEvent:
+    document: Document = strawberry.field(description="The estimate or invoice, as it is now.")
+    previous_status: DocumentStatus | None = strawberry.field(description="Null when the document was just created.")
+    status: DocumentStatus = strawberry.field(description="The status the change led to.")
+    actor: Viewer | None = strawberry.field(
+        description="Who made the change; null for the system (a gateway, a scheduled job) or when you may not "
+        "see them (staff users, for portal subscribers)."
+    )
