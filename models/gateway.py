@@ -38,9 +38,7 @@ class PaymentAttempt(SQLModel, table=True):
     currency: str = Field(sa_column=Column(String(3), nullable=False))
     amount: Decimal = money()
     amount_refunded: Decimal = money(default=Decimal(0))
-    save_payment_method: bool = Field(
-        default=False, sa_column=Column(Boolean, nullable=False, server_default="false")
-    )
+    save_payment_method: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default="false"))
     saved_payment_method_id: int | None = fk("saved_payment_method.id", nullable=True, ondelete="SET NULL")
     stripe_payment_method_id: str | None = Field(default=None, sa_column=Column(String(255)))
     method_details: dict[str, Any] = Field(
