@@ -1,16 +1,38 @@
-"""Comment threads on estimates, invoices and projects."""
+"""Comment threads on estimates, invoices and projects: reading them, adding to them, and (staff) choosing which
+staff comments the portal shows."""
 
 from __future__ import annotations
 
-import strawberry
+import contextlib
 
+import strawberry
+from sqlalchemy import insert, update
+from sqlalchemy.sql import ColumnElement
+
+from core import validation
+from core.auth import PortalViewer, StaffViewer
 from core.context import Context
-from core.scope import T_COMMENT
+from core.errors import DomainError
+from core.ids import from_global_id
+from core.scope import T_COMMENT, T_ESTIMATE, T_INVOICE, T_PROJECT
 from resolvers import reads
+from resolvers.common import pk_of, returns_errors
 from resolvers.pagination import paginate
 from schema.base import Connection
+from schema.conversation import (
+    MAX_COMMENT,
+    AddCommentError,
+    AddCommentInput,
+    AddCommentResult,
+    SetCommentVisibilityError,
+    SetCommentVisibilityResult,
+)
 from schema.document import Comment, Estimate, Invoice
 from schema.project import Project
+from services.history import record_activity
+from subscriptions.events import CommentAdded, emit
+
+TARGETS = {"Estimate": T_ESTIMATE, "Invoice": T_INVOICE, "Project": T_PROJECT}
 
 
 async def comments_on(
@@ -28,4 +50,122 @@ async def comments_on(
         first=first,
         after=after,
         to_node=Comment.from_row,
+    )
+
+
+def _label(type_name: str, row: object) -> str:
+    name = getattr(row, "name", None) if type_name == "Project" else getattr(row, "number", None)
+    return f"{type_name.lower()} {name}"
+
+
+@returns_errors(AddCommentError)
+async def add_comment(info: strawberry.Info, input: AddCommentInput) -> AddCommentResult:
+    """Comment on an estimate, invoice or project the viewer can see.
+
+    A client's comment is visible to staff and to every portal person of the contact; a staff comment reaches the
+    portal only with ``visibleInPortal``.
+    """
+    ctx: Context = info.context
+    viewer = ctx.require_viewer()
+    decoded = from_global_id(input.target_id)
+    if decoded is None or decoded[0] not in TARGETS:
+        raise DomainError("NOT_FOUND", "No estimate, invoice or project with this id.", "targetId")
+    type_name, target_pk = decoded
+    body = validation.required_text(input.body, "body", max_length=MAX_COMMENT)
+    client = isinstance(viewer, PortalViewer)
+    visible = True if client else bool(input.visible_in_portal)
+    table = TARGETS[type_name]
+    label_column: ColumnElement[str] = table.c.name if type_name == "Project" else table.c.number
+    async with ctx.db.transaction() as session:
+        target = (
+            await session.execute(
+                ctx.scope.select(table, table.c.contact_id, label_column).where(table.c.id == target_pk)
+            )
+        ).one_or_none()
+        if target is None:
+            raise DomainError("NOT_FOUND", "No estimate, invoice or project with this id.", "targetId")
+        owner = {f"{type_name.lower()}_id": target_pk}
+        comment_pk = await session.scalar(
+            insert(T_COMMENT)
+            .values(
+                organization_id=viewer.organization_id,
+                contact_id=target.contact_id,
+                author_staff_id=viewer.staff_user_id if isinstance(viewer, StaffViewer) else None,
+                author_contact_person_id=viewer.contact_person_id if client else None,
+                body=body,
+                visible_in_portal=visible,
+                **owner,
+            )
+            .returning(T_COMMENT.c.id)
+        )
+        assert comment_pk is not None
+        await record_activity(
+            session,
+            viewer=viewer,
+            organization_id=viewer.organization_id,
+            contact_id=target.contact_id,
+            kind="commented",
+            description=f"{'Client' if client else 'Staff'} comment on {_label(type_name, target)}",
+            client_visible=visible,
+            ip_address=ctx.client_ip,
+            details={"comment_id": comment_pk, "author": "client" if client else "staff"},
+            **owner,
+        )
+        emit(
+            session,
+            ctx.broker,
+            viewer.organization_id,
+            CommentAdded(comment_id=comment_pk, contact_id=target.contact_id),
+        )
+    return await ctx.loaders.comment.load(comment_pk)  # type: ignore[return-value]
+
+
+@returns_errors(SetCommentVisibilityError)
+async def set_comment_visibility(
+    info: strawberry.Info,
+    id: strawberry.ID,
+    visible_in_portal: bool,
+) -> SetCommentVisibilityResult:
+    """Staff: show a staff comment in the portal, or hide it again. Clients' comments are always visible."""
+    ctx: Context = info.context
+    viewer = ctx.require_staff()
+    comment_pk = pk_of(id, "Comment")
+    async with ctx.db.transaction() as session:
+        current = (await session.execute(ctx.scope.where_id(T_COMMENT, comment_pk).with_for_update())).one_or_none()
+        if current is None:
+            raise DomainError("NOT_FOUND", "No comment with this id.", "id")
+        if current.author_contact_person_id is not None:
+            raise DomainError("INVALID_STATE", "A client's comment is always visible to the client.", "id")
+        if current.visible_in_portal != visible_in_portal:
+            await session.execute(
+                update(T_COMMENT).where(T_COMMENT.c.id == comment_pk).values(visible_in_portal=visible_in_portal)
+            )
+            await record_activity(
+                session,
+                viewer=viewer,
+                organization_id=viewer.organization_id,
+                contact_id=current.contact_id,
+                estimate_id=current.estimate_id,
+                invoice_id=current.invoice_id,
+                project_id=current.project_id,
+                kind="comment_visibility_changed",
+                description="Comment shown in the portal" if visible_in_portal else "Comment hidden from the portal",
+                ip_address=ctx.client_ip,
+                details={"comment_id": comment_pk, "visible_in_portal": visible_in_portal},
+            )
+    return await _reload(ctx, comment_pk)
+
+
+async def _reload(ctx: Context, comment_pk: int) -> Comment:
+    with contextlib.suppress(KeyError):  # strawberry's clear() raises for a key it never loaded
+        ctx.loaders.comment.clear(comment_pk)
+    return await ctx.loaders.comment.load(comment_pk)  # type: ignore[return-value]
+
+
+@strawberry.type
+class Mutation:
+    add_comment: AddCommentResult = strawberry.field(resolver=add_comment)
+    set_comment_visibility: SetCommentVisibilityResult = strawberry.field(
+        resolver=set_comment_visibility,
+        description="Staff: show a staff comment in the portal or hide it (visibleInPortal).",
     )

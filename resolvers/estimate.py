@@ -36,6 +36,7 @@ from services.documents import (
 )
 from services.history import record_activity
 from services.numbering import next_number
+from subscriptions.events import DocumentStatusChanged, emit
 
 HEADER_FIELDS = ("issue_date", "expiry_date", "reference", "notes", "terms")
 # ACCEPTED and INVOICED are commitments the client made; they are never edited
@@ -195,6 +196,19 @@ async def send_estimate(info: strawberry.Info, id: strawberry.ID) -> SendEstimat
                 update(T_ESTIMATE)
                 .where(T_ESTIMATE.c.id == estimate_pk)
                 .values(status="SENT", sent_at=func.now(), updated_at=func.now())
+            )
+            emit(
+                session,
+                ctx.broker,
+                viewer.organization_id,
+                DocumentStatusChanged(
+                    document_type="ESTIMATE",
+                    document_id=estimate_pk,
+                    contact_id=current.contact_id,
+                    previous_status="DRAFT",
+                    status="SENT",
+                    actor_staff_id=viewer.staff_user_id,
+                ),
             )
         await record_activity(
             session,

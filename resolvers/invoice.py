@@ -40,6 +40,7 @@ from services.documents import (
 )
 from services.history import record_activity
 from services.numbering import next_number
+from subscriptions.events import DocumentStatusChanged, emit
 
 HEADER_FIELDS = ("issue_date", "due_date", "reference", "notes", "terms")
 KNOWN_GATEWAYS = frozenset(gateway.value for gateway in PaymentGateway)
@@ -218,6 +219,19 @@ async def send_invoice(info: strawberry.Info, id: strawberry.ID) -> SendInvoiceR
                 .where(T_INVOICE.c.id == invoice_pk)
                 .values(status="SENT", sent_at=func.now(), updated_at=func.now())
             )
+            emit(
+                session,
+                ctx.broker,
+                viewer.organization_id,
+                DocumentStatusChanged(
+                    document_type="INVOICE",
+                    document_id=invoice_pk,
+                    contact_id=current.contact_id,
+                    previous_status="DRAFT",
+                    status="SENT",
+                    actor_staff_id=viewer.staff_user_id,
+                ),
+            )
         await record_activity(
             session,
             viewer=viewer,
@@ -252,6 +266,19 @@ async def void_invoice(info: strawberry.Info, id: strawberry.ID) -> VoidInvoiceR
             update(T_INVOICE)
             .where(T_INVOICE.c.id == invoice_pk)
             .values(status="VOID", voided_at=func.now(), balance_due=0, updated_at=func.now())
+        )
+        emit(
+            session,
+            ctx.broker,
+            viewer.organization_id,
+            DocumentStatusChanged(
+                document_type="INVOICE",
+                document_id=invoice_pk,
+                contact_id=current.contact_id,
+                previous_status=current.status,
+                status="VOID",
+                actor_staff_id=viewer.staff_user_id,
+            ),
         )
         await record_activity(
             session,

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, Select
+from sqlalchemy import Column, Select, func
 from strawberry.dataloader import DataLoader
 
 from core.database import Database
@@ -27,7 +27,7 @@ from core.scope import (
     Scope,
 )
 from resolvers import reads
-from schema.document import Activity, Comment, Estimate, Invoice, LineItem
+from schema.document import Activity, AppliedPayment, Comment, Estimate, Invoice, LineItem
 from schema.payment import Payment, PaymentAllocation
 from schema.people import Contact, ContactPerson, Organization, StaffUser
 from schema.project import Project, Task, TimeEntry
@@ -62,6 +62,14 @@ class Loaders:
             T_ALLOCATION.c.payment_id,
             lambda r: PaymentAllocation(amount=quantize(r.amount, r.currency), invoice_id=r.invoice_id),
         )
+        self.applied_payments = self._grouped(
+            s.select(T_ALLOCATION, T_PAYMENT, T_ALLOCATION.c.invoice_id, T_ALLOCATION.c.amount.label("applied_amount"))
+            .join(T_PAYMENT, T_PAYMENT.c.id == T_ALLOCATION.c.payment_id)
+            .order_by(T_PAYMENT.c.payment_date, T_PAYMENT.c.id),
+            T_ALLOCATION.c.invoice_id,
+            AppliedPayment.from_row,
+        )
+        self._comment_counts: dict[str, DataLoader[int, int]] = {}
         self._line_items: dict[str, DataLoader[int, list[LineItem]]] = {}
         self._activity: dict[str, DataLoader[int, list[Activity]]] = {}
         self.project = self._by_id(s.select(T_PROJECT), T_PROJECT.c.id, Project.from_row)
@@ -75,13 +83,26 @@ class Loaders:
         kind = "estimate" if isinstance(document, Estimate) else "invoice"
         if kind not in self._line_items:
             column = T_LINE_ITEM.c.estimate_id if kind == "estimate" else T_LINE_ITEM.c.invoice_id
-            currency = document.currency
+            owner = reads.T_ESTIMATE if kind == "estimate" else reads.T_INVOICE
+            # each line is rounded in its own document's currency (one batch may mix currencies)
             self._line_items[kind] = self._grouped(
-                self.scope.select(T_LINE_ITEM).order_by(T_LINE_ITEM.c.position, T_LINE_ITEM.c.id),
+                self.scope.select(T_LINE_ITEM, T_LINE_ITEM, owner.c.currency)
+                .join(owner, owner.c.id == column)
+                .order_by(T_LINE_ITEM.c.position, T_LINE_ITEM.c.id),
                 column,
-                lambda r: LineItem.from_row(r, currency),
+                lambda r: LineItem.from_row(r, r.currency),
             )
         return self._line_items[kind]
+
+    def comment_count(self, owner: Estimate | Invoice | Project) -> DataLoader[int, int]:
+        """How many comments on each estimate, invoice or project the viewer may see."""
+        kind = type(owner).__name__.lower()
+        if kind not in self._comment_counts:
+            column = T_COMMENT.c[f"{kind}_id"]
+            self._comment_counts[kind] = self._counted(
+                self.scope.select(T_COMMENT, column, func.count().label("count")).group_by(column), column
+            )
+        return self._comment_counts[kind]
 
     def activity(self, owner: Estimate | Invoice | Project) -> DataLoader[int, list[Activity]]:
         kind = type(owner).__name__.lower()
@@ -97,6 +118,14 @@ class Loaders:
             rows = await self._fetch(stmt.where(key.in_(keys)))
             found = {getattr(row, key.key): build(row) for row in rows}
             return [found.get(k) for k in keys]
+
+        return DataLoader(load_fn=load)
+
+    def _counted(self, stmt: Select[Any], key: Column[Any]) -> DataLoader[int, int]:
+        async def load(keys: Sequence[int]) -> list[int]:
+            rows = await self._fetch(stmt.where(key.in_(keys)))
+            found = {getattr(row, key.key): int(row.count) for row in rows}
+            return [found.get(k, 0) for k in keys]
 
         return DataLoader(load_fn=load)
 

@@ -92,6 +92,7 @@ async def record_payment(info: strawberry.Info, input: RecordPaymentInput) -> Re
             notes=notes,
             recorded_by_id=viewer.staff_user_id,
             ip_address=ctx.client_ip,
+            broker=ctx.broker,
         )
     return await ctx.loaders.payment.load(payment_pk)  # type: ignore[return-value]
 

@@ -7,9 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from sqlalchemy import exists, insert, select, update
 
 from core import validation
+from core.auth import PortalViewer
 from core.context import Context
 from core.errors import DomainError
 from core.ids import decode_id
@@ -44,12 +46,29 @@ from schema.project_mutations import (
 )
 from services.history import record_activity
 
+FEATURE_DISABLED = "FEATURE_DISABLED"
+
+
+def require_projects_shown(ctx: Context) -> None:
+    """Portal users reach projects only while the organization shows them; otherwise a FEATURE_DISABLED error.
+
+    The error is top-level (``extensions.code = FEATURE_DISABLED``, data null for the field) so a frontend can hide
+    the Projects module; the scope hides the rows too, so nothing reaches the portal by any other path.
+    """
+    viewer = ctx.require_viewer()
+    if isinstance(viewer, PortalViewer) and not viewer.show_projects:
+        raise GraphQLError(
+            "This organization does not show projects and timesheets in the portal.",
+            extensions={"code": FEATURE_DISABLED},
+        )
+
 
 async def projects(
     info: strawberry.Info, first: int | None = None, after: str | None = None, filter: ProjectFilter | None = None
 ) -> Connection[Project]:
     """Projects in the viewer's scope, newest first (portal: only while the organization shows projects)."""
     ctx: Context = info.context
+    require_projects_shown(ctx)
     stmt = ctx.scope.select(T_PROJECT)
     if filter:
         stmt = stmt.where(
@@ -70,6 +89,7 @@ async def projects(
 
 
 async def project(info: strawberry.Info, id: strawberry.ID) -> Project | None:
+    require_projects_shown(info.context)
     pk = decode_id(id, "Project")
     return await info.context.loaders.project.load(pk) if pk else None
 
@@ -400,10 +420,18 @@ async def update_time_entry(info: strawberry.Info, input: UpdateTimeEntryInput) 
     return await _read_time_entry(ctx, entry_pk)
 
 
+PORTAL_RULE = (
+    " Portal users get a top-level error with `extensions.code = FEATURE_DISABLED` while the organization does not"
+    " show projects and timesheets."
+)
+
+
 @strawberry.type
 class Query:
-    projects: Connection[Project] = strawberry.field(resolver=projects)
-    project: Project | None = strawberry.field(resolver=project)
+    projects: Connection[Project] = strawberry.field(
+        resolver=projects, description="Projects, newest first (portal: the contact's)." + PORTAL_RULE
+    )
+    project: Project | None = strawberry.field(resolver=project, description="One project, or null." + PORTAL_RULE)
 
 
 @strawberry.type

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
@@ -12,7 +13,7 @@ import strawberry
 from core.ids import to_global_id
 from core.money import quantize, trim
 from schema.base import Connection, Node
-from schema.enums import EstimateStatus, InvoiceKind, InvoiceStatus, PaymentGateway
+from schema.enums import EstimateStatus, InvoiceKind, InvoiceStatus, PaymentGateway, PaymentMode, PaymentStatus
 from schema.people import Contact, ContactPerson, StaffUser
 
 if TYPE_CHECKING:
@@ -92,6 +93,52 @@ class LineItem:
         )
 
 
+@strawberry.type(description="The tax of a document at one rate: the sum of its lines' tax amounts.")
+class TaxAmount:
+    name: str | None
+    percent: Decimal
+    amount: Decimal
+
+
+def tax_breakdown(lines: list[LineItem], currency: str) -> list[TaxAmount]:
+    """Lines' taxes grouped by name and rate, in order of first appearance (untaxed lines left out)."""
+    groups: dict[tuple[str | None, Decimal], Decimal] = defaultdict(Decimal)
+    for line in lines:
+        if line.tax_name is not None or line.tax_percent > 0:
+            groups[(line.tax_name, line.tax_percent)] += line.tax_amount
+    return [
+        TaxAmount(name=name, percent=percent, amount=quantize(amount, currency))
+        for (name, percent), amount in groups.items()
+    ]
+
+
+@strawberry.type(description="A payment applied to an invoice, with the part of it this invoice received.")
+class AppliedPayment:
+    amount: Decimal = strawberry.field(description="The part of the payment applied to this invoice.")
+    payment_date: dt.date
+    mode: PaymentMode
+    status: PaymentStatus = strawberry.field(description="A pending ACH payment shows as PENDING.")
+    reference: str | None
+    payment_row: strawberry.Private[Any]
+
+    @strawberry.field(description="The whole payment (it may span several invoices).")
+    def payment(self) -> Annotated[Payment, strawberry.lazy("schema.payment")]:
+        from schema.payment import Payment
+
+        return Payment.from_row(self.payment_row)
+
+    @staticmethod
+    def from_row(row: Any) -> AppliedPayment:
+        return AppliedPayment(
+            amount=quantize(row.applied_amount, row.currency),
+            payment_date=row.payment_date,
+            mode=PaymentMode(row.mode),
+            status=PaymentStatus(row.status),
+            reference=row.reference,
+            payment_row=row,
+        )
+
+
 @strawberry.interface(description="An estimate or an invoice.")
 class Document(Node):
     number: str
@@ -117,6 +164,14 @@ class Document(Node):
         from resolvers.comment import comments_on
 
         return await comments_on(info, self, first=first, after=after)
+
+    @strawberry.field(description="Tax per name and rate, summed over the lines.")
+    async def taxes(self, info: strawberry.Info) -> list[TaxAmount]:
+        return tax_breakdown(await info.context.loaders.line_items(self).load(self.pk), self.currency)
+
+    @strawberry.field(description="How many comments the viewer may see.")
+    async def comment_count(self, info: strawberry.Info) -> int:
+        return await info.context.loaders.comment_count(self).load(self.pk)
 
     @strawberry.field(description="History: complete for staff, the client-safe part in the portal.")
     async def activity(self, info: strawberry.Info) -> list[Activity]:
@@ -145,6 +200,17 @@ class Estimate(Document):
     decline_reason: str | None
     created_at: dt.datetime
     viewed_by_id: strawberry.Private[int | None]
+    accepted_by_id: strawberry.Private[int | None]
+    accepted_from: strawberry.Private[str | None]
+
+    @strawberry.field(description="The portal user who accepted it.")
+    async def accepted_by(self, info: strawberry.Info) -> ContactPerson | None:
+        pk = self.accepted_by_id
+        return await info.context.loaders.contact_person.load(pk) if pk else None
+
+    @strawberry.field(description="Staff only: the address the estimate was accepted from (null in the portal).")
+    def accepted_ip(self, info: strawberry.Info) -> str | None:
+        return self.accepted_from if info.context.scope.is_staff else None
 
     @staticmethod
     def from_row(row: Any) -> Estimate:
@@ -169,6 +235,8 @@ class Estimate(Document):
             viewed_at=row.viewed_at,
             viewed_by_id=row.viewed_by_id,
             accepted_at=row.accepted_at,
+            accepted_by_id=row.accepted_by_id,
+            accepted_from=str(row.accepted_ip) if row.accepted_ip is not None else None,
             signature_name=row.signature_name,
             declined_at=row.declined_at,
             decline_reason=row.decline_reason,
@@ -193,6 +261,10 @@ class Invoice(Document):
     sent_at: dt.datetime | None
     created_at: dt.datetime
     viewed_by_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="Payments applied to this invoice, oldest first.")
+    async def payments(self, info: strawberry.Info) -> list[AppliedPayment]:
+        return await info.context.loaders.applied_payments.load(self.pk)
 
     @strawberry.field(description="A payment still clearing (ACH): no other online payment until it settles.")
     async def pending_payment(

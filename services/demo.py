@@ -32,6 +32,7 @@ from core.scope import (
     T_ORGANIZATION,
     T_PAYMENT,
     T_PROJECT,
+    T_REVIEW,
     T_STAFF_USER,
     T_TASK,
     T_TIME_ENTRY,
@@ -281,6 +282,14 @@ THREADS: dict[str, tuple[tuple[str, bool, str], ...]] = {
 }
 
 
+# Each portal contact's person reviews the organization (the portal allows reviews).
+REVIEWS: dict[str, tuple[int, str | None]] = {
+    "Acme Corp": (5, "Clear estimates, fast answers in the comments, and the new site launched on time."),
+    "Globex": (4, "Great creative work; invoices could itemise the ad spend in more detail."),
+    "Initech": (4, None),
+}
+
+
 @dataclass
 class SeedResult:
     """What a run did: organizations created, and the ones left alone with the reason."""
@@ -448,6 +457,7 @@ class _ContactSeeder:
         self._thread("invoice", invoices["overdue"].pk, -13)
         project_id = await self._project(invoices["paid"])
         self._thread("project", project_id, -3)
+        self._review()
 
     # --- documents ---------------------------------------------------------------------------------------------
 
@@ -730,6 +740,23 @@ class _ContactSeeder:
                 client=visible,
                 **{f"{target}_id": target_id},
             )
+
+    def _review(self) -> None:
+        """The portal person's review of the organization (one per person)."""
+        rating, text = REVIEWS.get(self.spec.display_name, (5, None))
+        at = self.org.at(-2, 16)
+        self.org.later(
+            T_REVIEW,
+            organization_id=self.org.org_id,
+            contact_id=self.contact_id,
+            contact_person_id=self.person_id,
+            rating=rating,
+            text=text,
+            created_at=at,
+        )
+        self._history(
+            "review_submitted", f"Review submitted: {rating} of 5", at=at, by_client=True, details={"rating": rating}
+        )
 
     def _viewed(self, *, at: dt.datetime, **owner_id: int) -> None:
         self._history("viewed", f"Viewed by {self.person_name}", at=at, by_client=True, client=True, **owner_id)

@@ -53,9 +53,11 @@ async def test_projects_disappear_while_the_organization_hides_them(gql: GraphQL
     # when the owner turns "show projects and timesheets" off
     turned = await gql(SHOW_PROJECTS, {"on": False}, as_=world.staff)
     assert turned["updatePortalSettings"]["showProjectsAndTimesheets"] is False
-    # then the same session sees no project, by list or by id
-    assert (await gql(PROJECTS, as_=token))["projects"]["totalCount"] == 0
-    assert (await gql(PROJECT, {"id": world.project.gid}, as_=token))["project"] is None
+    # then the same session gets FEATURE_DISABLED by list and by id, and no project
+    for query, variables in ((PROJECTS, None), (PROJECT, {"id": world.project.gid})):
+        refused = await gql.raw(query, variables, as_=token)
+        assert refused.error_codes == ["FEATURE_DISABLED"]
+        assert not any((refused.data or {}).values())
     # and staff still do
     assert (await gql(PROJECTS, as_=world.staff))["projects"]["totalCount"] == 1
     # when it is turned back on, the project is back

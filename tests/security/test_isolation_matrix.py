@@ -79,7 +79,8 @@ ENTITY_TYPES = sorted(
     key=len,
     reverse=True,
 )
-ALIASES = {"Document": "Invoice"}  # documentId (forwardDocument) takes an estimate or an invoice: aim at invoices
+# documentId (forwardDocument) and targetId (addComment) take an estimate or an invoice (or a project): aim at invoices
+ALIASES = {"Document": "Invoice", "Target": "Invoice"}
 SKIPPED_TABLES = {"auth_session", "auth_throttle", "outbox_mail", "one_time_token", "document_counter"}
 MAX_DEPTH = 4
 

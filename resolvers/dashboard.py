@@ -1,0 +1,98 @@
+"""The ``dashboard`` query: a handful of aggregates, read through the viewer's scope in one session."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+import strawberry
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.context import Context
+from core.database import Database
+from core.money import quantize
+from core.scope import T_CONTACT, T_ESTIMATE, T_INVOICE, T_ORGANIZATION, T_PAYMENT, Scope
+from resolvers import reads
+from schema.dashboard import (
+    CurrencyTotal,
+    Dashboard,
+    EstimateFilterValues,
+    InvoiceFilterValues,
+    OutstandingInvoices,
+)
+from schema.enums import EstimateStatus, InvoiceKind, InvoiceStatus
+from schema.payment import Payment
+
+OUTSTANDING_STORED = ("SENT", "PARTIALLY_PAID")  # OVERDUE is derived from these two
+OUTSTANDING = [InvoiceStatus.SENT, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.OVERDUE]
+LAST_PAYMENT_STATUSES = ("SUCCEEDED", "PENDING")
+
+
+async def _currency(session: AsyncSession, scope: Scope) -> str:
+    if scope.is_staff:
+        stmt = scope.select(T_ORGANIZATION, T_ORGANIZATION.c.base_currency)
+    else:
+        stmt = scope.select(T_CONTACT, T_CONTACT.c.currency)
+    return str(await session.scalar(stmt))
+
+
+async def build_dashboard(db: Database, scope: Scope) -> Dashboard:
+    """The dashboard of ``scope``'s viewer (also what a dashboardUpdated subscription pushes)."""
+    outstanding = (
+        scope.select(
+            T_INVOICE,
+            T_INVOICE.c.currency,
+            T_INVOICE.c.kind,
+            func.count().label("count"),
+            func.coalesce(func.sum(T_INVOICE.c.balance_due), 0).label("total"),
+        )
+        .where(T_INVOICE.c.status.in_(OUTSTANDING_STORED))
+        .group_by(T_INVOICE.c.currency, T_INVOICE.c.kind)
+    )
+    awaiting = scope.select(T_ESTIMATE, func.count()).where(reads.ESTIMATE_STATUS == "SENT")
+    last_payment = (
+        scope.select(T_PAYMENT)
+        .where(T_PAYMENT.c.status.in_(LAST_PAYMENT_STATUSES))
+        .order_by(T_PAYMENT.c.payment_date.desc(), T_PAYMENT.c.id.desc())
+        .limit(1)
+    )
+    async with db.session() as session:
+        currency = await _currency(session, scope)
+        groups = (await session.execute(outstanding)).all()
+        awaiting_count = int(await session.scalar(awaiting) or 0)
+        payment = (await session.execute(last_payment)).one_or_none()
+    by_kind: dict[str, dict[str, tuple[int, Decimal]]] = defaultdict(dict)
+    for row in groups:
+        by_kind[row.kind][row.currency] = (int(row.count), Decimal(row.total))
+    regular_count, regular_total = by_kind["REGULAR"].get(currency, (0, Decimal(0)))
+    retainer_count, retainer_total = by_kind["RETAINER"].get(currency, (0, Decimal(0)))
+    return Dashboard(
+        currency=currency,
+        outstanding_total=quantize(regular_total, currency),
+        outstanding_count=regular_count,
+        outstanding_filter=InvoiceFilterValues(status=list(OUTSTANDING), kind=InvoiceKind.REGULAR),
+        outstanding_by_currency=[
+            CurrencyTotal(currency=code, total=quantize(total, code), count=count)
+            for code, (count, total) in sorted(by_kind["REGULAR"].items())
+        ],
+        retainer_invoices=OutstandingInvoices(
+            total=quantize(retainer_total, currency),
+            count=retainer_count,
+            filter=InvoiceFilterValues(status=list(OUTSTANDING), kind=InvoiceKind.RETAINER),
+        ),
+        last_payment=Payment.from_row(payment) if payment is not None else None,
+        estimates_awaiting_approval=awaiting_count,
+        estimates_awaiting_approval_filter=EstimateFilterValues(status=[EstimateStatus.SENT]),
+    )
+
+
+async def dashboard(info: strawberry.Info) -> Dashboard:
+    """The viewer's dashboard: their contact's in the portal, the organization's for staff."""
+    ctx: Context = info.context
+    return await build_dashboard(ctx.db, ctx.scope)
+
+
+@strawberry.type
+class Query:
+    dashboard: Dashboard = strawberry.field(resolver=dashboard)

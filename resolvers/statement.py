@@ -1,0 +1,53 @@
+"""The ``statement`` query (the figures come from services.statement, shared with the statement PDF)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+
+from core.auth import PortalViewer
+from core.context import Context
+from core.errors import DomainError, TopLevelCode, top_level_error
+from core.ids import decode_id
+from schema.statement import Statement
+from services.statement import compute_statement
+
+
+async def statement(
+    info: strawberry.Info,
+    from_: Annotated[dt.date, strawberry.argument(name="from", description="First day of the period.")],
+    to: Annotated[dt.date, strawberry.argument(description="Last day of the period (inclusive).")],
+    contact_id: Annotated[
+        strawberry.ID | None,
+        strawberry.argument(description="Staff: whose statement (required). Portal: leave out (your contact)."),
+    ] = None,
+) -> Statement:
+    """A contact's statement of account for a period. Portal users get their own contact's."""
+    ctx: Context = info.context
+    viewer = ctx.require_viewer()
+    if isinstance(viewer, PortalViewer):
+        contact_pk = viewer.contact_id
+        if contact_id is not None and decode_id(contact_id, "Contact") != viewer.contact_id:
+            raise top_level_error(TopLevelCode.NOT_FOUND, "No contact with this id.", field="contactId")
+    else:
+        if contact_id is None:
+            raise top_level_error(TopLevelCode.BAD_USER_INPUT, "Staff must name the contact.", field="contactId")
+        found = decode_id(contact_id, "Contact")
+        if found is None:
+            raise top_level_error(TopLevelCode.NOT_FOUND, "No contact with this id.", field="contactId")
+        contact_pk = found
+    try:
+        async with ctx.db.session() as session:
+            data = await compute_statement(session, ctx.scope, contact_pk, from_, to)
+    except DomainError as error:
+        raise top_level_error(TopLevelCode.BAD_USER_INPUT, error.message, field=error.field) from None
+    if data is None:
+        raise top_level_error(TopLevelCode.NOT_FOUND, "No contact with this id.", field="contactId")
+    return Statement.from_data(data)
+
+
+@strawberry.type
+class Query:
+    statement: Statement = strawberry.field(resolver=statement)

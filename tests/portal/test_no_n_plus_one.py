@@ -1,0 +1,49 @@
+"""The portal invoice list costs the same number of SQL statements for 5 invoices as for 50."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from core.database import Database
+from services.documents import LineDraft
+from tests.client import GraphQLClient
+from tests.factories import Factory
+from tests.portal.conftest import World, statements
+
+INVOICE_LIST = """{ invoices(first: 100) { totalCount edges { node {
+  id number status total balanceDue commentCount
+  lineItems { name quantity rate amount taxAmount }
+  taxes { name amount }
+  payments { amount paymentDate mode status payment { id amount } }
+  contact { displayName } } } } }"""
+
+
+async def _add_invoices(factory: Factory, world: World, count: int) -> None:
+    lines = [
+        LineDraft(name="Design", quantity=Decimal(3), rate=Decimal(80), tax_name="VAT", tax_percent=Decimal(20)),
+        LineDraft(name="Hosting", quantity=Decimal(1), rate=Decimal(15)),
+    ]
+    for _ in range(count):
+        invoice = await factory.invoice(world.ours.contact_a, lines=lines, status="PARTIALLY_PAID")
+        await factory.payment(world.ours.contact_a, [(invoice, Decimal(10))])
+        await factory.comment(invoice, person=world.ours.person_a, body="Thanks")
+        await factory.comment(invoice, staff=world.ours.owner, visible=False, body="Hidden")
+
+
+async def test_invoice_list_statements_do_not_grow_with_the_number_of_invoices(
+    gql: GraphQLClient, factory: Factory, world: World, db: Database
+) -> None:
+    # given 5 invoices, each with lines, a payment applied and comments
+    await _add_invoices(factory, world, 5)
+    with statements(db) as five:
+        small = await gql(INVOICE_LIST, as_=world.client)
+    # when there are 50
+    await _add_invoices(factory, world, 45)
+    with statements(db) as fifty:
+        large = await gql(INVOICE_LIST, as_=world.client)
+    # then the same statements ran (session lookup, page, count, and one batch per relation)
+    assert len(small["invoices"]["edges"]) == 5 and len(large["invoices"]["edges"]) == 50
+    node = large["invoices"]["edges"][0]["node"]
+    assert (node["commentCount"], len(node["lineItems"]), len(node["payments"])) == (1, 2, 1)
+    assert len(fifty) == len(five), (five, fifty)
+    assert len(five) <= 8, five
