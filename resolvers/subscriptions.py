@@ -17,7 +17,9 @@ from core.context import Context
 from core.errors import TopLevelCode, top_level_error
 from core.ids import from_global_id
 from core.scope import T_COMMENT
+from resolvers.dashboard import build_dashboard
 from resolvers.loaders import Loaders
+from schema.dashboard import Dashboard
 from schema.document import Comment, Estimate, Invoice
 from schema.events import DocumentStatus, DocumentStatusEvent, DocumentViewedEvent
 from schema.payment import Payment
@@ -28,6 +30,8 @@ DOCUMENT_VIEWED = frozenset({"DocumentViewed"})
 COMMENT_ADDED = frozenset({"CommentAdded"})
 DOCUMENT_STATUS_CHANGED = frozenset({"DocumentStatusChanged"})
 PAYMENT_RECEIVED = frozenset({"PaymentReceived"})
+# what a dashboard counts: outstanding invoices and their balances, estimates awaiting approval, the last payment
+DASHBOARD_CHANGES = frozenset({"DocumentStatusChanged", "PaymentReceived"})
 COMMENT_TARGETS = ("Estimate", "Invoice", "Project")
 
 
@@ -71,6 +75,13 @@ async def visible_target(ctx: Context, target_id: strawberry.ID) -> tuple[str, i
     raise top_level_error(TopLevelCode.NOT_FOUND, "No estimate, invoice or project with this id.", field="targetId")
 
 
+async def visible_to_subscriber(event: ScopedEvent) -> bool:
+    """Whether the event's object is one the subscriber may query (a change to it may change their dashboard)."""
+    if event.payload["type"] == "PaymentReceived":
+        return await event.loaders.payment.load(int(event.payload["payment_id"])) is not None
+    return await load_document(event.loaders, event.payload) is not None
+
+
 def _status(value: str | None) -> DocumentStatus | None:
     return DocumentStatus(value) if value else None
 
@@ -78,7 +89,8 @@ def _status(value: str | None) -> DocumentStatus | None:
 @strawberry.type
 class Subscription:
     # Each field checks the viewer (and its arguments) before returning its stream, so a refusal is the
-    # protocol's `error` message for the operation rather than a `next` carrying errors.
+    # protocol's `error` message for the operation rather than a `next` carrying errors. Payloads are built
+    # once per event and scope (``ScopedEvent.payload``); None means the subscriber may not see the event.
 
     @strawberry.subscription(description="Staff: a portal user opened one of the organization's documents.")
     async def document_viewed(self, info: strawberry.Info) -> AsyncIterator[DocumentViewedEvent]:
@@ -87,13 +99,18 @@ class Subscription:
 
         async def stream() -> AsyncIterator[DocumentViewedEvent]:
             async for event in scoped_events(ctx, DOCUMENT_VIEWED):
-                payload = event.payload
-                document = await load_document(event.loaders, payload)
-                person = await event.loaders.contact_person.load(int(payload["contact_person_id"]))
-                if document is None or person is None:
-                    continue
-                viewed_at = dt.datetime.fromisoformat(payload["viewed_at"])
-                yield DocumentViewedEvent(document=document, viewed_by=person, viewed_at=viewed_at)
+
+                async def build(event: ScopedEvent = event) -> DocumentViewedEvent | None:
+                    payload = event.payload
+                    document = await load_document(event.loaders, payload)
+                    person = await event.loaders.contact_person.load(int(payload["contact_person_id"]))
+                    if document is None or person is None:
+                        return None
+                    viewed_at = dt.datetime.fromisoformat(payload["viewed_at"])
+                    return DocumentViewedEvent(document=document, viewed_by=person, viewed_at=viewed_at)
+
+                if (viewed := await event.payload_for("documentViewed", build)) is not None:
+                    yield viewed
 
         return stream()
 
@@ -112,7 +129,11 @@ class Subscription:
         async def stream() -> AsyncIterator[Comment]:
             async for event in scoped_events(ctx, COMMENT_ADDED):
                 comment_id = int(event.payload["comment_id"])
-                comment = await event.loaders.comment.load(comment_id)
+
+                async def build(event: ScopedEvent = event, comment_id: int = comment_id) -> Comment | None:
+                    return await event.loaders.comment.load(comment_id)
+
+                comment = await event.payload_for("commentAdded", build)
                 if comment is None:
                     continue
                 if target is not None and await comment_target(event, comment_id) != target:
@@ -131,16 +152,21 @@ class Subscription:
 
         async def stream() -> AsyncIterator[DocumentStatusEvent]:
             async for event in scoped_events(ctx, DOCUMENT_STATUS_CHANGED):
-                payload = event.payload
-                document = await load_document(event.loaders, payload)
-                if document is None:
-                    continue
-                yield DocumentStatusEvent(
-                    document=document,
-                    previous_status=_status(payload.get("previous_status")),
-                    status=DocumentStatus(payload["status"]),
-                    actor=await load_actor(event.loaders, payload),
-                )
+
+                async def build(event: ScopedEvent = event) -> DocumentStatusEvent | None:
+                    payload = event.payload
+                    document = await load_document(event.loaders, payload)
+                    if document is None:
+                        return None
+                    return DocumentStatusEvent(
+                        document=document,
+                        previous_status=_status(payload.get("previous_status")),
+                        status=DocumentStatus(payload["status"]),
+                        actor=await load_actor(event.loaders, payload),
+                    )
+
+                if (changed := await event.payload_for("documentStatusChanged", build)) is not None:
+                    yield changed
 
         return stream()
 
@@ -151,8 +177,36 @@ class Subscription:
 
         async def stream() -> AsyncIterator[Payment]:
             async for event in scoped_events(ctx, PAYMENT_RECEIVED):
-                payment = await event.loaders.payment.load(int(event.payload["payment_id"]))
-                if payment is not None:
+
+                async def build(event: ScopedEvent = event) -> Payment | None:
+                    return await event.loaders.payment.load(int(event.payload["payment_id"]))
+
+                if (payment := await event.payload_for("paymentReceived", build)) is not None:
                     yield payment
+
+        return stream()
+
+    @strawberry.subscription(
+        description="Portal users and staff: the `dashboard` again whenever something it counts changed (a document "
+        "sent, accepted, declined, paid or voided; a payment), pushed only when it differs from the last one."
+    )
+    async def dashboard_updated(self, info: strawberry.Info) -> AsyncIterator[Dashboard]:
+        ctx: Context = info.context
+        ctx.require_viewer()
+
+        async def stream() -> AsyncIterator[Dashboard]:
+            last: Dashboard | None = None
+            async for event in scoped_events(ctx, DASHBOARD_CHANGES):
+
+                async def build(event: ScopedEvent = event) -> Dashboard | None:
+                    if not await visible_to_subscriber(event):
+                        return None
+                    return await build_dashboard(event.loaders.db, event.scope)
+
+                dashboard = await event.payload_for("dashboardUpdated", build)
+                if dashboard is None or dashboard == last:
+                    continue
+                last = dashboard
+                yield dashboard
 
         return stream()

@@ -26,12 +26,12 @@ from strawberry.tools import merge_types
 
 import resolvers
 from core.errors import TopLevelCode
-from core.execution import FastLeafExecutor
 from core.settings import Settings
 from schema.document import Estimate, Invoice
 from schema.payment import Payment
 from schema.people import Contact, ContactPerson, StaffUser
 from schema.project import Project
+from subscriptions.sharing import SharedSubscriptionExecutor
 
 log = logging.getLogger("portico.graphql")
 
@@ -113,5 +113,5 @@ def build_schema(config: Settings) -> strawberry.Schema:
         types=EXTRA_TYPES,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
-        execution_context_class=FastLeafExecutor,
+        execution_context_class=SharedSubscriptionExecutor,  # FastLeafExecutor, sharing subscription results
     )

@@ -7,7 +7,8 @@ Events carry ids only. For each event a subscriber may be interested in, ``scope
    ``Context.loaders`` returns while the event's selection set executes.
 The field then reads the event's rows through those loaders and yields nothing when they come back empty, so
 a subscriber never receives what it could not query. Subscribers of one process with an equal scope share one
-set of loaders per event: each row is read once per scope, not once per socket.
+set of loaders and one payload per event (each row is read once per scope, not once per socket), and those
+with the same role too one execution of each distinct selection (``subscriptions.sharing``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from resolvers.loaders import Loaders
 from subscriptions.backends import SharedEvent, SlowConsumer
 from subscriptions.connections import CLOSE_SESSION_REVOKED
 from subscriptions.events import organization_channel
+from subscriptions.sharing import share
 from subscriptions.viewers import viewer_loader
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,15 @@ class ScopedEvent:
     def memo(self, key: Any, read: Callable[[], Awaitable[T]]) -> Awaitable[T]:
         """``read()`` once per event and scope, shared by the subscribers with this scope (``key`` names it)."""
         return self.shared.memo(("read", self.scope, key), lambda: _once(read))
+
+    async def payload_for(self, field: str, build: Callable[[], Awaitable[T | None]]) -> T | None:
+        """The payload ``field`` yields for this event: built once per scope, and its execution shared by the
+        subscribers with the same scope and role (``subscriptions.sharing``). None: nothing to deliver."""
+        payload = await self.memo(("payload", field), build)
+        if payload is not None:
+            audience = (self.scope, getattr(self.viewer, "role", None))
+            share(payload, self.shared.memo("results", dict), audience)
+        return payload
 
 
 def _once(read: Callable[[], Awaitable[T]]) -> Awaitable[T]:

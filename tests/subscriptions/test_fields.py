@@ -317,3 +317,22 @@ async def test_completing_a_subscription_releases_its_channel(
 def status_event(document: Any, previous: str | None, status: str, **actor: int) -> DocumentStatusChanged:
     kind = "ESTIMATE" if "expiry_date" in document.values else "INVOICE"
     return DocumentStatusChanged(kind, document.pk, document.contact_id, previous, status, **actor)
+
+
+async def test_subscribers_of_one_event_with_different_scopes_each_get_their_own_answer(
+    app: Any, factory: Factory, sessions: Sessions, broker: Broker, emitted: Emitter
+) -> None:
+    tenant = await factory.tenant()
+    estimate = await factory.estimate(tenant.contact_a)
+    async with (
+        in_process(app, await sessions.staff(tenant.owner)) as staff_ws,
+        in_process(app, await sessions.staff(tenant.owner)) as same_staff_ws,
+        in_process(app, await sessions.portal(tenant.person_a)) as portal_ws,
+    ):
+        for ws in (staff_ws, same_staff_ws, portal_ws):
+            await subscribed(ws, broker, tenant.org.pk, STATUS)
+        await emitted(tenant.org.pk, status_event(estimate, "DRAFT", "SENT", actor_staff_id=tenant.owner.pk))
+        staff_answer = await staff_ws.next_data()
+        assert staff_answer["documentStatusChanged"]["actor"] == {"__typename": "StaffUser", "name": tenant.owner.name}
+        assert await same_staff_ws.next_data() == staff_answer
+        assert (await portal_ws.next_data())["documentStatusChanged"]["actor"] is None
