@@ -18,6 +18,7 @@ from core.scope import T_COMMENT, T_ESTIMATE, T_INVOICE, T_PROJECT
 from resolvers import reads
 from resolvers.common import pk_of, returns_errors
 from resolvers.pagination import paginate
+from resolvers.reads import OWNERS, owner_kind
 from schema.base import Connection
 from schema.conversation import (
     MAX_COMMENT,
@@ -40,10 +41,11 @@ async def comments_on(
 ) -> Connection[Comment]:
     """The comments on ``target`` that the viewer may see, oldest first."""
     ctx: Context = info.context
-    column = T_COMMENT.c[f"{type(target).__name__.lower()}_id"]
+    owner = OWNERS[owner_kind(target)]
+    column = T_COMMENT.c[f"{owner.name}_id"]
     return await paginate(
         ctx.db,
-        reads.comments(ctx.scope).where(column == target.pk),
+        reads.comments(ctx.scope, on=owner).where(column == target.pk),
         order=[T_COMMENT.c.id],
         kinds=[int],
         descending=False,

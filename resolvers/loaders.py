@@ -1,12 +1,17 @@
-"""Per-request DataLoaders. Each batch opens its own session (sibling fields resolve concurrently)."""
+"""Per-request DataLoaders. Each batch opens its own session (sibling fields resolve concurrently).
+
+Loaders are made on first use, and the scoped SELECTs behind them are built once per scope and reused
+(``_Statements``): building them per request cost more than running them.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
+from functools import cached_property, lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, Select, func
+from sqlalchemy import Column, Select, func, select
 from strawberry.dataloader import DataLoader
 
 from core.database import Database
@@ -17,6 +22,8 @@ from core.scope import (
     T_COMMENT,
     T_CONTACT,
     T_CONTACT_PERSON,
+    T_ESTIMATE,
+    T_INVOICE,
     T_LINE_ITEM,
     T_ORGANIZATION,
     T_PAYMENT,
@@ -27,6 +34,7 @@ from core.scope import (
     Scope,
 )
 from resolvers import reads
+from resolvers.reads import OWNERS, owner_kind
 from schema.document import Activity, AppliedPayment, Comment, Estimate, Invoice, LineItem
 from schema.payment import Payment, PaymentAllocation
 from schema.people import Contact, ContactPerson, Organization, StaffUser
@@ -36,81 +44,161 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
+class _Statements:
+    """The scoped SELECTs of one scope; immutable, so shared by every request of that viewer."""
+
+    def __init__(self, scope: Scope) -> None:
+        s = scope
+        self.organization = s.select(T_ORGANIZATION)
+        self.contact = s.select(T_CONTACT)
+        self.contact_person = s.select(T_CONTACT_PERSON)
+        self.persons_by_contact = s.select(T_CONTACT_PERSON).order_by(
+            T_CONTACT_PERSON.c.is_primary.desc(), T_CONTACT_PERSON.c.id
+        )
+        self.estimate = reads.estimates(s)
+        self.invoice = reads.invoices(s)
+        self.project = s.select(T_PROJECT)
+        self.payment = s.select(T_PAYMENT)
+        self.staff_user = s.select(T_STAFF_USER)
+        self.task = reads.tasks(s)
+        self.tasks_by_project = reads.tasks(s).order_by(T_TASK.c.id)
+        self.time_entry = reads.time_entries(s)
+        self.comment = reads.comments(s)
+        self.allocations_by_payment = (
+            select(T_ALLOCATION, T_PAYMENT.c.currency)
+            .join(T_PAYMENT, T_PAYMENT.c.id == T_ALLOCATION.c.payment_id)
+            .where(*s.child_conditions(T_ALLOCATION, T_ALLOCATION.c.payment_id, T_PAYMENT))
+            .order_by(T_ALLOCATION.c.id)
+        )
+        self.applied_payments = (
+            select(T_PAYMENT, T_ALLOCATION.c.invoice_id, T_ALLOCATION.c.amount.label("applied_amount"))
+            .select_from(T_ALLOCATION)
+            .join(T_PAYMENT, T_PAYMENT.c.id == T_ALLOCATION.c.payment_id)
+            .where(*s.child_conditions(T_ALLOCATION, T_ALLOCATION.c.invoice_id, T_INVOICE))
+            .order_by(T_PAYMENT.c.payment_date, T_PAYMENT.c.id)
+        )
+        self.line_items: dict[str, Select[Any]] = {}
+        self.comment_counts: dict[str, Select[Any]] = {}
+        self.activity: dict[str, Select[Any]] = {}
+        for kind in ("estimate", "invoice"):
+            owner, column = OWNERS[kind], T_LINE_ITEM.c[f"{kind}_id"]
+            # each line is rounded in its own document's currency (one batch may mix currencies)
+            self.line_items[kind] = (
+                select(T_LINE_ITEM, owner.c.currency)
+                .join(owner, owner.c.id == column)
+                .where(*s.child_conditions(T_LINE_ITEM, column, owner))
+                .order_by(T_LINE_ITEM.c.position, T_LINE_ITEM.c.id)
+            )
+        for kind, owner in OWNERS.items():
+            column = T_COMMENT.c[f"{kind}_id"]
+            self.comment_counts[kind] = (
+                select(column, func.count().label("count"))
+                .where(*s.child_conditions(T_COMMENT, column, owner))
+                .group_by(column)
+            )
+            self.activity[kind] = reads.activities(s).order_by(T_ACTIVITY.c.id)
+
+
+@lru_cache(maxsize=4096)
+def statements(scope: Scope) -> _Statements:
+    return _Statements(scope)
+
+
 class Loaders:
     """DataLoaders for one request (or one subscription event), all reading through ``scope``."""
 
     def __init__(self, db: Database, scope: Scope) -> None:
         self.db = db
         self.scope = scope
-        staff = scope.is_staff
-        s = scope
-        self.organization = self._by_id(s.select(T_ORGANIZATION), T_ORGANIZATION.c.id, Organization.from_row)
-        self.contact = self._by_id(s.select(T_CONTACT), T_CONTACT.c.id, lambda r: Contact.from_row(r, staff=staff))
-        self.contact_person = self._by_id(s.select(T_CONTACT_PERSON), T_CONTACT_PERSON.c.id, ContactPerson.from_row)
-        self.estimate = self._by_id(reads.estimates(s), reads.T_ESTIMATE.c.id, Estimate.from_row)
-        self.invoice = self._by_id(reads.invoices(s), reads.T_INVOICE.c.id, Invoice.from_row)
-        self.persons_by_contact = self._grouped(
-            s.select(T_CONTACT_PERSON).order_by(T_CONTACT_PERSON.c.is_primary.desc(), T_CONTACT_PERSON.c.id),
-            T_CONTACT_PERSON.c.contact_id,
-            ContactPerson.from_row,
-        )
-        self.tasks_by_project = self._grouped(reads.tasks(s).order_by(T_TASK.c.id), T_TASK.c.project_id, Task.from_row)
-        self.allocations_by_payment = self._grouped(
-            s.select(T_ALLOCATION, T_ALLOCATION, T_PAYMENT.c.currency)
-            .join(T_PAYMENT, T_PAYMENT.c.id == T_ALLOCATION.c.payment_id)
-            .order_by(T_ALLOCATION.c.id),
+        self.sql = statements(scope)
+        self._line_items: dict[str, DataLoader[int, list[LineItem]]] = {}
+        self._comment_counts: dict[str, DataLoader[int, int]] = {}
+        self._activity: dict[str, DataLoader[int, list[Activity]]] = {}
+
+    @cached_property
+    def organization(self) -> DataLoader[int, Organization | None]:
+        return self._by_id(self.sql.organization, T_ORGANIZATION.c.id, Organization.from_row)
+
+    @cached_property
+    def contact(self) -> DataLoader[int, Contact | None]:
+        staff = self.scope.is_staff
+        return self._by_id(self.sql.contact, T_CONTACT.c.id, lambda r: Contact.from_row(r, staff=staff))
+
+    @cached_property
+    def contact_person(self) -> DataLoader[int, ContactPerson | None]:
+        return self._by_id(self.sql.contact_person, T_CONTACT_PERSON.c.id, ContactPerson.from_row)
+
+    @cached_property
+    def persons_by_contact(self) -> DataLoader[int, list[ContactPerson]]:
+        return self._grouped(self.sql.persons_by_contact, T_CONTACT_PERSON.c.contact_id, ContactPerson.from_row)
+
+    @cached_property
+    def estimate(self) -> DataLoader[int, Estimate | None]:
+        return self._by_id(self.sql.estimate, T_ESTIMATE.c.id, Estimate.from_row)
+
+    @cached_property
+    def invoice(self) -> DataLoader[int, Invoice | None]:
+        return self._by_id(self.sql.invoice, T_INVOICE.c.id, Invoice.from_row)
+
+    @cached_property
+    def project(self) -> DataLoader[int, Project | None]:
+        return self._by_id(self.sql.project, T_PROJECT.c.id, Project.from_row)
+
+    @cached_property
+    def payment(self) -> DataLoader[int, Payment | None]:
+        return self._by_id(self.sql.payment, T_PAYMENT.c.id, Payment.from_row)
+
+    @cached_property
+    def staff_user(self) -> DataLoader[int, StaffUser | None]:
+        return self._by_id(self.sql.staff_user, T_STAFF_USER.c.id, StaffUser.from_row)
+
+    @cached_property
+    def task(self) -> DataLoader[int, Task | None]:
+        return self._by_id(self.sql.task, T_TASK.c.id, Task.from_row)
+
+    @cached_property
+    def tasks_by_project(self) -> DataLoader[int, list[Task]]:
+        return self._grouped(self.sql.tasks_by_project, T_TASK.c.project_id, Task.from_row)
+
+    @cached_property
+    def time_entry(self) -> DataLoader[int, TimeEntry | None]:
+        return self._by_id(self.sql.time_entry, T_TIME_ENTRY.c.id, TimeEntry.from_row)
+
+    @cached_property
+    def comment(self) -> DataLoader[int, Comment | None]:
+        return self._by_id(self.sql.comment, T_COMMENT.c.id, Comment.from_row)
+
+    @cached_property
+    def allocations_by_payment(self) -> DataLoader[int, list[PaymentAllocation]]:
+        return self._grouped(
+            self.sql.allocations_by_payment,
             T_ALLOCATION.c.payment_id,
             lambda r: PaymentAllocation(amount=quantize(r.amount, r.currency), invoice_id=r.invoice_id),
         )
-        self.applied_payments = self._grouped(
-            s.select(T_ALLOCATION, T_PAYMENT, T_ALLOCATION.c.invoice_id, T_ALLOCATION.c.amount.label("applied_amount"))
-            .join(T_PAYMENT, T_PAYMENT.c.id == T_ALLOCATION.c.payment_id)
-            .order_by(T_PAYMENT.c.payment_date, T_PAYMENT.c.id),
-            T_ALLOCATION.c.invoice_id,
-            AppliedPayment.from_row,
-        )
-        self._comment_counts: dict[str, DataLoader[int, int]] = {}
-        self._line_items: dict[str, DataLoader[int, list[LineItem]]] = {}
-        self._activity: dict[str, DataLoader[int, list[Activity]]] = {}
-        self.project = self._by_id(s.select(T_PROJECT), T_PROJECT.c.id, Project.from_row)
-        self.task = self._by_id(reads.tasks(s), T_TASK.c.id, Task.from_row)
-        self.time_entry = self._by_id(reads.time_entries(s), T_TIME_ENTRY.c.id, TimeEntry.from_row)
-        self.comment = self._by_id(reads.comments(s), T_COMMENT.c.id, Comment.from_row)
-        self.payment = self._by_id(s.select(T_PAYMENT), T_PAYMENT.c.id, Payment.from_row)
-        self.staff_user = self._by_id(s.select(T_STAFF_USER), T_STAFF_USER.c.id, StaffUser.from_row)
+
+    @cached_property
+    def applied_payments(self) -> DataLoader[int, list[AppliedPayment]]:
+        return self._grouped(self.sql.applied_payments, T_ALLOCATION.c.invoice_id, AppliedPayment.from_row)
 
     def line_items(self, document: Estimate | Invoice) -> DataLoader[int, list[LineItem]]:
-        kind = "estimate" if isinstance(document, Estimate) else "invoice"
+        kind = owner_kind(document)
         if kind not in self._line_items:
-            column = T_LINE_ITEM.c.estimate_id if kind == "estimate" else T_LINE_ITEM.c.invoice_id
-            owner = reads.T_ESTIMATE if kind == "estimate" else reads.T_INVOICE
-            # each line is rounded in its own document's currency (one batch may mix currencies)
             self._line_items[kind] = self._grouped(
-                self.scope.select(T_LINE_ITEM, T_LINE_ITEM, owner.c.currency)
-                .join(owner, owner.c.id == column)
-                .order_by(T_LINE_ITEM.c.position, T_LINE_ITEM.c.id),
-                column,
-                lambda r: LineItem.from_row(r, r.currency),
+                self.sql.line_items[kind], T_LINE_ITEM.c[f"{kind}_id"], lambda r: LineItem.from_row(r, r.currency)
             )
         return self._line_items[kind]
 
     def comment_count(self, owner: Estimate | Invoice | Project) -> DataLoader[int, int]:
         """How many comments on each estimate, invoice or project the viewer may see."""
-        kind = type(owner).__name__.lower()
+        kind = owner_kind(owner)
         if kind not in self._comment_counts:
-            column = T_COMMENT.c[f"{kind}_id"]
-            self._comment_counts[kind] = self._counted(
-                self.scope.select(T_COMMENT, column, func.count().label("count")).group_by(column), column
-            )
+            self._comment_counts[kind] = self._counted(self.sql.comment_counts[kind], T_COMMENT.c[f"{kind}_id"])
         return self._comment_counts[kind]
 
     def activity(self, owner: Estimate | Invoice | Project) -> DataLoader[int, list[Activity]]:
-        kind = type(owner).__name__.lower()
+        kind = owner_kind(owner)
         if kind not in self._activity:
-            column = T_ACTIVITY.c[f"{kind}_id"]
-            self._activity[kind] = self._grouped(
-                reads.activities(self.scope).order_by(T_ACTIVITY.c.id), column, Activity.from_row
-            )
+            self._activity[kind] = self._grouped(self.sql.activity[kind], T_ACTIVITY.c[f"{kind}_id"], Activity.from_row)
         return self._activity[kind]
 
     def _by_id(self, stmt: Select[Any], key: Column[Any], build: Callable[[Any], V]) -> DataLoader[int, V | None]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal_column
+from sqlalchemy import Select, Table, and_, case, func, literal_column, select
 
 from core.scope import (
     T_ACTIVITY,
@@ -13,6 +13,7 @@ from core.scope import (
     T_CONTACT_PERSON,
     T_ESTIMATE,
     T_INVOICE,
+    T_PROJECT,
     T_STAFF_USER,
     T_TASK,
     T_TIME_ENTRY,
@@ -33,6 +34,14 @@ INVOICE_STATUS = case(
     else_=T_INVOICE.c.status,
 )
 
+OWNERS: dict[str, Table] = {"estimate": T_ESTIMATE, "invoice": T_INVOICE, "project": T_PROJECT}
+
+
+def owner_kind(owner: object) -> str:
+    """``estimate``, ``invoice`` or ``project`` for a document or project object."""
+    return type(owner).__name__.lower()
+
+
 PERSON_NAME = func.concat_ws(" ", T_CONTACT_PERSON.c.first_name, T_CONTACT_PERSON.c.last_name)
 
 
@@ -44,12 +53,16 @@ def invoices(scope: Scope) -> Select[Any]:
     return scope.select(T_INVOICE, T_INVOICE, INVOICE_STATUS.label("effective_status"))
 
 
-def comments(scope: Scope) -> Select[Any]:
+def comments(scope: Scope, on: Table | None = None) -> Select[Any]:
+    """Comments with their author's name; ``on`` = the estimate, invoice or project table they are read through."""
     author = func.coalesce(T_STAFF_USER.c.name, PERSON_NAME).label("author_name")
-    return (
-        scope.select(T_COMMENT, T_COMMENT, author)
-        .outerjoin(T_STAFF_USER, T_STAFF_USER.c.id == T_COMMENT.c.author_staff_id)
-        .outerjoin(T_CONTACT_PERSON, T_CONTACT_PERSON.c.id == T_COMMENT.c.author_contact_person_id)
+    if on is None:
+        stmt = scope.select(T_COMMENT, T_COMMENT, author)
+    else:
+        via = T_COMMENT.c[f"{on.name}_id"]
+        stmt = select(T_COMMENT, author).select_from(T_COMMENT).where(*scope.child_conditions(T_COMMENT, via, on))
+    return stmt.outerjoin(T_STAFF_USER, T_STAFF_USER.c.id == T_COMMENT.c.author_staff_id).outerjoin(
+        T_CONTACT_PERSON, T_CONTACT_PERSON.c.id == T_COMMENT.c.author_contact_person_id
     )
 
 
