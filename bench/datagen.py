@@ -289,3 +289,20 @@ async def generate(conn: asyncpg.Connection, size: Size, settings: Settings) -> 
         await conn.execute("INSERT INTO bench_marker VALUES ($1)", size.name)
         await conn.execute("ANALYZE")
         progress.advance(task)
+
+
+async def reset(conn: asyncpg.Connection) -> None:
+    """Undo what a previous benchmark run wrote (comments, accepted estimates, sessions, mail)."""
+    await conn.execute("DELETE FROM activity")
+    await conn.execute("DELETE FROM comment WHERE body = 'bench comment'")
+    await conn.execute(
+        "UPDATE estimate SET status = 'SENT', accepted_at = NULL, accepted_by_id = NULL, accepted_ip = NULL, "
+        "signature_name = NULL, viewed_at = NULL, viewed_by_id = NULL WHERE id > $1 AND id <= $2",
+        BENCH_CONTACT_ESTIMATES,
+        BENCH_CONTACT_ESTIMATES + FRESH_ESTIMATES,
+    )
+    await conn.execute("DELETE FROM outbox_mail")
+    await conn.execute("DELETE FROM auth_session")
+    await conn.execute("DELETE FROM auth_throttle")
+    await conn.execute("VACUUM ANALYZE comment")
+    await conn.execute("VACUUM ANALYZE estimate")

@@ -42,7 +42,7 @@ def make_endpoint(name: str):  # type: ignore[no-untyped-def]
         digest = hashlib.sha256(token.encode()).digest()
         assert pool is not None
         async with pool.acquire() as conn:
-            body = await conn.fetchval(sql, digest, *[request.query_params.get(p) for p in ("after",) if p in sql])
+            body = await conn.fetchval(sql, digest)
         if body is None:
             return JSONResponse({"errors": [{"message": "Sign in", "extensions": {"code": "UNAUTHENTICATED"}}]})
         return Response(body, media_type="application/json")

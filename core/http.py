@@ -23,6 +23,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from core.auth import authenticate
+from core.compiled import CompiledOperations
 from core.context import Context, client_address
 from core.errors import TopLevelCode
 from core.graphiql import graphiql_html
@@ -36,6 +37,7 @@ APPLICATION_JSON = "application/json"
 _MEDIA_TYPE_KEY = "graphql_media_type"
 _STATUS_KEY = "graphql_status"
 _SESSION_KEY = "portico_session_id"
+_VIEWER_KEY = "portico_viewer"
 _HTTP_ERROR_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
 
 
@@ -172,9 +174,9 @@ class PorticoGraphQL(GraphQL):
         )
         self.settings = settings
         self.runtime = runtime
-        self.persisted = PersistedDocuments(
-            load_manifest(settings.persisted_manifest), allow_list=settings.allow_list_enabled
-        )
+        manifest = load_manifest(settings.persisted_manifest)
+        self.persisted = PersistedDocuments(manifest, allow_list=settings.allow_list_enabled)
+        self.compiled = CompiledOperations(manifest if settings.compiled_operations else {})
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(graphiql_html(self.settings.csrf_cookie_name))
@@ -192,7 +194,9 @@ class PorticoGraphQL(GraphQL):
         media_type = negotiate_media_type(request.headers.get("accept"))
         request.scope.setdefault("state", {})[_MEDIA_TYPE_KEY] = media_type
         try:
-            response = await super().run(request, context, root_value)
+            response = await self._compiled_response(request, media_type) or await super().run(
+                request, context, root_value
+            )
         except HTTPException as error:
             response = self._http_error_response(request, error, media_type)
         else:
@@ -285,17 +289,57 @@ class PorticoGraphQL(GraphQL):
         )
         if isinstance(request, WebSocket):
             return context  # authenticated in on_ws_connect from connection_init
+        known = request.scope.get("state", {}).get(_VIEWER_KEY)
+        if known is not None:  # the compiled path already authenticated this request
+            context.viewer, context.auth_problem = known
+            return context
+        await self._authenticate(request, context)
+        request.scope.setdefault("state", {})[_VIEWER_KEY] = (context.viewer, context.auth_problem)
+        return context
+
+    async def _authenticate(self, request: Request, context: Context) -> None:
+        settings = self.settings
         token = bearer_token(request.headers.get("authorization"))
         if token is None:
             token = request.cookies.get(settings.session_cookie_name)
             if token and request.method != "GET" and not self._csrf_ok(request):
                 context.auth_problem = "CSRF"
-                return context
+                return
         if token:
             context.viewer = await authenticate(self.runtime.db, settings, token)
             if context.viewer is None:
                 context.auth_problem = "INVALID_TOKEN"
-        return context
+
+    async def _compiled_response(self, request: Request, media_type: str) -> Response | None:
+        """A registered hot operation answered by one SQL statement, or None for normal execution."""
+        if not self.compiled.by_document:
+            return None
+        if request.method == "POST":
+            if "json" not in request.headers.get("content-type", ""):
+                return None
+            try:
+                data = orjson.loads(await request.body())
+            except orjson.JSONDecodeError:
+                return None
+            variables = data.get("variables") if isinstance(data, dict) else None
+        elif request.method == "GET":
+            data = dict(request.query_params)
+            try:
+                variables = orjson.loads(data["variables"]) if data.get("variables") else None
+            except orjson.JSONDecodeError:
+                return None
+        else:
+            return None
+        if not isinstance(data, dict):
+            return None
+        document_id = self.persisted.manifest_id_of(data)
+        if document_id not in self.compiled.by_document:
+            return None
+        context = await self.get_context(request, Response())
+        body = await self.compiled.answer(
+            self.runtime.db, context.viewer, document_id, variables, data.get("operationName")
+        )
+        return Response(body, media_type=media_type) if body is not None else None
 
     def _csrf_ok(self, request: Request) -> bool:
         """Double-submit check: the X-CSRF-Token header must equal the CSRF cookie set at login."""

@@ -81,6 +81,22 @@ class PersistedDocuments:
     def manifest_id(self, query: str) -> str | None:
         return self._by_text.get(query)
 
+    def manifest_id_of(self, request: dict[str, Any]) -> str | None:
+        """The manifest id a request names (documentId, id, an APQ hash or the text itself), if any."""
+        named = request.get("documentId") or request.get("id")
+        if isinstance(named, str):
+            key = named.removeprefix("sha256:")
+            return key if key in self.manifest else None
+        extensions = request.get("extensions")
+        persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
+        query = request.get("query")
+        if isinstance(persisted, dict):
+            digest = str(persisted.get("sha256Hash", "")).lower()
+            if digest in self.manifest and (query is None or query == self.manifest[digest]):
+                return digest
+            return None
+        return self._by_text.get(query) if isinstance(query, str) else None
+
     async def resolve(
         self, db: Database | None, *, query: str | None, extensions: dict[str, Any] | None, document_id: Any
     ) -> Resolved | None:

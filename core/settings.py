@@ -63,6 +63,7 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "persisted-documents.json", description="trusted documents: JSON {id: document}"
     )
     persisted_only: bool | None = Field(default=None, description="allow-list mode; default: on in production")
+    compiled_operations: bool = Field(default=True, description="answer hot persisted operations with one SQL")
 
     max_query_depth: int = 12
     max_aliases: int = 30

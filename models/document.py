@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ARRAY, CheckConstraint, Column, Date, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ARRAY, CheckConstraint, Column, Date, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import INET
 from sqlmodel import Field, SQLModel
 
@@ -49,6 +49,8 @@ class Estimate(SQLModel, table=True):
         UniqueConstraint("organization_id", "number", name="uq_estimate_org_number"),
         Index("ix_estimate_org_date", "organization_id", "issue_date", "id"),
         Index("ix_estimate_contact_date", "contact_id", "issue_date", "id"),
+        # the portal dashboard counts a contact's estimates awaiting approval
+        Index("ix_estimate_contact_sent", "contact_id", "expiry_date", postgresql_where=text("status = 'SENT'")),
     )
 
 
@@ -87,6 +89,13 @@ class Invoice(SQLModel, table=True):
         UniqueConstraint("organization_id", "number", name="uq_invoice_org_number"),
         Index("ix_invoice_org_date", "organization_id", "issue_date", "id"),
         Index("ix_invoice_contact_date", "contact_id", "issue_date", "id"),
+        # the dashboard's outstanding totals
+        Index(
+            "ix_invoice_contact_outstanding",
+            "contact_id",
+            "kind",
+            postgresql_where=text("status IN ('SENT', 'PARTIALLY_PAID')"),
+        ),
     )
 
 

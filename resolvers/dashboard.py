@@ -50,7 +50,7 @@ async def build_dashboard(db: Database, scope: Scope) -> Dashboard:
         .where(T_INVOICE.c.status.in_(OUTSTANDING_STORED))
         .group_by(T_INVOICE.c.currency, T_INVOICE.c.kind)
     )
-    awaiting = scope.select(T_ESTIMATE, func.count()).where(reads.ESTIMATE_STATUS == "SENT")
+    awaiting = scope.select(T_ESTIMATE, func.count()).where(reads.estimate_status_in(["SENT"]))
     last_payment = (
         scope.select(T_PAYMENT)
         .where(T_PAYMENT.c.status.in_(LAST_PAYMENT_STATUSES))

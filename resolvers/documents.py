@@ -24,7 +24,7 @@ async def estimates(
     stmt = reads.estimates(ctx.scope)
     if filter:
         stmt = stmt.where(
-            *filtering.one_of(filter.status, reads.ESTIMATE_STATUS),
+            *([reads.estimate_status_in(filter.status)] if filter.status is not None else []),
             *filtering.date_range(filter.date_range, T_ESTIMATE.c.issue_date),
             *filtering.search(filter.search, T_ESTIMATE.c.number, T_ESTIMATE.c.reference),
             *filtering.contact(filter.contact_id, T_ESTIMATE.c.contact_id),
@@ -55,7 +55,7 @@ async def invoices(
     stmt = reads.invoices(ctx.scope)
     if filter:
         stmt = stmt.where(
-            *filtering.one_of(filter.status, reads.INVOICE_STATUS),
+            *([reads.invoice_status_in(filter.status)] if filter.status is not None else []),
             *filtering.one_of([filter.kind] if filter.kind else None, T_INVOICE.c.kind),
             *filtering.date_range(filter.date_range, T_INVOICE.c.issue_date),
             *filtering.search(filter.search, T_INVOICE.c.number, T_INVOICE.c.reference),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, case, func, literal_column, select
+from sqlalchemy import ColumnElement, Select, Table, and_, case, false, func, literal_column, or_, select
 
 from core.scope import (
     T_ACTIVITY,
@@ -33,6 +34,37 @@ INVOICE_STATUS = case(
     ),
     else_=T_INVOICE.c.status,
 )
+
+
+def _open_ended(column: Any) -> Any:
+    return or_(column.is_(None), column >= TODAY)
+
+
+def estimate_status_in(statuses: Iterable[Any]) -> ColumnElement[bool]:
+    """``ESTIMATE_STATUS IN statuses`` written so that indexes on status and expiry date apply."""
+    conditions = []
+    for status in {getattr(s, "value", s) for s in statuses}:
+        if status == "EXPIRED":
+            conditions.append(and_(T_ESTIMATE.c.status == "SENT", T_ESTIMATE.c.expiry_date < TODAY))
+        elif status == "SENT":
+            conditions.append(and_(T_ESTIMATE.c.status == "SENT", _open_ended(T_ESTIMATE.c.expiry_date)))
+        else:
+            conditions.append(T_ESTIMATE.c.status == status)
+    return or_(false(), *conditions)
+
+
+def invoice_status_in(statuses: Iterable[Any]) -> ColumnElement[bool]:
+    """``INVOICE_STATUS IN statuses`` written so that indexes on status and due date apply."""
+    conditions = []
+    for status in {getattr(s, "value", s) for s in statuses}:
+        if status == "OVERDUE":
+            conditions.append(and_(T_INVOICE.c.status.in_(("SENT", "PARTIALLY_PAID")), T_INVOICE.c.due_date < TODAY))
+        elif status in ("SENT", "PARTIALLY_PAID"):
+            conditions.append(and_(T_INVOICE.c.status == status, _open_ended(T_INVOICE.c.due_date)))
+        else:
+            conditions.append(T_INVOICE.c.status == status)
+    return or_(false(), *conditions)
+
 
 OWNERS: dict[str, Table] = {"estimate": T_ESTIMATE, "invoice": T_INVOICE, "project": T_PROJECT}
 

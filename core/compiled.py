@@ -1,0 +1,292 @@
+"""Compiled hot operations: a registered document answered by one SQL statement with the exact response bytes.
+
+For the portal's hottest persisted operations (the invoice list, the dashboard) a portal viewer's request is
+answered by one statement that builds the response JSON in PostgreSQL from the same scoped SELECTs, status
+expressions and rounding rules as normal execution. Anything else — another viewer kind, a variable this path
+does not handle, a bad cursor, an unexpected operation name — returns None and normal execution answers, with
+its own errors. ``tests/persisted/test_compiled_parity.py`` compares both paths byte for byte.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from babel.numbers import get_currency_precision, list_currencies
+from sqlalchemy import Select, case, cast, func, literal, literal_column, select, tuple_
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.types import Text
+
+from core.auth import PortalViewer, Viewer
+from core.database import Database
+from core.scope import T_ALLOCATION, T_COMMENT, T_CONTACT, T_ESTIMATE, T_INVOICE, T_LINE_ITEM, T_PAYMENT, Scope
+from resolvers import reads
+from resolvers.pagination import MAX_PAGE, decode_cursor
+
+_ODD_PRECISIONS = {code: get_currency_precision(code) for code in list_currencies()}
+_ODD_PRECISIONS = {code: digits for code, digits in _ODD_PRECISIONS.items() if digits != 2}
+
+
+def money(value: Any, currency: Any) -> Any:
+    """``quantize(value, currency)`` as SQL text: rounded to the currency's minor unit."""
+    digits = case(*((currency == code, digits) for code, digits in _ODD_PRECISIONS.items()), else_=2)
+    return cast(func.round(value, digits), Text)
+
+
+def b64url(text: Any) -> Any:
+    """Base64url without padding, as ``core.ids`` and the cursors encode."""
+    encoded = func.encode(func.convert_to(text, "UTF8"), "base64")
+    return func.rtrim(func.translate(func.replace(encoded, "\n", ""), "+/", "-_"), "=")
+
+
+def global_id(type_name: str, pk: Any) -> Any:
+    return b64url(literal(f"{type_name}:") + cast(pk, Text))
+
+
+def date_cursor(day: Any, pk: Any) -> Any:
+    """``encode_cursor([day, pk])``: base64url of ``["YYYY-MM-DD",pk]``."""
+    return b64url(literal('["') + func.to_char(day, "YYYY-MM-DD") + literal('",') + cast(pk, Text) + literal("]"))
+
+
+def obj(*pairs: Any) -> Any:
+    return func.json_build_object(*pairs)
+
+
+def json_list(expression: Any, *order_by: Any) -> Any:
+    """A JSON array of ``expression`` in ``order_by`` order; ``[]`` when there are no rows."""
+    return func.coalesce(func.json_agg(aggregate_order_by(expression, *order_by)), literal_column("'[]'::json"))
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledOperation:
+    operation_name: str
+    build: Callable[[Scope, dict[str, Any]], Select[Any] | None]
+
+
+def _invoice_list(scope: Scope, variables: dict[str, Any]) -> Select[Any] | None:
+    if set(variables) - {"first", "after", "filter"} or variables.get("filter") is not None:
+        return None
+    first = variables.get("first", 20)
+    if first is None:
+        first = 20
+    if not isinstance(first, int) or isinstance(first, bool) or not 0 <= first <= MAX_PAGE:
+        return None
+    visible = reads.invoices(scope)
+    after = variables.get("after")
+    if after is not None:
+        if not isinstance(after, str):
+            return None
+        try:
+            after_date, after_id = decode_cursor(after, [dt.date, int])
+        except Exception:  # normal execution reports the bad cursor
+            return None
+        visible_page = visible.where(tuple_(T_INVOICE.c.issue_date, T_INVOICE.c.id) < tuple_(after_date, after_id))
+    else:
+        visible_page = visible
+    order = (T_INVOICE.c.issue_date.desc(), T_INVOICE.c.id.desc())
+    page = visible_page.order_by(*order).limit(first + 1).cte("page")
+    shown = select(page).order_by(page.c.issue_date.desc(), page.c.id.desc()).limit(first).cte("shown")
+    i = shown.c
+    comment_count = (
+        select(func.count())
+        .select_from(T_COMMENT)
+        .where(T_COMMENT.c.invoice_id == i.id, *scope.child_conditions(T_COMMENT, T_COMMENT.c.invoice_id, T_INVOICE))
+        .scalar_subquery()
+    )
+    lines = (
+        select(
+            json_list(
+                obj(
+                    "name",
+                    T_LINE_ITEM.c.name,
+                    "quantity",
+                    cast(func.trim_scale(T_LINE_ITEM.c.quantity), Text),
+                    "rate",
+                    money(T_LINE_ITEM.c.rate, i.currency),
+                    "amount",
+                    money(T_LINE_ITEM.c.amount, i.currency),
+                    "taxAmount",
+                    money(T_LINE_ITEM.c.tax_amount, i.currency),
+                ),
+                T_LINE_ITEM.c.position,
+                T_LINE_ITEM.c.id,
+            )
+        )
+        .where(
+            T_LINE_ITEM.c.invoice_id == i.id, *scope.child_conditions(T_LINE_ITEM, T_LINE_ITEM.c.invoice_id, T_INVOICE)
+        )
+        .scalar_subquery()
+    )
+    payments = (
+        select(
+            json_list(
+                obj(
+                    "amount",
+                    money(T_ALLOCATION.c.amount, T_PAYMENT.c.currency),
+                    "paymentDate",
+                    T_PAYMENT.c.payment_date,
+                    "mode",
+                    T_PAYMENT.c.mode,
+                    "status",
+                    T_PAYMENT.c.status,
+                ),
+                T_PAYMENT.c.payment_date,
+                T_PAYMENT.c.id,
+            )
+        )
+        .select_from(T_ALLOCATION)
+        .join(T_PAYMENT, T_PAYMENT.c.id == T_ALLOCATION.c.payment_id)
+        .where(
+            T_ALLOCATION.c.invoice_id == i.id,
+            *scope.child_conditions(T_ALLOCATION, T_ALLOCATION.c.invoice_id, T_INVOICE),
+        )
+        .scalar_subquery()
+    )
+    node = obj(
+        "id",
+        global_id("Invoice", i.id),
+        "number",
+        i.number,
+        "status",
+        i.effective_status,
+        "kind",
+        i.kind,
+        "issueDate",
+        i.issue_date,
+        "dueDate",
+        i.due_date,
+        "currency",
+        i.currency,
+        "total",
+        money(i.total, i.currency),
+        "balanceDue",
+        money(i.balance_due, i.currency),
+        "viewed",
+        i.viewed_at.is_not(None),
+        "commentCount",
+        comment_count,
+        "lineItems",
+        lines,
+        "payments",
+        payments,
+    )
+    edges = select(
+        json_list(obj("cursor", date_cursor(i.issue_date, i.id), "node", node), i.issue_date.desc(), i.id.desc())
+    ).scalar_subquery()
+    end_cursor = (
+        select(date_cursor(shown.c.issue_date, shown.c.id))
+        .order_by(shown.c.issue_date, shown.c.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    total = select(func.count()).select_from(visible.subquery()).scalar_subquery()
+    has_next = select(func.count() > first).select_from(page).scalar_subquery()
+    connection = obj(
+        "totalCount",
+        total,
+        "pageInfo",
+        obj("hasNextPage", has_next, "endCursor", end_cursor),
+        "edges",
+        edges,
+    )
+    return select(cast(obj("data", obj("invoices", connection)), Text))
+
+
+def _dashboard(scope: Scope, variables: dict[str, Any]) -> Select[Any] | None:
+    if variables:
+        return None
+    contact = scope.select(T_CONTACT, T_CONTACT.c.currency).scalar_subquery()
+    outstanding = (
+        scope.select(
+            T_INVOICE,
+            T_INVOICE.c.kind,
+            func.count().label("count"),
+            func.coalesce(func.sum(T_INVOICE.c.balance_due), 0).label("total"),
+        )
+        .where(T_INVOICE.c.status.in_(("SENT", "PARTIALLY_PAID")), T_INVOICE.c.currency == contact)
+        .group_by(T_INVOICE.c.kind)
+        .cte("outstanding")
+    )
+
+    def figure(kind: str, column: str) -> Any:
+        return func.coalesce(select(outstanding.c[column]).where(outstanding.c.kind == kind).scalar_subquery(), 0)
+
+    last = (
+        scope.select(T_PAYMENT)
+        .where(T_PAYMENT.c.status.in_(("SUCCEEDED", "PENDING")))
+        .order_by(T_PAYMENT.c.payment_date.desc(), T_PAYMENT.c.id.desc())
+        .limit(1)
+        .cte("last_payment")
+    )
+    last_payment = select(
+        obj(
+            "id",
+            global_id("Payment", last.c.id),
+            "amount",
+            money(last.c.amount, last.c.currency),
+            "paymentDate",
+            last.c.payment_date,
+            "mode",
+            last.c.mode,
+            "status",
+            last.c.status,
+        )
+    ).scalar_subquery()
+    awaiting = scope.select(T_ESTIMATE, func.count()).where(reads.estimate_status_in(["SENT"])).scalar_subquery()
+    dashboard = obj(
+        "currency",
+        contact,
+        "outstandingTotal",
+        money(figure("REGULAR", "total"), contact),
+        "outstandingCount",
+        figure("REGULAR", "count"),
+        "retainerInvoices",
+        obj("total", money(figure("RETAINER", "total"), contact), "count", figure("RETAINER", "count")),
+        "lastPayment",
+        last_payment,
+        "estimatesAwaitingApproval",
+        awaiting,
+    )
+    return select(cast(obj("data", obj("dashboard", dashboard)), Text))
+
+
+# keyed by the manifest document's first line (operation keyword and name), checked against the text at start
+OPERATIONS = {
+    "InvoiceList": CompiledOperation("InvoiceList", _invoice_list),
+    "Dashboard": CompiledOperation("Dashboard", _dashboard),
+}
+
+
+class CompiledOperations:
+    """The compiled operations found in the manifest, by document id."""
+
+    def __init__(self, manifest: dict[str, str]) -> None:
+        self.by_document: dict[str, CompiledOperation] = {}
+        for document_id, text in manifest.items():
+            name = text.split("(", 1)[0].split("{", 1)[0].split()[-1]
+            if name in OPERATIONS:
+                self.by_document[document_id] = OPERATIONS[name]
+
+    async def answer(
+        self, db: Database, viewer: Viewer | None, document_id: str | None, variables: Any, operation_name: Any
+    ) -> bytes | None:
+        """The response body, or None to let normal execution answer."""
+        operation = self.by_document.get(document_id or "")
+        if operation is None or not isinstance(viewer, PortalViewer):
+            return None
+        if operation_name is not None and operation_name != operation.operation_name:
+            return None
+        if variables is None:
+            variables = {}
+        if not isinstance(variables, dict):
+            return None
+        statement = operation.build(viewer.scope(), variables)
+        if statement is None:
+            return None
+        async with db.session() as session:
+            text = await session.scalar(statement)
+        # PostgreSQL's json text has spaces after separators; orjson writes exactly what normal execution sends
+        return orjson.dumps(orjson.loads(text))
