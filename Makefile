@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: install run test lint schema persisted bench clean
+.PHONY: install run test lint schema persisted bench bench-fanout clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -43,3 +43,10 @@ clean:
 bench: install
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(PY) -m bench.run
+
+# subscription fan-out: N websocket subscribers on one app process (FANOUT_SUBSCRIBERS, default 1,1000,5000;
+# one subscriber isolates the cross-instance hop): commit-to-delivery p50/p99/all delivered, memory per
+# connection, the hop through a private redis-server
+FANOUT_SUBSCRIBERS ?= 1,1000,5000
+bench-fanout: install
+	$(PY) -m bench.fanout --subscribers $(FANOUT_SUBSCRIBERS)
