@@ -24,7 +24,7 @@ STAFF_EMAIL = "owner@bench.portico.test"
 PASSWORD = "portico-bench-password"
 BENCH_CONTACT_INVOICES = 60
 BENCH_CONTACT_ESTIMATES = 12_000
-FRESH_ESTIMATES = 20_000  # SENT estimates for acceptEstimate (M2), consumed by the benchmark
+FRESH_ESTIMATES = 6_000  # SENT estimates for acceptEstimate (M2), consumed by the benchmark
 
 
 @dataclass(frozen=True)
@@ -231,7 +231,9 @@ async def generate(conn: asyncpg.Connection, size: Size, settings: Settings) -> 
                 contact_id = 2 + (estimate_id % other_contacts)
             fresh = BENCH_CONTACT_ESTIMATES < estimate_id <= BENCH_CONTACT_ESTIMATES + FRESH_ESTIMATES
             issue = today - dt.timedelta(days=(estimate_id % 700) + (0 if fresh else 1))
-            status = "SENT" if fresh or estimate_id % 5 else "ACCEPTED"
+            # history: decided estimates, and SENT ones whose expiry date has passed; the fresh ones await approval
+            status = "SENT" if fresh else ("ACCEPTED", "DECLINED", "INVOICED", "SENT")[estimate_id % 4]
+            expiry = today + dt.timedelta(days=30) if fresh else issue + dt.timedelta(days=30)
             estimates.append(
                 (
                     estimate_id,
@@ -240,7 +242,7 @@ async def generate(conn: asyncpg.Connection, size: Size, settings: Settings) -> 
                     f"EST-{estimate_id:06d}",
                     status,
                     issue,
-                    today + dt.timedelta(days=30),
+                    expiry,
                     "USD",
                     Decimal("100.00"),
                     Decimal(0),

@@ -10,19 +10,44 @@ its own errors. ``tests/persisted/test_compiled_parity.py`` compares both paths 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
 from babel.numbers import get_currency_precision, list_currencies
-from sqlalchemy import Select, case, cast, func, literal, literal_column, select, tuple_
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Integer,
+    Select,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+    tuple_,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.types import Text
 
 from core.auth import PortalViewer, Viewer
 from core.database import Database
-from core.scope import T_ALLOCATION, T_COMMENT, T_CONTACT, T_ESTIMATE, T_INVOICE, T_LINE_ITEM, T_PAYMENT, Scope
+from core.scope import (
+    T_ALLOCATION,
+    T_COMMENT,
+    T_CONTACT,
+    T_ESTIMATE,
+    T_INVOICE,
+    T_LINE_ITEM,
+    T_PAYMENT,
+    PortalScope,
+    Scope,
+)
 from resolvers import reads
 from resolvers.pagination import MAX_PAGE, decode_cursor
 
@@ -30,9 +55,13 @@ _ODD_PRECISIONS = {code: get_currency_precision(code) for code in list_currencie
 _ODD_PRECISIONS = {code: digits for code, digits in _ODD_PRECISIONS.items() if digits != 2}
 
 
-def money(value: Any, currency: Any) -> Any:
-    """``quantize(value, currency)`` as SQL text: rounded to the currency's minor unit."""
-    digits = case(*((currency == code, digits) for code, digits in _ODD_PRECISIONS.items()), else_=2)
+def precision(currency: Any) -> Any:
+    """The number of decimals of ``currency`` (computed once per row: a CASE over every odd currency)."""
+    return case(*((currency == code, digits) for code, digits in _ODD_PRECISIONS.items()), else_=2)
+
+
+def money(value: Any, digits: Any) -> Any:
+    """``quantize(value, currency)`` as SQL text, given the currency's ``precision``."""
     return cast(func.round(value, digits), Text)
 
 
@@ -60,13 +89,24 @@ def json_list(expression: Any, *order_by: Any) -> Any:
     return func.coalesce(func.json_agg(aggregate_order_by(expression, *order_by)), literal_column("'[]'::json"))
 
 
+# The statements are built once, for a scope whose ids are bind parameters, and compiled once to SQL text;
+# each request only binds its viewer's ids and its variables.
+TEMPLATE_SCOPE = PortalScope(
+    organization_id=bindparam("organization_id", 0, type_=BigInteger),  # type: ignore[arg-type]
+    contact_id=bindparam("contact_id", 0, type_=BigInteger),  # type: ignore[arg-type]
+    contact_person_id=bindparam("contact_person_id", 0, type_=BigInteger),  # type: ignore[arg-type]
+    show_projects=False,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledOperation:
     operation_name: str
-    build: Callable[[Scope, dict[str, Any]], Select[Any] | None]
+    variant: Callable[[dict[str, Any]], tuple[Hashable, dict[str, Any]] | None]  # None: not handled here
+    build: Callable[[Scope, Hashable], Select[Any]]
 
 
-def _invoice_list(scope: Scope, variables: dict[str, Any]) -> Select[Any] | None:
+def _invoice_list_variant(variables: dict[str, Any]) -> tuple[Hashable, dict[str, Any]] | None:
     if set(variables) - {"first", "after", "filter"} or variables.get("filter") is not None:
         return None
     first = variables.get("first", 20)
@@ -74,20 +114,32 @@ def _invoice_list(scope: Scope, variables: dict[str, Any]) -> Select[Any] | None
         first = 20
     if not isinstance(first, int) or isinstance(first, bool) or not 0 <= first <= MAX_PAGE:
         return None
-    visible = reads.invoices(scope)
     after = variables.get("after")
-    if after is not None:
-        if not isinstance(after, str):
-            return None
-        try:
-            after_date, after_id = decode_cursor(after, [dt.date, int])
-        except Exception:  # normal execution reports the bad cursor
-            return None
-        visible_page = visible.where(tuple_(T_INVOICE.c.issue_date, T_INVOICE.c.id) < tuple_(after_date, after_id))
-    else:
-        visible_page = visible
+    if after is None:
+        return "first page", {"first": first, "page_limit": first + 1}
+    if not isinstance(after, str):
+        return None
+    try:
+        after_date, after_id = decode_cursor(after, [dt.date, int])
+    except Exception:  # normal execution reports the bad cursor
+        return None
+    return "after", {"first": first, "page_limit": first + 1, "after_date": after_date, "after_id": after_id}
+
+
+def _invoice_list(scope: Scope, variant: Hashable) -> Select[Any]:
+    visible = reads.invoices(scope)
+    visible_page = visible
+    if variant == "after":
+        after = tuple_(bindparam("after_date", dt.date.min, type_=Date), bindparam("after_id", 0, type_=BigInteger))
+        visible_page = visible.where(tuple_(T_INVOICE.c.issue_date, T_INVOICE.c.id) < after)
+    first = bindparam("first", 0, type_=Integer)
     order = (T_INVOICE.c.issue_date.desc(), T_INVOICE.c.id.desc())
-    page = visible_page.order_by(*order).limit(first + 1).cte("page")
+    page = (
+        visible_page.add_columns(precision(T_INVOICE.c.currency).label("digits"))
+        .order_by(*order)
+        .limit(bindparam("page_limit", 0, type_=Integer))
+        .cte("page")
+    )
     shown = select(page).order_by(page.c.issue_date.desc(), page.c.id.desc()).limit(first).cte("shown")
     i = shown.c
     comment_count = (
@@ -105,11 +157,11 @@ def _invoice_list(scope: Scope, variables: dict[str, Any]) -> Select[Any] | None
                     "quantity",
                     cast(func.trim_scale(T_LINE_ITEM.c.quantity), Text),
                     "rate",
-                    money(T_LINE_ITEM.c.rate, i.currency),
+                    money(T_LINE_ITEM.c.rate, i.digits),
                     "amount",
-                    money(T_LINE_ITEM.c.amount, i.currency),
+                    money(T_LINE_ITEM.c.amount, i.digits),
                     "taxAmount",
-                    money(T_LINE_ITEM.c.tax_amount, i.currency),
+                    money(T_LINE_ITEM.c.tax_amount, i.digits),
                 ),
                 T_LINE_ITEM.c.position,
                 T_LINE_ITEM.c.id,
@@ -125,7 +177,7 @@ def _invoice_list(scope: Scope, variables: dict[str, Any]) -> Select[Any] | None
             json_list(
                 obj(
                     "amount",
-                    money(T_ALLOCATION.c.amount, T_PAYMENT.c.currency),
+                    money(T_ALLOCATION.c.amount, precision(T_PAYMENT.c.currency)),
                     "paymentDate",
                     T_PAYMENT.c.payment_date,
                     "mode",
@@ -161,9 +213,9 @@ def _invoice_list(scope: Scope, variables: dict[str, Any]) -> Select[Any] | None
         "currency",
         i.currency,
         "total",
-        money(i.total, i.currency),
+        money(i.total, i.digits),
         "balanceDue",
-        money(i.balance_due, i.currency),
+        money(i.balance_due, i.digits),
         "viewed",
         i.viewed_at.is_not(None),
         "commentCount",
@@ -195,10 +247,16 @@ def _invoice_list(scope: Scope, variables: dict[str, Any]) -> Select[Any] | None
     return select(cast(obj("data", obj("invoices", connection)), Text))
 
 
-def _dashboard(scope: Scope, variables: dict[str, Any]) -> Select[Any] | None:
-    if variables:
-        return None
-    contact = scope.select(T_CONTACT, T_CONTACT.c.currency).scalar_subquery()
+def _dashboard_variant(variables: dict[str, Any]) -> tuple[Hashable, dict[str, Any]] | None:
+    return None if variables else ("only", {})
+
+
+def _dashboard(scope: Scope, variant: Hashable) -> Select[Any]:
+    viewer_contact = scope.select(T_CONTACT, T_CONTACT.c.currency, precision(T_CONTACT.c.currency).label("digits")).cte(
+        "viewer_contact"
+    )
+    contact = select(viewer_contact.c.currency).scalar_subquery()
+    digits = select(viewer_contact.c.digits).scalar_subquery()
     outstanding = (
         scope.select(
             T_INVOICE,
@@ -226,7 +284,7 @@ def _dashboard(scope: Scope, variables: dict[str, Any]) -> Select[Any] | None:
             "id",
             global_id("Payment", last.c.id),
             "amount",
-            money(last.c.amount, last.c.currency),
+            money(last.c.amount, precision(last.c.currency)),
             "paymentDate",
             last.c.payment_date,
             "mode",
@@ -240,11 +298,11 @@ def _dashboard(scope: Scope, variables: dict[str, Any]) -> Select[Any] | None:
         "currency",
         contact,
         "outstandingTotal",
-        money(figure("REGULAR", "total"), contact),
+        money(figure("REGULAR", "total"), digits),
         "outstandingCount",
         figure("REGULAR", "count"),
         "retainerInvoices",
-        obj("total", money(figure("RETAINER", "total"), contact), "count", figure("RETAINER", "count")),
+        obj("total", money(figure("RETAINER", "total"), digits), "count", figure("RETAINER", "count")),
         "lastPayment",
         last_payment,
         "estimatesAwaitingApproval",
@@ -255,9 +313,25 @@ def _dashboard(scope: Scope, variables: dict[str, Any]) -> Select[Any] | None:
 
 # keyed by the manifest document's first line (operation keyword and name), checked against the text at start
 OPERATIONS = {
-    "InvoiceList": CompiledOperation("InvoiceList", _invoice_list),
-    "Dashboard": CompiledOperation("Dashboard", _dashboard),
+    "InvoiceList": CompiledOperation("InvoiceList", _invoice_list_variant, _invoice_list),
+    "Dashboard": CompiledOperation("Dashboard", _dashboard_variant, _dashboard),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    sql: str
+    names: tuple[str, ...]  # the positional parameters' names, in order
+    constants: dict[str, Any]
+
+
+@lru_cache(maxsize=64)
+def prepared(operation_name: str, variant: Hashable) -> Prepared:
+    operation = OPERATIONS[operation_name]
+    statement = operation.build(TEMPLATE_SCOPE, variant)
+    compiled = statement.compile(dialect=asyncpg_dialect(), compile_kwargs={"render_postcompile": True})
+    names = tuple(compiled.positiontup or ())
+    return Prepared(str(compiled), names, {name: value for name, value in compiled.params.items() if value is not None})
 
 
 class CompiledOperations:
@@ -283,10 +357,20 @@ class CompiledOperations:
             variables = {}
         if not isinstance(variables, dict):
             return None
-        statement = operation.build(viewer.scope(), variables)
-        if statement is None:
+        handled = operation.variant(variables)
+        if handled is None:
             return None
+        variant, values = handled
+        statement = prepared(operation.operation_name, variant)
+        bound = {
+            **statement.constants,
+            **values,
+            "organization_id": viewer.organization_id,
+            "contact_id": viewer.contact_id,
+            "contact_person_id": viewer.contact_person_id,
+        }
         async with db.session() as session:
-            text = await session.scalar(statement)
+            connection = await (await session.connection()).get_raw_connection()
+            text = await connection.driver_connection.fetchval(statement.sql, *(bound[n] for n in statement.names))
         # PostgreSQL's json text has spaces after separators; orjson writes exactly what normal execution sends
         return orjson.dumps(orjson.loads(text))
