@@ -145,7 +145,7 @@ def _invoice_list(scope: Scope, variant: Hashable) -> Select[Any]:
     comment_count = (
         select(func.count())
         .select_from(T_COMMENT)
-        .where(T_COMMENT.c.invoice_id == i.id, *scope.child_conditions(T_COMMENT, T_COMMENT.c.invoice_id, T_INVOICE))
+        .where(T_COMMENT.c.invoice_id == i.id, *scope.attached_conditions(T_COMMENT))
         .scalar_subquery()
     )
     lines = (
@@ -167,9 +167,7 @@ def _invoice_list(scope: Scope, variant: Hashable) -> Select[Any]:
                 T_LINE_ITEM.c.id,
             )
         )
-        .where(
-            T_LINE_ITEM.c.invoice_id == i.id, *scope.child_conditions(T_LINE_ITEM, T_LINE_ITEM.c.invoice_id, T_INVOICE)
-        )
+        .where(T_LINE_ITEM.c.invoice_id == i.id, *scope.attached_conditions(T_LINE_ITEM))
         .scalar_subquery()
     )
     payments = (
@@ -193,7 +191,7 @@ def _invoice_list(scope: Scope, variant: Hashable) -> Select[Any]:
         .join(T_PAYMENT, T_PAYMENT.c.id == T_ALLOCATION.c.payment_id)
         .where(
             T_ALLOCATION.c.invoice_id == i.id,
-            *scope.child_conditions(T_ALLOCATION, T_ALLOCATION.c.invoice_id, T_INVOICE),
+            *scope.attached_conditions(T_ALLOCATION),
         )
         .scalar_subquery()
     )

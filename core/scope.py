@@ -87,6 +87,14 @@ class Scope:
         """Conditions on a child row beyond its parent's visibility (none for staff)."""
         return []
 
+    def attached_conditions(self, table: Table) -> list[ColumnElement[bool]]:
+        """Keep rows of ``table`` joined to a parent row that this scope already selected (compiled queries).
+
+        The parent's own visibility was checked where it was selected; what remains is the tenant and the
+        child's own rules (a comment's portal visibility).
+        """
+        return [table.c.organization_id == self.organization_id, *self.extra_child_conditions(table)]
+
 
 @dataclass(frozen=True, slots=True)
 class StaffScope(Scope):

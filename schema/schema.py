@@ -14,13 +14,13 @@ from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_limit_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
@@ -96,9 +96,14 @@ def build_schema(config: Settings) -> strawberry.Schema:
     Mutation = merge_types("Mutation", tuple(root_classes("Mutation")))
     subscriptions = root_classes("Subscription")
     Subscription = merge_types("Subscription", tuple(subscriptions)) if subscriptions else None
+    limit_rules = (
+        depth_limit_rule(config.max_query_depth, None, None),
+        alias_limit_rule(config.max_aliases),
+    )
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension] | Any] = [
-        lambda: QueryDepthLimiter(max_depth=config.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=config.max_aliases),
+        # the limit rules are made once: ValidationCache keys on the rule classes, and Strawberry's limiter
+        # extensions make new classes for every request, so no validation would ever come from the cache
+        lambda: AddValidationRules(list(limit_rules)),
         lambda: MaxTokensLimiter(max_token_count=config.max_tokens),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
