@@ -10,6 +10,7 @@ its own errors. ``tests/persisted/test_compiled_parity.py`` compares both paths 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,11 +19,7 @@ from typing import Any
 import orjson
 from babel.numbers import get_currency_precision, list_currencies
 from sqlalchemy import (
-    BigInteger,
-    Date,
-    Integer,
     Select,
-    bindparam,
     case,
     cast,
     func,
@@ -31,8 +28,8 @@ from sqlalchemy import (
     select,
     tuple_,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.types import Text
 
 from core.auth import PortalViewer, Viewer
@@ -91,10 +88,18 @@ def json_list(expression: Any, *order_by: Any) -> Any:
 
 # The statements are built once, for a scope whose ids are bind parameters, and compiled once to SQL text;
 # each request only binds its viewer's ids and its variables.
+_MARKER = re.compile(r"__param_([a-z_]+)__")
+
+
+def param(name: str, sql_type: str) -> Any:
+    """A request-time parameter; everything else in the statement is a literal, so PostgreSQL can plan it once."""
+    return literal_column(f"CAST(__param_{name}__ AS {sql_type})")
+
+
 TEMPLATE_SCOPE = PortalScope(
-    organization_id=bindparam("organization_id", 0, type_=BigInteger),  # type: ignore[arg-type]
-    contact_id=bindparam("contact_id", 0, type_=BigInteger),  # type: ignore[arg-type]
-    contact_person_id=bindparam("contact_person_id", 0, type_=BigInteger),  # type: ignore[arg-type]
+    organization_id=param("organization_id", "BIGINT"),
+    contact_id=param("contact_id", "BIGINT"),
+    contact_person_id=param("contact_person_id", "BIGINT"),
     show_projects=False,
 )
 
@@ -130,14 +135,14 @@ def _invoice_list(scope: Scope, variant: Hashable) -> Select[Any]:
     visible = reads.invoices(scope)
     visible_page = visible
     if variant == "after":
-        after = tuple_(bindparam("after_date", dt.date.min, type_=Date), bindparam("after_id", 0, type_=BigInteger))
+        after = tuple_(param("after_date", "DATE"), param("after_id", "BIGINT"))
         visible_page = visible.where(tuple_(T_INVOICE.c.issue_date, T_INVOICE.c.id) < after)
-    first = bindparam("first", 0, type_=Integer)
+    first = param("first", "INTEGER")
     order = (T_INVOICE.c.issue_date.desc(), T_INVOICE.c.id.desc())
     page = (
         visible_page.add_columns(precision(T_INVOICE.c.currency).label("digits"))
         .order_by(*order)
-        .limit(bindparam("page_limit", 0, type_=Integer))
+        .limit(param("page_limit", "INTEGER"))
         .cte("page")
     )
     shown = select(page).order_by(page.c.issue_date.desc(), page.c.id.desc()).limit(first).cte("shown")
@@ -319,17 +324,26 @@ OPERATIONS = {
 @dataclass(frozen=True, slots=True)
 class Prepared:
     sql: str
-    names: tuple[str, ...]  # the positional parameters' names, in order
-    constants: dict[str, Any]
+    names: tuple[str, ...]  # the request-time parameters, as $1, $2, … in this order
 
 
 @lru_cache(maxsize=64)
 def prepared(operation_name: str, variant: Hashable) -> Prepared:
-    operation = OPERATIONS[operation_name]
-    statement = operation.build(TEMPLATE_SCOPE, variant)
-    compiled = statement.compile(dialect=asyncpg_dialect(), compile_kwargs={"render_postcompile": True})
-    names = tuple(compiled.positiontup or ())
-    return Prepared(str(compiled), names, {name: value for name, value in compiled.params.items() if value is not None})
+    """The operation's SQL text, built and compiled once: constants inline, request values as $n."""
+    statement = OPERATIONS[operation_name].build(TEMPLATE_SCOPE, variant)
+    rendered = str(
+        statement.compile(
+            dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True, "render_postcompile": True}
+        )
+    )
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    return Prepared(_MARKER.sub(number, rendered), tuple(names))
 
 
 class CompiledOperations:
@@ -361,7 +375,6 @@ class CompiledOperations:
         variant, values = handled
         statement = prepared(operation.operation_name, variant)
         bound = {
-            **statement.constants,
             **values,
             "organization_id": viewer.organization_id,
             "contact_id": viewer.contact_id,
