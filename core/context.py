@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 # Inside a subscription, the event being delivered has loaders of its own, fresh for every event (a websocket's
 # context lives as long as the connection); set by subscriptions/streams.py, read by Context.loaders.
 EVENT_LOADERS: ContextVar[Loaders | None] = ContextVar("portico_event_loaders", default=None)
+OPERATION_LOADERS: ContextVar[Loaders | None] = ContextVar("portico_operation_loaders", default=None)
 
 
 def client_address(connection: HTTPConnection, settings: Settings) -> str | None:
@@ -114,7 +115,7 @@ class Context:
     @property
     def loaders(self) -> Loaders:
         """The request's DataLoaders; while a subscription delivers an event, that event's."""
-        return EVENT_LOADERS.get() or self._request_loaders
+        return EVENT_LOADERS.get() or OPERATION_LOADERS.get() or self._request_loaders
 
     @cached_property
     def _request_loaders(self) -> Loaders:

@@ -137,10 +137,16 @@ class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False, class_=AsyncSession)
+        # reads run without BEGIN/ROLLBACK around each statement (two round trips saved per session); the same
+        # pool, connections switched to autocommit while checked out for a read
+        self.read_sessionmaker = async_sessionmaker(
+            engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False, class_=AsyncSession
+        )
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessionmaker() as session:
+        """A session for reads (and single-statement writes): each statement commits on its own."""
+        async with self.read_sessionmaker() as session:
             yield session
 
     @asynccontextmanager

@@ -24,12 +24,13 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from core.auth import authenticate
 from core.compiled import CompiledOperations
-from core.context import Context, client_address
+from core.context import OPERATION_LOADERS, Context, client_address
 from core.errors import TopLevelCode
 from core.graphiql import graphiql_html
 from core.logging import request_id_var
 from core.persisted import PersistedDocuments, PersistedQueryError, load_manifest
 from core.runtime import Runtime
+from resolvers.loaders import Loaders
 from subscriptions.keepalive import KeepAliveTransportWSHandler
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -147,7 +148,15 @@ class PersistedOperationsWSHandler(KeepAliveTransportWSHandler):
                 return
             if resolved is not None:
                 message = {**message, "payload": {**payload, "query": resolved.query}}
-        await super().handle_subscribe(message)
+        # each operation on a long-lived socket gets loaders of its own (the operation's task copies this context),
+        # so a query sent over the socket never answers from what an earlier operation loaded
+        context = self.context
+        fresh = Loaders(context.db, context.viewer.scope()) if getattr(context, "viewer", None) else None
+        token = OPERATION_LOADERS.set(fresh)
+        try:
+            await super().handle_subscribe(message)
+        finally:
+            OPERATION_LOADERS.reset(token)
 
 
 class PorticoGraphQL(GraphQL):
