@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import strawberry
 from sqlalchemy import func, insert, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Context
 from core.errors import DomainError
 from core.scope import T_ESTIMATE
 from resolvers.common import pk_of, returns_errors
-from schema.document import Estimate
+from resolvers.document_writes import given_fields, lock_document, reload_document, store_lines
 from schema.estimate_mutations import (
     CreateEstimateError,
     CreateEstimateInput,
@@ -25,13 +23,11 @@ from schema.estimate_mutations import (
     UpdateEstimateResult,
 )
 from services.documents import (
-    LineDraft,
     check_dates,
     clean_header,
     clean_lines,
     count_lines,
     lock_contact,
-    replace_line_items,
     today,
 )
 from services.history import record_activity
@@ -41,34 +37,6 @@ from subscriptions.events import DocumentStatusChanged, emit
 HEADER_FIELDS = ("issue_date", "expiry_date", "reference", "notes", "terms")
 # ACCEPTED and INVOICED are commitments the client made; they are never edited
 EDITABLE = ("DRAFT", "SENT", "DECLINED")
-
-
-def given_fields(input: object, names: tuple[str, ...]) -> dict[str, Any]:
-    """The fields of ``input`` the client set (null included), leaving out those it did not send."""
-    return {name: getattr(input, name) for name in names if getattr(input, name) is not strawberry.UNSET}
-
-
-async def _store_lines(
-    session: AsyncSession, *, organization_id: int, estimate_pk: int, lines: list[LineDraft], currency: str
-) -> dict[str, Any]:
-    totals = await replace_line_items(
-        session, organization_id=organization_id, owner="estimate", owner_id=estimate_pk, lines=lines, currency=currency
-    )
-    return {"subtotal": totals.subtotal, "tax_total": totals.tax_total, "total": totals.total}
-
-
-async def _reload(ctx: Context, estimate_pk: int) -> Estimate:
-    # a request may run several mutations on one estimate: never answer from the loader's cache
-    with contextlib.suppress(KeyError):  # strawberry's clear() raises for a key it never loaded
-        ctx.loaders.estimate.clear(estimate_pk)
-    return await ctx.loaders.estimate.load(estimate_pk)  # type: ignore[return-value]
-
-
-async def _lock_estimate(session: AsyncSession, ctx: Context, estimate_pk: int) -> Any:
-    row = (await session.execute(ctx.scope.where_id(T_ESTIMATE, estimate_pk).with_for_update())).one_or_none()
-    if row is None:
-        raise DomainError("NOT_FOUND", "No estimate with this id.", "id")
-    return row
 
 
 @returns_errors(CreateEstimateError)
@@ -98,10 +66,11 @@ async def create_estimate(info: strawberry.Info, input: CreateEstimateInput) -> 
             .returning(T_ESTIMATE.c.id)
         )
         assert estimate_pk is not None
-        totals = await _store_lines(
+        totals = await store_lines(
             session,
+            kind="estimate",
             organization_id=viewer.organization_id,
-            estimate_pk=estimate_pk,
+            document_pk=estimate_pk,
             lines=lines,
             currency=contact.currency,
         )
@@ -116,7 +85,7 @@ async def create_estimate(info: strawberry.Info, input: CreateEstimateInput) -> 
             description=f"Estimate {number} created",
             ip_address=ctx.client_ip,
         )
-    return await _reload(ctx, estimate_pk)
+    return await reload_document(ctx, "estimate", estimate_pk)
 
 
 @returns_errors(UpdateEstimateError)
@@ -129,7 +98,7 @@ async def update_estimate(info: strawberry.Info, input: UpdateEstimateInput) -> 
     if input.line_items is None:
         raise DomainError("INVALID_INPUT", "lineItems cannot be null; send [] to remove every line.", "lineItems")
     async with ctx.db.transaction() as session:
-        current = await _lock_estimate(session, ctx, estimate_pk)
+        current = await lock_document(session, ctx, "estimate", estimate_pk)
         if current.status not in EDITABLE:
             raise DomainError("INVALID_STATE", f"A {current.status} estimate cannot be changed.", "id")
         check_dates(
@@ -138,10 +107,11 @@ async def update_estimate(info: strawberry.Info, input: UpdateEstimateInput) -> 
         changed = sorted(values)
         if input.line_items is not strawberry.UNSET:
             lines = clean_lines(input.line_items, current.currency)
-            values |= await _store_lines(
+            values |= await store_lines(
                 session,
+                kind="estimate",
                 organization_id=viewer.organization_id,
-                estimate_pk=estimate_pk,
+                document_pk=estimate_pk,
                 lines=lines,
                 currency=current.currency,
             )
@@ -151,7 +121,7 @@ async def update_estimate(info: strawberry.Info, input: UpdateEstimateInput) -> 
             # the decline stays in the history (details below); the estimate itself starts over as a draft
             values |= {"status": "DRAFT", "declined_at": None, "decline_reason": None}
         if not values:
-            return await _reload(ctx, estimate_pk)
+            return await reload_document(ctx, "estimate", estimate_pk)
         await session.execute(
             update(T_ESTIMATE).where(T_ESTIMATE.c.id == estimate_pk).values(**values, updated_at=func.now())
         )
@@ -173,7 +143,7 @@ async def update_estimate(info: strawberry.Info, input: UpdateEstimateInput) -> 
             ip_address=ctx.client_ip,
             details=details,
         )
-    return await _reload(ctx, estimate_pk)
+    return await reload_document(ctx, "estimate", estimate_pk)
 
 
 @returns_errors(SendEstimateError)
@@ -183,7 +153,7 @@ async def send_estimate(info: strawberry.Info, id: strawberry.ID) -> SendEstimat
     viewer = ctx.require_staff()
     estimate_pk = pk_of(id, "Estimate")
     async with ctx.db.transaction() as session:
-        current = await _lock_estimate(session, ctx, estimate_pk)
+        current = await lock_document(session, ctx, "estimate", estimate_pk)
         if current.status not in ("DRAFT", "SENT"):
             raise DomainError("INVALID_STATE", f"A {current.status} estimate cannot be sent.", "id")
         if await count_lines(session, ctx.scope, owner="estimate", owner_id=estimate_pk) == 0:
@@ -221,7 +191,7 @@ async def send_estimate(info: strawberry.Info, id: strawberry.ID) -> SendEstimat
             client_visible=True,
             ip_address=ctx.client_ip,
         )
-    return await _reload(ctx, estimate_pk)
+    return await reload_document(ctx, "estimate", estimate_pk)
 
 
 @strawberry.type

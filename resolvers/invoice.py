@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-from typing import Any
-
 import strawberry
 from sqlalchemy import func, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,8 +10,7 @@ from core.context import Context
 from core.errors import DomainError
 from core.scope import T_ALLOCATION, T_INVOICE, T_ORGANIZATION, Scope
 from resolvers.common import pk_of, returns_errors
-from resolvers.estimate import given_fields
-from schema.document import Invoice
+from resolvers.document_writes import given_fields, lock_document, reload_document, store_lines
 from schema.enums import PaymentGateway
 from schema.invoice_mutations import (
     CreateInvoiceError,
@@ -29,13 +25,11 @@ from schema.invoice_mutations import (
     VoidInvoiceResult,
 )
 from services.documents import (
-    LineDraft,
     check_dates,
     clean_header,
     clean_lines,
     count_lines,
     lock_contact,
-    replace_line_items,
     today,
 )
 from services.history import record_activity
@@ -63,29 +57,6 @@ async def _gateways(session: AsyncSession, scope: Scope, requested: list[Payment
             "INVALID_INPUT", f"The organization has not configured {', '.join(missing)}.", "paymentGateways"
         )
     return chosen
-
-
-async def _store_lines(
-    session: AsyncSession, *, organization_id: int, invoice_pk: int, lines: list[LineDraft], currency: str
-) -> dict[str, Any]:
-    totals = await replace_line_items(
-        session, organization_id=organization_id, owner="invoice", owner_id=invoice_pk, lines=lines, currency=currency
-    )
-    return {"subtotal": totals.subtotal, "tax_total": totals.tax_total, "total": totals.total}
-
-
-async def _reload(ctx: Context, invoice_pk: int) -> Invoice:
-    # a request may run several mutations on one invoice: never answer from the loader's cache
-    with contextlib.suppress(KeyError):  # strawberry's clear() raises for a key it never loaded
-        ctx.loaders.invoice.clear(invoice_pk)
-    return await ctx.loaders.invoice.load(invoice_pk)  # type: ignore[return-value]
-
-
-async def _lock_invoice(session: AsyncSession, ctx: Context, invoice_pk: int) -> Any:
-    row = (await session.execute(ctx.scope.where_id(T_INVOICE, invoice_pk).with_for_update())).one_or_none()
-    if row is None:
-        raise DomainError("NOT_FOUND", "No invoice with this id.", "id")
-    return row
 
 
 @returns_errors(CreateInvoiceError)
@@ -119,10 +90,11 @@ async def create_invoice(info: strawberry.Info, input: CreateInvoiceInput) -> Cr
             .returning(T_INVOICE.c.id)
         )
         assert invoice_pk is not None
-        totals = await _store_lines(
+        totals = await store_lines(
             session,
+            kind="invoice",
             organization_id=viewer.organization_id,
-            invoice_pk=invoice_pk,
+            document_pk=invoice_pk,
             lines=lines,
             currency=contact.currency,
         )
@@ -141,7 +113,7 @@ async def create_invoice(info: strawberry.Info, input: CreateInvoiceInput) -> Cr
             description=f"{'Retainer invoice' if input.kind.value == 'RETAINER' else 'Invoice'} {number} created",
             ip_address=ctx.client_ip,
         )
-    return await _reload(ctx, invoice_pk)
+    return await reload_document(ctx, "invoice", invoice_pk)
 
 
 @returns_errors(UpdateInvoiceError)
@@ -161,7 +133,7 @@ async def update_invoice(info: strawberry.Info, input: UpdateInvoiceInput) -> Up
     if input.kind is not strawberry.UNSET:
         values["kind"] = input.kind.value
     async with ctx.db.transaction() as session:
-        current = await _lock_invoice(session, ctx, invoice_pk)
+        current = await lock_document(session, ctx, "invoice", invoice_pk)
         if current.status not in ("DRAFT", "SENT") or current.amount_paid > 0:
             raise DomainError("INVALID_STATE", "Only a draft or an unpaid sent invoice can be changed.", "id")
         check_dates(values.get("issue_date", current.issue_date), values.get("due_date", current.due_date), "dueDate")
@@ -170,10 +142,11 @@ async def update_invoice(info: strawberry.Info, input: UpdateInvoiceInput) -> Up
         changed = sorted(values)
         if input.line_items is not strawberry.UNSET:
             lines = clean_lines(input.line_items, current.currency)
-            values |= await _store_lines(
+            values |= await store_lines(
                 session,
+                kind="invoice",
                 organization_id=viewer.organization_id,
-                invoice_pk=invoice_pk,
+                document_pk=invoice_pk,
                 lines=lines,
                 currency=current.currency,
             )
@@ -182,7 +155,7 @@ async def update_invoice(info: strawberry.Info, input: UpdateInvoiceInput) -> Up
             values["balance_due"] = values["total"] - current.amount_paid
             changed.append("line_items")
         if not values:
-            return await _reload(ctx, invoice_pk)
+            return await reload_document(ctx, "invoice", invoice_pk)
         await session.execute(
             update(T_INVOICE).where(T_INVOICE.c.id == invoice_pk).values(**values, updated_at=func.now())
         )
@@ -197,7 +170,7 @@ async def update_invoice(info: strawberry.Info, input: UpdateInvoiceInput) -> Up
             ip_address=ctx.client_ip,
             details={"fields": changed},
         )
-    return await _reload(ctx, invoice_pk)
+    return await reload_document(ctx, "invoice", invoice_pk)
 
 
 @returns_errors(SendInvoiceError)
@@ -207,7 +180,7 @@ async def send_invoice(info: strawberry.Info, id: strawberry.ID) -> SendInvoiceR
     viewer = ctx.require_staff()
     invoice_pk = pk_of(id, "Invoice")
     async with ctx.db.transaction() as session:
-        current = await _lock_invoice(session, ctx, invoice_pk)
+        current = await lock_document(session, ctx, "invoice", invoice_pk)
         if current.status not in ("DRAFT", "SENT", "PARTIALLY_PAID"):
             raise DomainError("INVALID_STATE", f"A {current.status} invoice cannot be sent.", "id")
         if await count_lines(session, ctx.scope, owner="invoice", owner_id=invoice_pk) == 0 or current.total <= 0:
@@ -243,7 +216,7 @@ async def send_invoice(info: strawberry.Info, id: strawberry.ID) -> SendInvoiceR
             client_visible=True,
             ip_address=ctx.client_ip,
         )
-    return await _reload(ctx, invoice_pk)
+    return await reload_document(ctx, "invoice", invoice_pk)
 
 
 @returns_errors(VoidInvoiceError)
@@ -254,7 +227,7 @@ async def void_invoice(info: strawberry.Info, id: strawberry.ID) -> VoidInvoiceR
     invoice_pk = pk_of(id, "Invoice")
     async with ctx.db.transaction() as session:
         # the row lock also orders this against a concurrent recordPayment on the same invoice
-        current = await _lock_invoice(session, ctx, invoice_pk)
+        current = await lock_document(session, ctx, "invoice", invoice_pk)
         if current.status == "VOID":
             raise DomainError("INVALID_STATE", "The invoice is already void.", "id")
         allocated = await session.scalar(
@@ -291,7 +264,7 @@ async def void_invoice(info: strawberry.Info, id: strawberry.ID) -> VoidInvoiceR
             ip_address=ctx.client_ip,
             details={"previous_status": current.status},
         )
-    return await _reload(ctx, invoice_pk)
+    return await reload_document(ctx, "invoice", invoice_pk)
 
 
 @strawberry.type

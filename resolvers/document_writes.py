@@ -1,0 +1,55 @@
+"""What the estimate and invoice mutations share: set fields, line totals, locking and re-reading a document."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Literal
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.context import Context
+from core.errors import DomainError
+from core.scope import T_ESTIMATE, T_INVOICE
+from services.documents import LineDraft, replace_line_items
+
+DocumentKind = Literal["estimate", "invoice"]
+TABLES = {"estimate": T_ESTIMATE, "invoice": T_INVOICE}
+
+
+def given_fields(input: object, names: tuple[str, ...]) -> dict[str, Any]:
+    """The fields of ``input`` the client set (null included), leaving out those it did not send."""
+    return {name: getattr(input, name) for name in names if getattr(input, name) is not strawberry.UNSET}
+
+
+async def store_lines(
+    session: AsyncSession,
+    *,
+    kind: DocumentKind,
+    organization_id: int,
+    document_pk: int,
+    lines: list[LineDraft],
+    currency: str,
+) -> dict[str, Any]:
+    """Replace the document's lines; returns the totals columns to store on it."""
+    totals = await replace_line_items(
+        session, organization_id=organization_id, owner=kind, owner_id=document_pk, lines=lines, currency=currency
+    )
+    return {"subtotal": totals.subtotal, "tax_total": totals.tax_total, "total": totals.total}
+
+
+async def lock_document(session: AsyncSession, ctx: Context, kind: DocumentKind, pk: int) -> Any:
+    """The document's row, locked for the transaction; NOT_FOUND outside the viewer's scope."""
+    table = TABLES[kind]
+    row = (await session.execute(ctx.scope.where_id(table, pk).with_for_update())).one_or_none()
+    if row is None:
+        raise DomainError("NOT_FOUND", f"No {kind} with this id.", "id")
+    return row
+
+
+async def reload_document(ctx: Context, kind: DocumentKind, pk: int) -> Any:
+    """The document as the viewer now sees it (a request may change it twice: never from the loader's cache)."""
+    loader = ctx.loaders.estimate if kind == "estimate" else ctx.loaders.invoice
+    with contextlib.suppress(KeyError):  # strawberry's clear() raises for a key it never loaded
+        loader.clear(pk)
+    return await loader.load(pk)
