@@ -9,7 +9,7 @@ import strawberry
 from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.auth import PortalViewer, StaffViewer, issue_session, revoke_sessions
+from core.auth import PortalViewer, StaffViewer, authenticate, issue_session, revoke_sessions
 from core.context import Context
 from core.errors import DomainError
 from core.scope import T_CONTACT_PERSON, T_ORGANIZATION, T_STAFF_USER
@@ -117,8 +117,17 @@ async def login(info: strawberry.Info, input: LoginInput) -> LoginResult:
             ip_address=ctx.client_ip,
         )
     viewer: Viewer = StaffUser.from_row(row) if table is T_STAFF_USER else ContactPerson.from_row(row)
-    set_session_cookies(ctx, issued.token, settings.session_absolute_timeout_hours * 3600)
+    await signed_in(ctx, issued.token)
     return Session(token=issued.token, expires_at=issued.expires_at, viewer=viewer)
+
+
+async def signed_in(ctx: Context, token: str) -> None:
+    """From here on the request acts as the new session's viewer (the Session payload may ask for related
+    objects, e.g. ``viewer { ... on StaffUser { organization { name } } }``); web clients get the cookies."""
+    ctx.viewer = await authenticate(ctx.db, ctx.settings, token)
+    ctx.auth_problem = None
+    ctx.__dict__.pop("_request_loaders", None)  # loaders made for the anonymous request are not the viewer's
+    set_session_cookies(ctx, token, ctx.settings.session_absolute_timeout_hours * 3600)
 
 
 async def logout(info: strawberry.Info) -> bool:

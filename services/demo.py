@@ -309,7 +309,7 @@ async def seed_demo_data(settings: Settings) -> SeedResult:
         typer.echo(f"demo organization {slug!r} created")
     for slug, reason in result.skipped.items():
         typer.echo(f"demo organization {slug!r} left as it is: {reason}")
-    typer.echo(f"\nGraphiQL: {settings.public_portal_url.rstrip('/')}/graphql")
+    typer.echo(f"\nGraphiQL: http://{settings.host}:{settings.port}/graphql")
     typer.echo("\nDemo logins (login input: email, password, and portal for portal users):")
     for login in DEMO_LOGINS:
         portal = f'portal: "{login.portal}"' if login.portal else "staff"

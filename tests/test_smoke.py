@@ -28,3 +28,19 @@ async def test_portal_user_sees_only_own_contact_invoices(gql: GraphQLClient, fa
     assert data["invoices"]["totalCount"] == 1
     assert [edge["node"]["id"] for edge in data["invoices"]["edges"]] == [mine.gid]
     assert data["invoices"]["edges"][0]["node"]["total"] == "100.00"
+
+
+async def test_login_payload_can_read_the_new_viewers_relations(gql: GraphQLClient, factory: Factory) -> None:
+    tenant = await factory.tenant()
+    data = await gql(
+        """mutation($input: LoginInput!) { login(input: $input) { ... on Session {
+             viewer { ... on StaffUser { organization { name } } ... on ContactPerson { contact { id } } } } } }""",
+        {"input": {"email": tenant.person_a.email, "password": PASSWORD, "portal": tenant.org.portal_slug}},
+    )
+    assert data["login"]["viewer"] == {"contact": {"id": tenant.contact_a.gid}}
+    staff = await gql(
+        """mutation($input: LoginInput!) { login(input: $input) { ... on Session {
+             viewer { ... on StaffUser { organization { name } } } } } }""",
+        {"input": {"email": tenant.owner.email, "password": PASSWORD}},
+    )
+    assert staff["login"]["viewer"] == {"organization": {"name": tenant.org.name}}

@@ -32,8 +32,8 @@ def viewer_object(table: Table, row: Any) -> StaffUser | ContactPerson:
     return StaffUser.from_row(row) if table is T_STAFF_USER else ContactPerson.from_row(row)
 
 
-def session_result(ctx: Context, issued: IssuedSession, table: Table, row: Any) -> Session:
-    from resolvers.auth import set_session_cookies
+async def session_result(ctx: Context, issued: IssuedSession, table: Table, row: Any) -> Session:
+    from resolvers.auth import signed_in
 
-    set_session_cookies(ctx, issued.token, ctx.settings.session_absolute_timeout_hours * 3600)
+    await signed_in(ctx, issued.token)
     return Session(token=issued.token, expires_at=issued.expires_at, viewer=viewer_object(table, row))

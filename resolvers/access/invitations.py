@@ -166,7 +166,7 @@ async def accept_invite(info: strawberry.Info, input: AcceptInviteInput) -> Acce
             user_agent=ctx.user_agent,
             ip_address=ctx.client_ip,
         )
-    return session_result(ctx, issued, T_CONTACT_PERSON, row)
+    return await session_result(ctx, issued, T_CONTACT_PERSON, row)
 
 
 @returns_errors(DisablePortalAccessError)

@@ -167,7 +167,7 @@ async def reset_password(info: strawberry.Info, input: ResetPasswordInput) -> Re
             **owner,
         )
     await ctx.sessions_revoked(revoked)
-    return session_result(ctx, issued, table, row)
+    return await session_result(ctx, issued, table, row)
 
 
 @strawberry.type
