@@ -6,12 +6,16 @@ import contextlib
 from typing import Any, Literal
 
 import strawberry
+from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.auth import StaffViewer
 from core.context import Context
 from core.errors import DomainError
 from core.scope import T_ESTIMATE, T_INVOICE
 from services.documents import LineDraft, replace_line_items
+from services.history import record_activity
+from subscriptions.events import DocumentStatusChanged, emit
 
 DocumentKind = Literal["estimate", "invoice"]
 TABLES = {"estimate": T_ESTIMATE, "invoice": T_INVOICE}
@@ -53,3 +57,39 @@ async def reload_document(ctx: Context, kind: DocumentKind, pk: int) -> Any:
     with contextlib.suppress(KeyError):  # strawberry's clear() raises for a key it never loaded
         loader.clear(pk)
     return await loader.load(pk)
+
+
+async def mark_sent(session: AsyncSession, ctx: Context, viewer: StaffViewer, kind: DocumentKind, current: Any) -> None:
+    """Send a locked document: DRAFT becomes SENT (an event for live screens); every send goes to the history."""
+    table = TABLES[kind]
+    first_time = current.status == "DRAFT"
+    if first_time:
+        await session.execute(
+            update(table)
+            .where(table.c.id == current.id)
+            .values(status="SENT", sent_at=func.now(), updated_at=func.now())
+        )
+        emit(
+            session,
+            ctx.broker,
+            viewer.organization_id,
+            DocumentStatusChanged(
+                document_type="ESTIMATE" if kind == "estimate" else "INVOICE",
+                document_id=current.id,
+                contact_id=current.contact_id,
+                previous_status="DRAFT",
+                status="SENT",
+                actor_staff_id=viewer.staff_user_id,
+            ),
+        )
+    await record_activity(
+        session,
+        viewer=viewer,
+        organization_id=viewer.organization_id,
+        contact_id=current.contact_id,
+        kind="sent",
+        description=f"{kind.capitalize()} {current.number} {'sent' if first_time else 'sent again'}",
+        client_visible=True,
+        ip_address=ctx.client_ip,
+        **{f"{kind}_id": current.id},
+    )

@@ -11,7 +11,7 @@ from core.context import Context
 from core.errors import DomainError
 from core.scope import T_ESTIMATE
 from resolvers.common import pk_of, returns_errors
-from resolvers.document_writes import given_fields, lock_document, reload_document, store_lines
+from resolvers.document_writes import given_fields, lock_document, mark_sent, reload_document, store_lines
 from schema.estimate_mutations import (
     CreateEstimateError,
     CreateEstimateInput,
@@ -32,7 +32,6 @@ from services.documents import (
 )
 from services.history import record_activity
 from services.numbering import next_number
-from subscriptions.events import DocumentStatusChanged, emit
 
 HEADER_FIELDS = ("issue_date", "expiry_date", "reference", "notes", "terms")
 # ACCEPTED and INVOICED are commitments the client made; they are never edited
@@ -160,37 +159,7 @@ async def send_estimate(info: strawberry.Info, id: strawberry.ID) -> SendEstimat
             raise DomainError("EMPTY_DOCUMENT", "Add at least one line before sending.", "id")
         if current.expiry_date is not None and current.expiry_date < today():
             raise DomainError("EXPIRED", "The expiry date has passed; change it before sending.", "id")
-        first_time = current.status == "DRAFT"
-        if first_time:
-            await session.execute(
-                update(T_ESTIMATE)
-                .where(T_ESTIMATE.c.id == estimate_pk)
-                .values(status="SENT", sent_at=func.now(), updated_at=func.now())
-            )
-            emit(
-                session,
-                ctx.broker,
-                viewer.organization_id,
-                DocumentStatusChanged(
-                    document_type="ESTIMATE",
-                    document_id=estimate_pk,
-                    contact_id=current.contact_id,
-                    previous_status="DRAFT",
-                    status="SENT",
-                    actor_staff_id=viewer.staff_user_id,
-                ),
-            )
-        await record_activity(
-            session,
-            viewer=viewer,
-            organization_id=viewer.organization_id,
-            contact_id=current.contact_id,
-            estimate_id=estimate_pk,
-            kind="sent",
-            description=f"Estimate {current.number} {'sent' if first_time else 'sent again'}",
-            client_visible=True,
-            ip_address=ctx.client_ip,
-        )
+        await mark_sent(session, ctx, viewer, "estimate", current)
     return await reload_document(ctx, "estimate", estimate_pk)
 
 

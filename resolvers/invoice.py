@@ -10,7 +10,7 @@ from core.context import Context
 from core.errors import DomainError
 from core.scope import T_ALLOCATION, T_INVOICE, T_ORGANIZATION, Scope
 from resolvers.common import pk_of, returns_errors
-from resolvers.document_writes import given_fields, lock_document, reload_document, store_lines
+from resolvers.document_writes import given_fields, lock_document, mark_sent, reload_document, store_lines
 from schema.enums import PaymentGateway
 from schema.invoice_mutations import (
     CreateInvoiceError,
@@ -185,37 +185,7 @@ async def send_invoice(info: strawberry.Info, id: strawberry.ID) -> SendInvoiceR
             raise DomainError("INVALID_STATE", f"A {current.status} invoice cannot be sent.", "id")
         if await count_lines(session, ctx.scope, owner="invoice", owner_id=invoice_pk) == 0 or current.total <= 0:
             raise DomainError("EMPTY_DOCUMENT", "There is nothing to pay: add a line with an amount.", "id")
-        first_time = current.status == "DRAFT"
-        if first_time:
-            await session.execute(
-                update(T_INVOICE)
-                .where(T_INVOICE.c.id == invoice_pk)
-                .values(status="SENT", sent_at=func.now(), updated_at=func.now())
-            )
-            emit(
-                session,
-                ctx.broker,
-                viewer.organization_id,
-                DocumentStatusChanged(
-                    document_type="INVOICE",
-                    document_id=invoice_pk,
-                    contact_id=current.contact_id,
-                    previous_status="DRAFT",
-                    status="SENT",
-                    actor_staff_id=viewer.staff_user_id,
-                ),
-            )
-        await record_activity(
-            session,
-            viewer=viewer,
-            organization_id=viewer.organization_id,
-            contact_id=current.contact_id,
-            invoice_id=invoice_pk,
-            kind="sent",
-            description=f"Invoice {current.number} {'sent' if first_time else 'sent again'}",
-            client_visible=True,
-            ip_address=ctx.client_ip,
-        )
+        await mark_sent(session, ctx, viewer, "invoice", current)
     return await reload_document(ctx, "invoice", invoice_pk)
 
 
