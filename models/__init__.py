@@ -1,6 +1,6 @@
 """SQLModel tables. Importing this package registers every table on ``SQLModel.metadata``."""
 
-from models.auth import AuthSession, AuthThrottle, OneTimeToken, RecoveryCode
+from models.auth import AuthSession, AuthThrottle, MutationReceipt, OneTimeToken, RateLimitBucket, RecoveryCode
 from models.contact import Contact, ContactPerson
 from models.conversation import Activity, Comment, Review
 from models.document import Estimate, Invoice, LineItem
@@ -23,6 +23,7 @@ __all__ = [
     "DocumentCounter",
     "Estimate",
     "Invoice",
+    "MutationReceipt",
     "LineItem",
     "Organization",
     "Payment",
@@ -31,6 +32,7 @@ __all__ = [
     "PaymentAttemptInvoice",
     "PersistedQuery",
     "Project",
+    "RateLimitBucket",
     "RecoveryCode",
     "Review",
     "SavedPaymentMethod",

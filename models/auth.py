@@ -2,7 +2,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, DateTime, Index, Integer, LargeBinary, String
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import INET
 from sqlmodel import Field, SQLModel
 
@@ -84,4 +95,42 @@ class RecoveryCode(SQLModel, table=True):
         CheckConstraint("num_nonnulls(staff_user_id, contact_person_id) = 1", name="recovery_code_one_subject"),
         Index("ix_recovery_code_staff", "staff_user_id"),
         Index("ix_recovery_code_person", "contact_person_id"),
+    )
+
+
+class RateLimitBucket(SQLModel, table=True):
+    """A token bucket per session or client address for GraphQL operations, shared by every app process.
+
+    The table is UNLOGGED (see its migration): buckets are worth nothing after a crash, and skipping the WAL keeps
+    the one write per request cheap.
+    """
+
+    __tablename__ = "rate_limit_bucket"
+
+    key: str = Field(sa_column=Column(String(200), primary_key=True))
+    tokens: float = Field(sa_column=Column(Float, nullable=False))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class MutationReceipt(SQLModel, table=True):
+    """What a create mutation made for a client's idempotency key, so a retried request returns the same object.
+
+    Written in the mutation's own transaction: the receipt exists exactly when the write committed.
+    """
+
+    __tablename__ = "mutation_receipt"
+
+    id: int | None = pk()
+    organization_id: int = tenant()
+    subject: str = Field(sa_column=Column(String(40), nullable=False))  # "staff:<id>" or "person:<id>"
+    operation: str = Field(sa_column=Column(String(60), nullable=False))
+    client_key: str = Field(sa_column=Column(String(100), nullable=False))
+    fingerprint: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    result_type: str | None = Field(default=None, sa_column=Column(String(40)))
+    result_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    created_at: datetime = created_at()
+
+    __table_args__ = (
+        UniqueConstraint("organization_id", "subject", "operation", "client_key", name="uq_mutation_receipt_key"),
+        Index("ix_mutation_receipt_created", "created_at"),
     )

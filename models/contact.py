@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, Column, Index, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, Index, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -56,6 +56,8 @@ class ContactPerson(SQLModel, table=True):
     password_hash: str | None = Field(default=None, sa_column=Column(Text))
     totp_secret: str | None = Field(default=None, sa_column=Column(String(64)))
     totp_enabled_at: datetime | None = timestamp()
+    # the last 30-second step whose code signed in: a code is single use
+    totp_last_step: int | None = Field(default=None, sa_column=Column(BigInteger))
     created_at: datetime = created_at()
     updated_at: datetime | None = timestamp()
 

@@ -48,6 +48,8 @@ class StaffUser(SQLModel, table=True):
     is_active: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, server_default="true"))
     totp_secret: str | None = Field(default=None, sa_column=Column(String(64)))
     totp_enabled_at: datetime | None = timestamp()
+    # the last 30-second step whose code signed in: a code is single use
+    totp_last_step: int | None = Field(default=None, sa_column=Column(BigInteger))
     created_at: datetime = created_at()
 
     __table_args__ = (
