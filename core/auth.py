@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.database import Database
+from core.database import Database, publish_after_commit
 from core.scope import PortalScope, Scope, StaffScope
 from core.security import new_token, token_digest
 from core.settings import Settings
@@ -23,6 +25,10 @@ T_ORG = Organization.__table__
 # for the idle timeout and for "last seen" in the session list.
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
+#: Broadcast channel of session changes: ``{"sessionIds": [...]}`` and/or ``{"organizationId": n}``; each app
+#: process re-checks the sockets it holds for them (subscriptions/connections.py).
+SESSIONS_CHANGED = "portico.sessions.changed"
+
 
 @dataclass(frozen=True, slots=True)
 class StaffViewer:
@@ -30,6 +36,7 @@ class StaffViewer:
     organization_id: int
     staff_user_id: int
     role: str
+    expires_at: datetime | None = None  # the session's absolute expiry: open sockets close then
 
     def scope(self) -> Scope:
         return StaffScope(organization_id=self.organization_id, staff_user_id=self.staff_user_id)
@@ -42,6 +49,7 @@ class PortalViewer:
     contact_id: int
     contact_person_id: int
     show_projects: bool
+    expires_at: datetime | None = None
 
     def scope(self) -> Scope:
         return PortalScope(
@@ -99,55 +107,87 @@ async def issue_session(
     return IssuedSession(token=token, session_id=session_id, expires_at=expires_at)
 
 
+# The one rule of which session grants access, for HTTP requests and for every operation and event on a websocket:
+# not revoked, not past its absolute expiry, a staff user still active or a portal person still ACTIVE in an
+# organization whose portal is on. The idle timeout applies to requests only (an open socket is activity).
+_SESSION_VIEWER = select(
+    T_SESSION.c.id,
+    T_SESSION.c.organization_id,
+    T_SESSION.c.last_seen_at,
+    T_SESSION.c.expires_at,
+    T_STAFF.c.id.label("staff_id"),
+    T_STAFF.c.role,
+    T_STAFF.c.is_active,
+    T_PERSON.c.id.label("person_id"),
+    T_PERSON.c.contact_id,
+    T_PERSON.c.portal_status,
+    T_ORG.c.portal_enabled,
+    T_ORG.c.portal_show_projects,
+).select_from(
+    T_SESSION.join(T_ORG, T_ORG.c.id == T_SESSION.c.organization_id)
+    .outerjoin(T_STAFF, T_STAFF.c.id == T_SESSION.c.staff_user_id)
+    .outerjoin(T_PERSON, T_PERSON.c.id == T_SESSION.c.contact_person_id)
+)
+
+
+def _viewer_of(row: Any) -> Viewer | None:
+    """The viewer a session row grants, or None when the person behind it has lost access."""
+    if row.staff_id is not None:
+        if not row.is_active:
+            return None
+        return StaffViewer(row.id, row.organization_id, row.staff_id, row.role, row.expires_at)
+    if row.portal_status != "ACTIVE" or not row.portal_enabled:
+        return None
+    return PortalViewer(
+        row.id, row.organization_id, row.contact_id, row.person_id, row.portal_show_projects, row.expires_at
+    )
+
+
 async def authenticate(db: Database, settings: Settings, token: str | None) -> Viewer | None:
     """The viewer holding ``token``, or None when it is unknown, revoked, expired or its access is gone."""
     if not token or len(token) > 200:
         return None
     now = _now()
     idle_limit = now - timedelta(minutes=settings.session_idle_timeout_minutes)
-    stmt = (
-        select(
-            T_SESSION.c.id,
-            T_SESSION.c.organization_id,
-            T_SESSION.c.last_seen_at,
-            T_STAFF.c.id.label("staff_id"),
-            T_STAFF.c.role,
-            T_STAFF.c.is_active,
-            T_PERSON.c.id.label("person_id"),
-            T_PERSON.c.contact_id,
-            T_PERSON.c.portal_status,
-            T_ORG.c.portal_enabled,
-            T_ORG.c.portal_show_projects,
-        )
-        .select_from(
-            T_SESSION.join(T_ORG, T_ORG.c.id == T_SESSION.c.organization_id)
-            .outerjoin(T_STAFF, T_STAFF.c.id == T_SESSION.c.staff_user_id)
-            .outerjoin(T_PERSON, T_PERSON.c.id == T_SESSION.c.contact_person_id)
-        )
-        .where(
-            T_SESSION.c.token_hash == token_digest(token),
-            T_SESSION.c.revoked_at.is_(None),
-            T_SESSION.c.expires_at > now,
-            T_SESSION.c.last_seen_at > idle_limit,
-        )
+    stmt = _SESSION_VIEWER.where(
+        T_SESSION.c.token_hash == token_digest(token),
+        T_SESSION.c.revoked_at.is_(None),
+        T_SESSION.c.expires_at > now,
+        T_SESSION.c.last_seen_at > idle_limit,
     )
     async with db.session() as session:
         row = (await session.execute(stmt)).one_or_none()
         if row is None:
             return None
-        viewer: Viewer
-        if row.staff_id is not None:
-            if not row.is_active:
-                return None
-            viewer = StaffViewer(row.id, row.organization_id, row.staff_id, row.role)
-        else:
-            if row.portal_status != "ACTIVE" or not row.portal_enabled:
-                return None
-            viewer = PortalViewer(row.id, row.organization_id, row.contact_id, row.person_id, row.portal_show_projects)
-        if now - row.last_seen_at > LAST_SEEN_RESOLUTION:
+        viewer = _viewer_of(row)
+        if viewer is not None and now - row.last_seen_at > LAST_SEEN_RESOLUTION:
             await session.execute(update(T_SESSION).where(T_SESSION.c.id == row.id).values(last_seen_at=now))
-            await session.commit()
     return viewer
+
+
+async def current_viewers(db: Database, session_ids: Sequence[int]) -> list[Viewer | None]:
+    """The viewer of each session now (same rule as ``authenticate``, no idle timeout), None where access ended."""
+    if not session_ids:
+        return []
+    stmt = _SESSION_VIEWER.where(
+        T_SESSION.c.id.in_(set(session_ids)), T_SESSION.c.revoked_at.is_(None), T_SESSION.c.expires_at > _now()
+    )
+    async with db.session() as session:
+        rows = (await session.execute(stmt)).all()
+    found = {row.id: _viewer_of(row) for row in rows}
+    return [found.get(session_id) for session_id in session_ids]
+
+
+def sessions_changed(
+    session: AsyncSession, *, session_ids: Sequence[int] = (), organization_id: int | None = None
+) -> None:
+    """After ``session`` commits, tell every app process to re-check the sockets of these sessions (or of every
+    session of the organization) and close those that no longer grant access."""
+    message: dict[str, Any] = {"sessionIds": list(session_ids)} if session_ids else {}
+    if organization_id is not None:
+        message["organizationId"] = organization_id
+    if message:
+        publish_after_commit(session, SESSIONS_CHANGED, message)
 
 
 async def revoke_sessions(
@@ -158,7 +198,9 @@ async def revoke_sessions(
     contact_person_id: int | None = None,
     except_session_id: int | None = None,
 ) -> list[int]:
-    """Revoke sessions matching the arguments (inside the caller's transaction); returns their ids."""
+    """Revoke sessions matching the arguments (inside the caller's transaction); returns their ids.
+
+    Once the transaction commits, every socket holding one of them closes with 4403 on every app process."""
     stmt = update(T_SESSION).where(T_SESSION.c.revoked_at.is_(None)).values(revoked_at=func.now())
     if session_id is not None:
         stmt = stmt.where(T_SESSION.c.id == session_id)
@@ -169,4 +211,6 @@ async def revoke_sessions(
     if except_session_id is not None:
         stmt = stmt.where(T_SESSION.c.id != except_session_id)
     result = await session.execute(stmt.returning(T_SESSION.c.id))
-    return list(result.scalars())
+    revoked = list(result.scalars())
+    sessions_changed(session, session_ids=revoked)  # their open sockets close, on every process
+    return revoked

@@ -70,6 +70,7 @@ class Context:
     viewer: Viewer | None = None
     auth_problem: str | None = None  # "CSRF" (cookie without its header) or "INVALID_TOKEN"
     connection_params: dict[str, Any] | None = None  # websocket connection_init payload
+    socket: Any = None  # on a websocket: its handler, whose ``close_socket(code, reason)`` closes it cleanly
     extras: dict[str, Any] = field(default_factory=dict)
 
     def require_viewer(self) -> Viewer:
@@ -102,11 +103,7 @@ class Context:
             outbox.wake()
 
     async def sessions_revoked(self, session_ids: list[int]) -> None:
-        """After commit: tell every app process to close the sockets of these sessions."""
-        if session_ids:
-            from subscriptions.connections import SESSIONS_REVOKED
-
-            await self.broker.publish(SESSIONS_REVOKED, {"sessionIds": session_ids})
+        """Nothing left to do: ``core.auth.revoke_sessions`` closes the sessions' sockets after its commit."""
 
     @property
     def scope(self) -> Scope:

@@ -7,16 +7,18 @@ missing); else an embedded PostgreSQL (pgserver) under ``.data/``. Never SQLite.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import socket
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -27,11 +29,62 @@ log = logging.getLogger(__name__)
 
 LOCAL_HOST, LOCAL_PORT = "127.0.0.1", 5432
 AFTER_COMMIT = "portico.after_commit"
+PUBLISHER = "portico.publisher"
+
+
+class Publisher(Protocol):
+    """What publishes events to every app process (``subscriptions.broker.Broker``)."""
+
+    async def publish(self, channel: str, event: dict[str, Any]) -> None: ...
 
 
 def after_commit(session: AsyncSession, callback: Callable[[], Awaitable[object]]) -> None:
     """Run ``callback`` after the transaction of ``session`` commits (see ``Database.transaction``)."""
     session.info.setdefault(AFTER_COMMIT, []).append(callback)
+
+
+# What a lost, refused or exhausted database connection raises: the request could not be answered now, and a
+# client may retry (HTTP 503, extensions.code SERVICE_UNAVAILABLE), unlike a bug (500).
+_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    ConnectionError,  # refused, reset, aborted
+    socket.gaierror,
+    TimeoutError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.ConnectionFailureError,
+    sa_exc.TimeoutError,  # the pool had no connection to give within its timeout
+    DisconnectionError,
+)
+
+
+_NETWORK_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ETIMEDOUT}
+
+
+def database_unavailable(error: BaseException | None) -> bool:
+    """Whether ``error`` (or what caused it) means the database could not be reached or used just now."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, _UNAVAILABLE):
+            return True
+        if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+            return True
+        if isinstance(error, asyncpg.exceptions.InterfaceError) and "connection" in str(error).lower():
+            return True
+        if isinstance(error, OSError) and (error.errno in _NETWORK_ERRNOS or "Multiple exceptions" in str(error)):
+            return True  # asyncpg trying each address of a host that refuses them all
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def publish_after_commit(session: AsyncSession, channel: str, event: dict[str, Any]) -> None:
+    """Publish ``event`` on ``channel`` once the transaction of ``session`` commits (nothing on a rollback)."""
+    publisher: Publisher | None = session.info.get(PUBLISHER)
+    if publisher is not None:
+        after_commit(session, lambda: publisher.publish(channel, event))
 
 
 def to_asyncpg_url(url: str) -> URL:
@@ -134,8 +187,9 @@ def _refuse_closed_connection(dbapi_connection: Any, record: Any, proxy: Any) ->
 class Database:
     """The engine and the session factory; one per process, held in the app's state."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, publisher: Publisher | None = None) -> None:
         self.engine = engine
+        self.publisher = publisher  # events published after commit (``publish_after_commit``) go here
         self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False, class_=AsyncSession)
         # reads run without BEGIN/ROLLBACK around each statement (two round trips saved per session); the same
         # pool, connections switched to autocommit while checked out for a read
@@ -156,6 +210,7 @@ class Database:
         Callbacks registered with ``after_commit`` run once the commit succeeded (never after a rollback).
         """
         async with self.sessionmaker() as session:
+            session.info[PUBLISHER] = self.publisher
             async with session.begin():
                 yield session
             callbacks = session.info.pop(AFTER_COMMIT, [])

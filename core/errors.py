@@ -33,6 +33,12 @@ class TopLevelCode(StrEnum):
     NOT_FOUND = "NOT_FOUND"
     BAD_USER_INPUT = "BAD_USER_INPUT"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+    TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS"
+    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+
+
+SERVICE_UNAVAILABLE_MESSAGE = "The service is unavailable for a moment; try again shortly."
 
 
 def top_level_error(code: TopLevelCode, message: str, **extensions: Any) -> GraphQLError:

@@ -21,7 +21,7 @@ class Runtime:
         self.broker = Broker(settings.broadcast_url)
         self._db: Database | None = None
         self.outbox: OutboxWorker | None = None
-        self.connections = ConnectionRegistry()
+        self.connections = ConnectionRegistry(recheck_seconds=settings.socket_recheck_seconds)
 
     @property
     def db(self) -> Database:
@@ -31,9 +31,9 @@ class Runtime:
 
     async def start(self) -> None:
         url = await resolve_database_url(self.settings)
-        self._db = Database(make_engine(url, self.settings))
+        self._db = Database(make_engine(url, self.settings), publisher=self.broker)
         await self.broker.connect()
-        self.connections.start(self.broker)
+        self.connections.start(self.broker, self._db)
         self.outbox = OutboxWorker(self._db, self.settings)
         if self.settings.mail_worker:
             self.outbox.start()

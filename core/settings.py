@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -68,10 +68,32 @@ class Settings(BaseSettings):
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 2000
+    max_query_cost: int = Field(default=10_000, description="fields resolved, lists multiplied by their size")
+    max_request_bytes: int = Field(default=1_048_576, description="HTTP request bodies; larger ones get 413")
+    max_ws_message_bytes: int = Field(default=262_144, description="one websocket message; larger ones close it")
+    # Token buckets in PostgreSQL, shared by every app process; an operation takes its cost from the session's
+    # bucket and from the client address's (anonymous requests: the address's only).
+    rate_limit_enabled: bool = True
+    rate_limit_session_burst: int = 40_000
+    rate_limit_session_per_second: float = 4_000
+    rate_limit_address_burst: int = 120_000
+    rate_limit_address_per_second: float = 12_000
+    socket_recheck_seconds: float = Field(
+        default=30.0, description="backstop re-check of every open socket's session (events close them at once)"
+    )
+    simulated_payments: bool | None = Field(
+        default=None, description="the SIMULATED gateway: default on in development and tests; never in production"
+    )
 
     trusted_proxies: list[str] = Field(default_factory=list)
     log_level: str = "INFO"
     log_json: bool | None = Field(default=None, description="default: JSON logs in production")
+
+    @model_validator(mode="after")
+    def _no_demo_money_in_production(self) -> Settings:
+        if self.is_production and self.simulated_payments:
+            raise ValueError("SIMULATED_PAYMENTS cannot be turned on in production: it marks invoices paid for free")
+        return self
 
     @property
     def is_production(self) -> bool:
@@ -92,6 +114,15 @@ class Settings(BaseSettings):
     @property
     def secure_cookies(self) -> bool:
         return self.cookie_secure if self.cookie_secure is not None else self.is_production
+
+    @property
+    def simulated_payments_enabled(self) -> bool:
+        """SIMULATED marks invoices paid without money: never in production, whatever else is set."""
+        if self.is_production:
+            return False
+        if self.simulated_payments is not None:
+            return self.simulated_payments
+        return self.environment in ("development", "test")
 
     @property
     def json_logs(self) -> bool:

@@ -8,6 +8,7 @@ import strawberry
 from sqlalchemy import update
 
 from core import validation
+from core.auth import sessions_changed
 from core.context import Context
 from core.errors import DomainError
 from core.scope import T_ORGANIZATION
@@ -62,6 +63,8 @@ async def update_portal_settings(info: strawberry.Info, input: PortalSettingsInp
                 ip_address=ctx.client_ip,
                 details={"fields": sorted(values)},
             )
+            if values.get("portal_enabled") is False:  # the organization's portal sockets close after commit
+                sessions_changed(session, organization_id=viewer.organization_id)
         row = (await session.execute(ctx.scope.select(T_ORGANIZATION))).one()
     return PortalSettings.from_row(row)
 

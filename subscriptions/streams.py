@@ -25,7 +25,7 @@ from core.context import EVENT_LOADERS, Context
 from core.scope import Scope
 from resolvers.loaders import Loaders
 from subscriptions.backends import SharedEvent, SlowConsumer
-from subscriptions.connections import CLOSE_SESSION_REVOKED
+from subscriptions.connections import CLOSE_SESSION_ENDED
 from subscriptions.events import organization_channel
 from subscriptions.sharing import share
 from subscriptions.viewers import viewer_loader
@@ -82,7 +82,7 @@ async def scoped_events(ctx: Context, types: frozenset[str]) -> AsyncIterator[Sc
                     continue  # another contact's event: the re-read below would find nothing anyway
                 current = await delivery.memo("viewers", lambda: viewer_loader(ctx.db)).load(viewer.session_id)
                 if current is None:
-                    await close_socket(ctx, CLOSE_SESSION_REVOKED, "Session ended")
+                    await close_socket(ctx, CLOSE_SESSION_ENDED, "Session ended")
                     return
                 scope = current.scope()
                 loaders = delivery.memo(("loaders", scope), lambda: Loaders(ctx.db, scope))  # noqa: B023
@@ -94,5 +94,9 @@ async def scoped_events(ctx: Context, types: frozenset[str]) -> AsyncIterator[Sc
 
 
 async def close_socket(ctx: Context, code: int, reason: str) -> None:
+    """Close the subscriber's socket through its handler, which stops the socket's other operations first."""
     with contextlib.suppress(Exception):  # already closed is fine
-        await ctx.request.close(code=code, reason=reason)
+        if ctx.socket is not None:
+            await ctx.socket.close_socket(code, reason)
+        else:
+            await ctx.request.close(code=code, reason=reason)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -20,6 +21,7 @@ from services.migrations import run_alembic
 from tests.client import GraphQLClient
 from tests.factories import Factory
 from tests.smtp import SmtpServer
+from tests.subscriptions.conftest import PrivateRedis, Sessions
 
 TABLES = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
 
@@ -105,3 +107,22 @@ def smtp() -> Iterator[SmtpServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def sessions(db: Database, settings: Settings) -> Sessions:
+    """Tokens for staff users and portal persons (sessions issued directly: no Argon2 round-trip)."""
+    return Sessions(db, settings)
+
+
+@pytest.fixture
+def private_redis() -> Iterator[PrivateRedis]:
+    """A redis-server of this test alone (``restart()`` stops and starts it)."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    redis = PrivateRedis()
+    redis.start()
+    try:
+        yield redis
+    finally:
+        redis.stop()

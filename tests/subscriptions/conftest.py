@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,12 +34,6 @@ class Sessions:
         async with self.db.transaction() as session:
             issued = await issue_session(session, self.settings, organization_id=organization_id, **subject)
         return issued.token
-
-
-@pytest.fixture
-def sessions(db: Database, settings: Settings) -> Sessions:
-    """Tokens for staff users and portal persons (sessions issued directly: no Argon2 round-trip)."""
-    return Sessions(db, settings)
 
 
 @pytest.fixture
@@ -99,15 +91,3 @@ class PrivateRedis:
     def restart(self) -> None:
         self.stop()
         self.start()
-
-
-@pytest.fixture
-def private_redis() -> Iterator[PrivateRedis]:
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
-    redis = PrivateRedis()
-    redis.start()
-    try:
-        yield redis
-    finally:
-        redis.stop()
