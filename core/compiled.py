@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 from babel.numbers import get_currency_precision, list_currencies
+from graphql import GraphQLError
 from sqlalchemy import (
     Select,
     case,
@@ -34,6 +35,7 @@ from sqlalchemy.types import Text
 
 from core.auth import PortalViewer, Viewer
 from core.database import Database
+from core.nul_bytes import nul_path
 from core.scope import (
     T_ALLOCATION,
     T_COMMENT,
@@ -125,8 +127,8 @@ def _invoice_list_variant(variables: dict[str, Any]) -> tuple[Hashable, dict[str
     if not isinstance(after, str):
         return None
     try:
-        after_date, after_id = decode_cursor(after, [dt.date, int])
-    except Exception:  # normal execution reports the bad cursor
+        after_date, after_id = decode_cursor(after, [dt.date, int])  # the rules normal execution applies
+    except GraphQLError:  # normal execution reports the bad cursor
         return None
     return "after", {"first": first, "page_limit": first + 1, "after_date": after_date, "after_id": after_id}
 
@@ -367,8 +369,8 @@ class CompiledOperations:
             return None
         if variables is None:
             variables = {}
-        if not isinstance(variables, dict):
-            return None
+        if not isinstance(variables, dict) or nul_path(variables) is not None:
+            return None  # normal execution refuses it, as for any operation
         handled = operation.variant(variables)
         if handled is None:
             return None

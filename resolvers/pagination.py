@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -18,6 +19,8 @@ N = TypeVar("N")
 
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
+CURSOR_KINDS = (int, str, dt.date, dt.datetime)
 
 
 def _encode_value(value: Any) -> Any:
@@ -28,16 +31,43 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(orjson.dumps([_encode_value(v) for v in values])).decode().rstrip("=")
 
 
+def _decode_value(kind: type, raw: Any) -> Any:
+    """``raw`` as a value of ``kind``, accepted only in the form ``encode_cursor`` writes; ValueError otherwise."""
+    if kind is int:
+        # a JSON integer (not true, 1.0 or "1") that PostgreSQL's BIGINT holds
+        if type(raw) is not int or not BIGINT_MIN <= raw <= BIGINT_MAX:
+            raise ValueError
+        return raw
+    if type(raw) is not str or "\x00" in raw:  # PostgreSQL text holds no NUL
+        raise ValueError
+    if kind is str:
+        return raw
+    value = kind.fromisoformat(raw)  # type: ignore[attr-defined]
+    if value.isoformat() != raw:  # fromisoformat also reads "20260101", week dates, …
+        raise ValueError
+    if kind is dt.datetime and value.tzinfo is None:  # keys are timestamptz: their cursors carry the offset
+        raise ValueError
+    return value
+
+
 def decode_cursor(cursor: str, kinds: Sequence[type]) -> list[Any]:
+    """The values of an ``after`` cursor, each of exactly its kind; BAD_USER_INPUT (field "after") otherwise.
+
+    Everything reaches SQL as a bind parameter of the key's column type, so a value PostgreSQL would refuse (an
+    integer beyond BIGINT, a NUL in text) is refused here, before it becomes an internal error.
+    """
+    unknown = [kind for kind in kinds if kind not in CURSOR_KINDS]
+    if unknown:
+        raise TypeError(f"no cursor rule for {unknown}")
     try:
-        raw = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(cursor, str):
+            raise ValueError
+        # validate=True: only the base64url alphabet, so one cursor has one spelling
+        raw = orjson.loads(base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True))
         if not isinstance(raw, list) or len(raw) != len(kinds):
             raise ValueError
-        return [
-            kind.fromisoformat(v) if kind in (dt.date, dt.datetime) else kind(v)
-            for kind, v in zip(kinds, raw, strict=True)
-        ]
-    except (ValueError, TypeError, orjson.JSONDecodeError):
+        return [_decode_value(kind, value) for kind, value in zip(kinds, raw, strict=True)]
+    except (ValueError, binascii.Error, orjson.JSONDecodeError):
         raise top_level_error(TopLevelCode.BAD_USER_INPUT, "The `after` cursor is not valid.", field="after") from None
 
 
