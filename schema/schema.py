@@ -26,6 +26,7 @@ from strawberry.tools import merge_types
 
 import resolvers
 from core.errors import TopLevelCode
+from core.nul_bytes import RejectNulBytes
 from core.settings import Settings
 from schema.document import Estimate, Invoice
 from schema.payment import Payment
@@ -108,6 +109,7 @@ def build_schema(config: Settings) -> strawberry.Schema:
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         MaskInternalErrors,
+        RejectNulBytes,  # no U+0000 in variables or string literals (PostgreSQL text cannot hold one)
     ]
     if not config.introspection_enabled:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
