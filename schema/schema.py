@@ -6,6 +6,7 @@ import importlib
 import logging
 import pkgutil
 from collections.abc import Callable
+from decimal import Decimal
 from types import ModuleType
 from typing import Any
 
@@ -27,6 +28,7 @@ from strawberry.tools import merge_types
 import resolvers
 from core.errors import TopLevelCode
 from core.nul_bytes import RejectNulBytes
+from core.scalars import DecimalScalar
 from core.settings import Settings
 from schema.document import Estimate, Invoice
 from schema.payment import Payment
@@ -120,5 +122,6 @@ def build_schema(config: Settings) -> strawberry.Schema:
         types=EXTRA_TYPES,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
+        scalar_overrides={Decimal: DecimalScalar},  # one canonical input form (core/scalars.py)
         execution_context_class=SharedSubscriptionExecutor,  # FastLeafExecutor, sharing subscription results
     )

@@ -47,7 +47,7 @@ async def test_a_task_with_billed_time_stays_billable(
 
 
 async def test_invalid_values_are_invalid_input(gql: GraphQLClient, world: World) -> None:
-    for values, field in (({"name": " "}, "name"), ({"rate": "-0.01"}, "rate"), ({"rate": "NaN"}, "rate")):
+    for values, field in (({"name": " "}, "name"), ({"rate": "-0.01"}, "rate"), ({"rate": "1000000000.01"}, "rate")):
         data = await gql(UPDATE_TASK, {"input": {"id": world.task.gid, **values}}, as_=world.staff)
         assert error_code(data["result"]) == ("INVALID_INPUT", field)
 
