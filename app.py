@@ -19,6 +19,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from core.graphiql import asset_routes
 from core.http import PorticoGraphQL
+from core.limits import BodySizeLimit, DatabaseUnavailable
 from core.logging import RequestIdMiddleware, configure_logging
 from core.runtime import Runtime
 from core.settings import Settings, get_settings
@@ -60,7 +61,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *download_routes,  # GET /documents/{id}.pdf, GET /statements.pdf
         *asset_routes(settings),  # GraphiQL's JS/CSS from node_modules, when GraphiQL is on
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(RequestIdMiddleware)], lifespan=lifespan)
+    middleware = [
+        Middleware(RequestIdMiddleware),
+        Middleware(DatabaseUnavailable),  # 503 SERVICE_UNAVAILABLE, not a bare 500, while PostgreSQL is away
+        Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes),  # 413 before the body is read
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.runtime = runtime
     return app
 
@@ -88,6 +94,8 @@ def serve(
         log_config=None,
         proxy_headers=False,  # X-Forwarded-For is trusted only from TRUSTED_PROXIES, in core.context
         ws="websockets-sansio",
+        ws_max_size=settings.max_ws_message_bytes,
+        ws_per_message_deflate=False,  # its zlib state costs tens of KiB per socket; GraphQL frames are small
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import DocumentNode, GraphQLError, parse
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -27,9 +28,11 @@ from strawberry.types.unset import UNSET, UnsetType
 from core.auth import Viewer, authenticate, current_viewers
 from core.compiled import CompiledOperations
 from core.context import OPERATION_LOADERS, Context, client_address
+from core.cost import cached_operation_cost
 from core.database import database_unavailable
 from core.errors import SERVICE_UNAVAILABLE_MESSAGE, TopLevelCode
 from core.graphiql import graphiql_html
+from core.limits import take_budget
 from core.logging import request_id_var
 from core.persisted import PersistedDocuments, PersistedQueryError, load_manifest
 from core.runtime import Runtime
@@ -117,22 +120,18 @@ class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
     (Strawberry sends bytes as binary frames, and our ``encode_json`` returns orjson's bytes).
 
     Once the server has decided to close the socket (``closing``), whatever an operation still sends is dropped
-    quietly rather than raising in its task; a message larger than ``max_message_bytes`` closes the socket
+    quietly rather than raising in its task; a message larger than ``MAX_WS_MESSAGE_BYTES`` closes the socket
     with 1009 before it is parsed.
     """
 
     closing = False
-    max_message_bytes = 0  # 0: no limit of our own
 
     async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object, None]:
         try:
             while self.ws.application_state != WebSocketState.DISCONNECTED and not self.closing:
                 text = await self.ws.receive_text()
-                if (
-                    self.max_message_bytes
-                    and len(text) > self.max_message_bytes // 4
-                    and (len(text.encode()) > self.max_message_bytes)
-                ):
+                limit = self.view.settings.max_ws_message_bytes
+                if limit and len(text) > limit // 4 and len(text.encode()) > limit:
                     await self.close(CLOSE_MESSAGE_TOO_BIG, "Message too big")
                     return
                 try:
@@ -284,6 +283,7 @@ class PorticoGraphQL(GraphQL):
         manifest = load_manifest(settings.persisted_manifest)
         self.persisted = PersistedDocuments(manifest, allow_list=settings.allow_list_enabled)
         self.compiled = CompiledOperations(manifest if settings.compiled_operations else {})
+        self._compiled_documents: dict[str, DocumentNode] = {}
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(graphiql_html(self.settings.csrf_cookie_name))
@@ -438,6 +438,17 @@ class PorticoGraphQL(GraphQL):
         if document_id not in self.compiled.by_document:
             return None
         context = await self.get_context(request, Response())
+        if self.settings.rate_limit_enabled:
+            # this path bypasses the schema's extensions: the operation pays its cost here, as RequestBudget would
+            # have it pay; a refusal falls through to normal execution, which answers TOO_MANY_REQUESTS
+            document = self._compiled_documents.get(document_id)
+            if document is None:
+                document = self._compiled_documents[document_id] = parse(self.persisted.manifest[document_id])
+            cost = cached_operation_cost(self.schema._schema, document, data.get("operationName"), variables)
+            try:
+                await take_budget(context, cost)
+            except GraphQLError:
+                return None
         body = await self.compiled.answer(
             self.runtime.db, context.viewer, document_id, variables, data.get("operationName")
         )

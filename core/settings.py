@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     public_portal_url: str = "http://127.0.0.1:8000"
     graphiql: bool | None = Field(default=None, description="default: on outside production")
     introspection: bool | None = Field(default=None, description="default: on outside production")
+    field_suggestions: bool | None = Field(
+        default=None, description='"Did you mean …?" in validation errors; default: on outside production'
+    )
 
     session_idle_timeout_minutes: int = 60 * 24 * 7
     session_absolute_timeout_hours: int = 24 * 30
@@ -68,16 +71,16 @@ class Settings(BaseSettings):
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 2000
-    max_query_cost: int = Field(default=10_000, description="fields resolved, lists multiplied by their size")
+    max_query_cost: int = Field(default=20_000, description="fields resolved, lists multiplied by their size")
     max_request_bytes: int = Field(default=1_048_576, description="HTTP request bodies; larger ones get 413")
     max_ws_message_bytes: int = Field(default=262_144, description="one websocket message; larger ones close it")
     # Token buckets in PostgreSQL, shared by every app process; an operation takes its cost from the session's
     # bucket and from the client address's (anonymous requests: the address's only).
     rate_limit_enabled: bool = True
-    rate_limit_session_burst: int = 40_000
-    rate_limit_session_per_second: float = 4_000
-    rate_limit_address_burst: int = 120_000
-    rate_limit_address_per_second: float = 12_000
+    rate_limit_session_burst: int = 60_000
+    rate_limit_session_per_second: float = 6_000
+    rate_limit_address_burst: int = 200_000
+    rate_limit_address_per_second: float = 20_000
     socket_recheck_seconds: float = Field(
         default=30.0, description="backstop re-check of every open socket's session (events close them at once)"
     )
@@ -106,6 +109,10 @@ class Settings(BaseSettings):
     @property
     def introspection_enabled(self) -> bool:
         return self.introspection if self.introspection is not None else not self.is_production
+
+    @property
+    def field_suggestions_enabled(self) -> bool:
+        return self.field_suggestions if self.field_suggestions is not None else not self.is_production
 
     @property
     def allow_list_enabled(self) -> bool:

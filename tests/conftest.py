@@ -23,6 +23,12 @@ from tests.factories import Factory
 from tests.smtp import SmtpServer
 from tests.subscriptions.conftest import PrivateRedis, Sessions
 
+UNLIMITED_RATES = {
+    "rate_limit_session_burst": 10**9,
+    "rate_limit_session_per_second": 10**9,
+    "rate_limit_address_burst": 10**9,
+    "rate_limit_address_per_second": 10**9,
+}
 TABLES = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
 
 
@@ -37,6 +43,9 @@ def base_settings(**overrides: object) -> Settings:
         "mail_worker": False,  # tests deliver the outbox explicitly (tests/mail helpers)
         "graphiql": True,
         "introspection": True,
+        # every in-process request comes from one address at test speed; tests/security/test_limits.py sets
+        # real budgets on an app of its own
+        **UNLIMITED_RATES,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
