@@ -26,7 +26,9 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 import resolvers
-from core.errors import TopLevelCode
+from core.database import database_unavailable
+from core.errors import SERVICE_UNAVAILABLE_MESSAGE, TopLevelCode
+from core.limits import RequestBudget
 from core.nul_bytes import RejectNulBytes
 from core.scalars import DecimalScalar
 from core.settings import Settings
@@ -37,6 +39,7 @@ from schema.project import Project
 from subscriptions.sharing import SharedSubscriptionExecutor
 
 log = logging.getLogger("portico.graphql")
+SUGGESTION = " Did you mean"
 
 
 def resolver_modules() -> list[ModuleType]:
@@ -58,8 +61,12 @@ class MaskInternalErrors(SchemaExtension):
     """Unexpected exceptions reach clients as one opaque error with the request id; the log has the details.
 
     Errors we raise on purpose (``GraphQLError`` with an ``extensions.code``, validation and variable errors)
-    pass unchanged.
+    pass unchanged; a database that cannot be reached is ``SERVICE_UNAVAILABLE`` (HTTP 503: retry), not a bug.
+    Outside development suggestions ("Did you mean …?") leave no error message unless turned on by name.
     """
+
+    def __init__(self, *, hide_suggestions: bool = False) -> None:
+        self.hide_suggestions = hide_suggestions
 
     def on_operation(self):  # type: ignore[no-untyped-def]
         yield
@@ -71,9 +78,23 @@ class MaskInternalErrors(SchemaExtension):
     def _mask(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
         if original is None or isinstance(original, GraphQLError):
+            if self.hide_suggestions and SUGGESTION in error.message:
+                error.message = error.message.split(SUGGESTION)[0].rstrip()
             return error
         context = self.execution_context.context
         request_id = getattr(context, "request_id", None)
+        if database_unavailable(original):
+            log.warning("database unavailable in %s: %s", ".".join(map(str, error.path or [])) or "operation", original)
+            response = getattr(context, "response", None)
+            if response is not None and hasattr(response, "status_code"):
+                response.status_code = 503
+                response.headers["retry-after"] = "1"
+            return GraphQLError(
+                SERVICE_UNAVAILABLE_MESSAGE,
+                nodes=error.nodes,
+                path=error.path,
+                extensions={"code": TopLevelCode.SERVICE_UNAVAILABLE.value, "requestId": request_id},
+            )
         log.error(
             "unexpected error in %s",
             ".".join(map(str, error.path or [])) or "operation",
@@ -110,7 +131,8 @@ def build_schema(config: Settings) -> strawberry.Schema:
         lambda: MaxTokensLimiter(max_token_count=config.max_tokens),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
-        MaskInternalErrors,
+        RequestBudget,  # cost limit and rate limits, before execution (core/limits.py)
+        lambda: MaskInternalErrors(hide_suggestions=not config.field_suggestions_enabled),
         RejectNulBytes,  # no U+0000 in variables or string literals (PostgreSQL text cannot hold one)
     ]
     if not config.introspection_enabled:
@@ -121,7 +143,7 @@ def build_schema(config: Settings) -> strawberry.Schema:
         subscription=Subscription,
         types=EXTRA_TYPES,
         extensions=extensions,
-        config=StrawberryConfig(auto_camel_case=True),
+        config=StrawberryConfig(auto_camel_case=True, disable_field_suggestions=not config.field_suggestions_enabled),
         scalar_overrides={Decimal: DecimalScalar},  # one canonical input form (core/scalars.py)
         execution_context_class=SharedSubscriptionExecutor,  # FastLeafExecutor, sharing subscription results
     )
