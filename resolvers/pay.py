@@ -33,6 +33,7 @@ from schema.pay import (
 from schema.payment import Payment
 from services import pay as pay_service
 from services.history import record_activity
+from services.pay import simulated_offered
 from services.stripe_gateway import GatewayRejected, GatewayUnavailable, is_configured, open_gateway
 
 
@@ -72,14 +73,16 @@ async def pay_invoices(info: strawberry.Info, input: PayInvoicesInput) -> PayInv
 
 
 async def available_payment_methods(info: strawberry.Info) -> list[PaymentMethodType]:
-    """What payInvoices accepts here: CARD and/or ACH (as the organization offers them) with Stripe, else SIMULATED."""
+    """What payInvoices accepts here: CARD and/or ACH (as the organization offers them) with Stripe, else SIMULATED
+    where it is allowed (``services.pay.simulated_offered``)."""
     ctx: Context = info.context
     scope = ctx.scope
-    if not is_configured(ctx.settings):
-        return [PaymentMethodType.SIMULATED]
     async with ctx.db.session() as session:
-        offered = await session.scalar(scope.select(T_ORGANIZATION, T_ORGANIZATION.c.payment_gateways))
-    return [method for method in (PaymentMethodType.CARD, PaymentMethodType.ACH) if method.value in (offered or [])]
+        offered = await session.scalar(scope.select(T_ORGANIZATION, T_ORGANIZATION.c.payment_gateways)) or []
+    if not is_configured(ctx.settings):
+        simulated = simulated_offered(ctx.settings) and "CARD" in offered
+        return [PaymentMethodType.SIMULATED] if simulated else []
+    return [method for method in (PaymentMethodType.CARD, PaymentMethodType.ACH) if method.value in offered]
 
 
 async def saved_payment_methods(info: strawberry.Info) -> list[SavedPaymentMethod]:
@@ -162,7 +165,8 @@ class Query:
     available_payment_methods: list[PaymentMethodType] = strawberry.field(
         resolver=available_payment_methods,
         description="Payment method types payInvoices accepts now. SIMULATED (a demo: no money moves) appears "
-        "only when no Stripe key is configured, and then alone.",
+        "only outside production, when no Stripe key is configured, the organization offers CARD and "
+        "SIMULATED_PAYMENTS allows it, and then alone.",
     )
 
 

@@ -20,8 +20,10 @@ from schema.people import Contact
 @strawberry.enum(
     description=(
         "How the portal user pays. CARD and ACH go through Stripe (the frontend collects the details with "
-        "Stripe.js and sends a PaymentMethod id). SIMULATED is a demo gateway, offered only while no Stripe key is "
-        "configured: it succeeds at once, and declines when stripePaymentMethodId is `pm_simulated_decline`."
+        "Stripe.js and sends a PaymentMethod id). SIMULATED is a demo gateway standing in for a card payment (so "
+        "only where the invoice accepts CARD): never in production, elsewhere only while no Stripe key is configured "
+        "and SIMULATED_PAYMENTS allows it (default: development and tests). It succeeds at once, and declines when "
+        "stripePaymentMethodId is `pm_simulated_decline`."
     )
 )
 class PaymentMethodType(Enum):
@@ -124,7 +126,8 @@ class PayInvoicesErrorCode(Enum):
         "GATEWAY_NOT_CONFIGURED", description="CARD and ACH need Stripe, which is not configured."
     )
     SIMULATED_NOT_ALLOWED = strawberry.enum_value(
-        "SIMULATED_NOT_ALLOWED", description="The simulated gateway is off while Stripe is configured."
+        "SIMULATED_NOT_ALLOWED",
+        description="The simulated gateway is off here: production, Stripe configured, or SIMULATED_PAYMENTS off.",
     )
     INVALID_PAYMENT_METHOD = "INVALID_PAYMENT_METHOD"
     PAYMENT_PENDING = strawberry.enum_value(

@@ -153,12 +153,16 @@ def gateway_key(viewer: PortalViewer, idempotency_key: str) -> str:
 # ---- payInvoices ---------------------------------------------------------------------------------------------
 
 
+def simulated_offered(settings: Settings) -> bool:
+    """SIMULATED (no money moves): never in production, only when allowed (default: development and tests) and
+    never beside a configured Stripe account."""
+    return settings.simulated_payments_enabled and not is_configured(settings)
+
+
 def check_gateway_mode(settings: Settings, method_type: str) -> None:
-    """CARD and ACH need Stripe; SIMULATED is only for installations without it."""
-    if method_type == "SIMULATED" and is_configured(settings):
-        raise DomainError(
-            "SIMULATED_NOT_ALLOWED", "The simulated gateway is off while Stripe is configured.", "method.type"
-        )
+    """CARD and ACH need Stripe; SIMULATED is only for demo and test installations without it."""
+    if method_type == "SIMULATED" and not simulated_offered(settings):
+        raise DomainError("SIMULATED_NOT_ALLOWED", "The simulated gateway is not available here.", "method.type")
     if method_type != "SIMULATED" and not is_configured(settings):
         raise DomainError("GATEWAY_NOT_CONFIGURED", "Online payments are not configured.", "method.type")
 
@@ -381,10 +385,9 @@ def _plan(invoices: dict[int, Any], request: PayRequest) -> tuple[str, list[tupl
             raise DomainError("ALREADY_PAID", f"Invoice {invoice.number} is paid.", "invoiceIds")
         if invoice.status not in PAYABLE_STATUSES:
             raise DomainError("INVALID_STATE", f"Invoice {invoice.number} is {invoice.status}.", "invoiceIds")
-        allowed = invoice.payment_gateways or []
-        if (request.method_type == "SIMULATED" and not allowed) or (
-            request.method_type != "SIMULATED" and request.method_type not in allowed
-        ):
+        # SIMULATED stands in for a card payment, and obeys the invoice's gateways like one
+        gateway = "CARD" if request.method_type == "SIMULATED" else request.method_type
+        if gateway not in (invoice.payment_gateways or []):
             raise DomainError(
                 "GATEWAY_NOT_ALLOWED",
                 f"Invoice {invoice.number} cannot be paid by {request.method_type.lower()}.",

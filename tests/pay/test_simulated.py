@@ -74,3 +74,51 @@ async def test_available_payment_methods_say_which_gateway_is_on(
     assert (await pay_gql(query, as_=person))["availablePaymentMethods"] == ["CARD", "ACH"]
     assert (await pay_gql(query, as_=staff))["availablePaymentMethods"] == ["CARD"]
     assert (await gql.raw(query)).error_codes == ["UNAUTHENTICATED"]
+
+
+async def test_simulated_obeys_the_invoices_gateways_like_a_card(
+    gql: GraphQLClient, factory: Factory, db: Database, settings: Settings
+) -> None:
+    tenant = await factory.tenant()
+    person = await token(db, settings, organization_id=tenant.org.pk, person=tenant.person_a)
+    ach_only = await factory.invoice(tenant.contact_a, payment_gateways=["ACH"])
+    answer = await pay(gql, pay_input([ach_only], simulated="", key="ach-only"), person)
+    assert answer.get("code") == "GATEWAY_NOT_ALLOWED"
+    row = await invoice_row(db, ach_only)
+    assert (row.status, row.balance_due) == ("SENT", Decimal(100))
+    assert (await counts(db))["payments"] == 0
+
+
+async def test_simulated_never_runs_in_production_even_without_stripe(
+    factory: Factory, db: Database, settings: Settings
+) -> None:
+    from httpx import ASGITransport, AsyncClient
+
+    from app import create_app
+
+    production = settings.model_copy(update={"environment": "production", "persisted_only": False})
+    tenant = await factory.tenant()
+    person = await token(db, settings, organization_id=tenant.org.pk, person=tenant.person_a)
+    invoice = await factory.invoice(tenant.contact_a)
+    application = create_app(production)
+    async with application.router.lifespan_context(application):
+        async with AsyncClient(transport=ASGITransport(app=application), base_url="https://portico.test") as client:
+            gql = GraphQLClient(client)
+            assert (await gql("{ availablePaymentMethods }", as_=person))["availablePaymentMethods"] == []
+            answer = await pay(gql, pay_input([invoice], simulated="", key="prod"), person)
+    assert answer.get("code") == "SIMULATED_NOT_ALLOWED"
+    row = await invoice_row(db, invoice)
+    assert (row.status, row.balance_due) == ("SENT", Decimal(100))
+    assert (await counts(db))["payments"] == 0
+
+
+def test_production_settings_refuse_to_turn_simulated_on() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="SIMULATED_PAYMENTS"):
+        Settings(_env_file=None, environment="production", simulated_payments=True)  # type: ignore[call-arg]
+    assert not Settings(_env_file=None, environment="production").simulated_payments_enabled  # type: ignore[call-arg]
+    assert Settings(_env_file=None, environment="development").simulated_payments_enabled  # type: ignore[call-arg]
+    off = Settings(_env_file=None, environment="development", simulated_payments=False)  # type: ignore[call-arg]
+    assert not off.simulated_payments_enabled
