@@ -4,11 +4,45 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
+from strawberry.extensions import FieldExtension
 
 T = TypeVar("T")
+
+
+class StaffOnly(FieldExtension):
+    """A field only staff may read: for a portal viewer it is null (an empty list for a list), whatever the row
+    holds. ``tests/security/test_portal_fields.py`` lists every field a portal viewer can read, so a new field is
+    either in that list on purpose or marked with ``staff_only``."""
+
+    def __init__(self, empty: Any = None) -> None:
+        self.empty = empty
+
+    def resolve(self, next_: Callable[..., Any], source: Any, info: strawberry.Info, **kwargs: Any) -> Any:
+        if not _is_staff(info):
+            return self.empty() if callable(self.empty) else self.empty
+        return next_(source, info, **kwargs)
+
+    async def resolve_async(self, next_: Callable[..., Any], source: Any, info: strawberry.Info, **kwargs: Any) -> Any:
+        if not _is_staff(info):
+            return self.empty() if callable(self.empty) else self.empty
+        return await next_(source, info, **kwargs)
+
+
+def _is_staff(info: strawberry.Info) -> bool:
+    viewer = getattr(info.context, "viewer", None)
+    return viewer is not None and viewer.scope().is_staff
+
+
+def staff_only(*, description: str, empty: Any = None, **kwargs: Any) -> Any:
+    """``strawberry.field`` of a field hidden from portal viewers (null, or ``empty``: e.g. ``list`` for [])."""
+    return strawberry.field(
+        description=f"{description} Staff only: {'empty' if empty is not None else 'null'} in the portal.",
+        extensions=[StaffOnly(empty)],
+        **kwargs,
+    )
 
 
 @strawberry.interface(description="An object with a globally unique, opaque id.")

@@ -12,7 +12,7 @@ import strawberry
 
 from core.ids import to_global_id
 from core.money import quantize, trim
-from schema.base import Connection, Node
+from schema.base import Connection, Node, StaffOnly
 from schema.enums import EstimateStatus, InvoiceKind, InvoiceStatus, PaymentGateway, PaymentMode, PaymentStatus
 from schema.people import Contact, ContactPerson, StaffUser
 
@@ -208,9 +208,12 @@ class Estimate(Document):
         pk = self.accepted_by_id
         return await info.context.loaders.contact_person.load(pk) if pk else None
 
-    @strawberry.field(description="Staff only: the address the estimate was accepted from (null in the portal).")
-    def accepted_ip(self, info: strawberry.Info) -> str | None:
-        return self.accepted_from if info.context.scope.is_staff else None
+    @strawberry.field(
+        description="The address the estimate was accepted from. Staff only: null in the portal.",
+        extensions=[StaffOnly()],
+    )
+    def accepted_ip(self) -> str | None:
+        return self.accepted_from
 
     @staticmethod
     def from_row(row: Any) -> Estimate:

@@ -10,7 +10,7 @@ import strawberry
 
 from core.ids import to_global_id
 from core.money import quantize
-from schema.base import Node
+from schema.base import Node, staff_only
 from schema.document import Invoice
 from schema.enums import PaymentMode, PaymentStatus
 from schema.people import Contact
@@ -34,7 +34,7 @@ class Payment(Node):
     mode: PaymentMode
     status: PaymentStatus = strawberry.field(description="A pending ACH payment shows as PENDING.")
     reference: str | None
-    notes: str | None
+    notes: str | None = staff_only(description="What staff noted when recording it.")
     created_at: dt.datetime
     pk: strawberry.Private[int]
     contact_id: strawberry.Private[int]

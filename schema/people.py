@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import strawberry
 
 from core.ids import to_global_id
-from schema.base import Address, Node
+from schema.base import Address, Node, staff_only
 from schema.enums import PaymentGateway, PortalStatus, StaffRole
 
 
@@ -47,8 +47,8 @@ class PortalSettings:
     )
     allow_reviews: bool
     payment_gateways: list[PaymentGateway] = strawberry.field(description="Gateways configured for online payment.")
-    notification_emails: list[str] = strawberry.field(
-        description="Who hears about client actions by email; empty means the owner."
+    notification_emails: list[str] = staff_only(
+        description="Who hears about client actions by email; empty means the owner.", empty=list
     )
 
     @staticmethod
@@ -135,7 +135,7 @@ class Contact(Node):
     currency: str
     billing_address: Address
     shipping_address: Address
-    notes: str | None = strawberry.field(description="Internal notes; staff only (null in the portal).")
+    notes: str | None = staff_only(description="Internal notes.")
     created_at: dt.datetime
     pk: strawberry.Private[int]
 
