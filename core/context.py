@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from subscriptions.broker import Broker
 
 
+log = logging.getLogger(__name__)
+
 # Inside a subscription, the event being delivered has loaders of its own, fresh for every event (a websocket's
 # context lives as long as the connection); set by subscriptions/streams.py, read by Context.loaders.
 EVENT_LOADERS: ContextVar[Loaders | None] = ContextVar("portico_event_loaders", default=None)
@@ -29,15 +32,51 @@ OPERATION_LOADERS: ContextVar[Loaders | None] = ContextVar("portico_operation_lo
 
 
 def client_address(connection: HTTPConnection, settings: Settings) -> str | None:
-    """The client's address; ``X-Forwarded-For`` is believed only from a configured trusted proxy."""
+    """The client's address; ``X-Forwarded-For`` is believed only from a peer in ``TRUSTED_PROXIES``.
+
+    However the app is served: under ``uvicorn app:app`` uvicorn's default ``--proxy-headers`` rewrites the peer from
+    ``X-Forwarded-For`` itself when the connection comes from 127.0.0.1 (its ``FORWARDED_ALLOW_IPS``), before the app
+    sees it. A peer that is one of the header's own hops is such a rewrite: the real peer is unknown then, so the
+    address is None (one shared "unknown" bucket for throttles, no address in history), never the header's claim.
+    """
     peer = connection.client.host if connection.client else None
-    if peer and settings.trusted_proxies and _is_trusted(peer, settings.trusted_proxies):
-        forwarded = connection.headers.get("x-forwarded-for", "")
+    hops = [hop.strip() for value in connection.headers.getlist("x-forwarded-for") for hop in value.split(",")]
+    hops = [hop for hop in hops if hop]
+    if peer is None:
+        return None
+    if hops and _rewritten_from(peer, hops):
+        _warn_rewritten_once()
+        return None
+    if settings.trusted_proxies and _is_trusted(peer, settings.trusted_proxies):
         # the right-most address not belonging to a trusted proxy is the client
-        for hop in reversed([part.strip() for part in forwarded.split(",") if part.strip()]):
+        for hop in reversed(hops):
             if not _is_trusted(hop, settings.trusted_proxies):
-                return _valid_ip(hop) or peer
-    return _valid_ip(peer) if peer else None
+                return _valid_ip(hop) or _valid_ip(peer)
+    return _valid_ip(peer)
+
+
+def _rewritten_from(peer: str, hops: list[str]) -> bool:
+    """Whether ``peer`` was taken from the header: it is one of its hops (with or without a port)."""
+    candidates = {peer, _valid_ip(peer)}
+    for hop in hops:
+        bare = hop[1 : hop.index("]")] if hop.startswith("[") and "]" in hop else hop
+        if bare.count(":") == 1:  # IPv4 with a port
+            bare = bare.rsplit(":", 1)[0]
+        if hop in candidates or bare in candidates or _valid_ip(bare) in candidates - {None}:
+            return True
+    return False
+
+
+_warned: list[bool] = []
+
+
+def _warn_rewritten_once() -> None:
+    if not _warned:
+        _warned.append(True)
+        log.warning(
+            "the server rewrote the client address from X-Forwarded-For (uvicorn's --proxy-headers); Portico ignores "
+            "it: serve with `python app.py serve` or `uvicorn --no-proxy-headers` and list proxies in TRUSTED_PROXIES"
+        )
 
 
 def _valid_ip(value: str) -> str | None:
