@@ -7,6 +7,7 @@ import contextlib
 
 import strawberry
 from sqlalchemy import insert, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
 from core import validation
@@ -30,6 +31,7 @@ from schema.conversation import (
 )
 from schema.document import Comment, Estimate, Invoice
 from schema.project import Project
+from services import receipts
 from services.history import record_activity
 from subscriptions.events import CommentAdded, emit
 
@@ -78,7 +80,8 @@ async def add_comment(info: strawberry.Info, input: AddCommentInput) -> AddComme
     visible = True if client else bool(input.visible_in_portal)
     table = TARGETS[type_name]
     label_column: ColumnElement[str] = table.c.name if type_name == "Project" else table.c.number
-    async with ctx.db.transaction() as session:
+
+    async def add(session: AsyncSession) -> int:
         target = (
             await session.execute(
                 ctx.scope.select(table, table.c.contact_id, label_column).where(table.c.id == target_pk)
@@ -118,6 +121,12 @@ async def add_comment(info: strawberry.Info, input: AddCommentInput) -> AddComme
             ctx.broker,
             viewer.organization_id,
             CommentAdded(comment_id=comment_pk, contact_id=target.contact_id),
+        )
+        return int(comment_pk)
+
+    async with ctx.db.transaction() as session:
+        comment_pk = await receipts.once(
+            session, viewer, operation="addComment", input=input, result_type="Comment", create=add
         )
     return await ctx.loaders.comment.load(comment_pk)  # type: ignore[return-value]
 

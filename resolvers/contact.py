@@ -7,6 +7,7 @@ from typing import Any
 import strawberry
 from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import validation
 from core.context import Context
@@ -33,6 +34,7 @@ from schema.contact import (
 )
 from schema.filters import ContactFilter
 from schema.people import Contact
+from services import receipts
 from services.history import record_activity
 
 
@@ -89,7 +91,8 @@ async def create_contact(info: strawberry.Info, input: CreateContactInput) -> Cr
     ctx: Context = info.context
     viewer = ctx.require_staff()
     values = _contact_values(ctx, input)
-    async with ctx.db.transaction() as session:
+
+    async def create(session: AsyncSession) -> int:
         if "currency" not in values:
             values["currency"] = await session.scalar(
                 select(T_ORGANIZATION.c.base_currency).where(T_ORGANIZATION.c.id == viewer.organization_id)
@@ -105,6 +108,12 @@ async def create_contact(info: strawberry.Info, input: CreateContactInput) -> Cr
             kind="contact_created",
             description="Contact created",
             ip_address=ctx.client_ip,
+        )
+        return int(contact_pk)
+
+    async with ctx.db.transaction() as session:
+        contact_pk = await receipts.once(
+            session, viewer, operation="createContact", input=input, result_type="Contact", create=create
         )
     return await ctx.loaders.contact.load(contact_pk)
 
@@ -188,7 +197,8 @@ async def create_contact_person(info: strawberry.Info, input: CreateContactPerso
     viewer = ctx.require_staff()
     contact_pk = pk_of(input.contact_id, "Contact", field="contactId")
     values = _person_values(input)
-    async with ctx.db.transaction() as session:
+
+    async def create(session: AsyncSession) -> int:
         owner = (await session.execute(ctx.scope.where_id(T_CONTACT, contact_pk).with_for_update())).one_or_none()
         if owner is None:
             raise DomainError("NOT_FOUND", "No contact with this id.", "contactId")
@@ -208,6 +218,12 @@ async def create_contact_person(info: strawberry.Info, input: CreateContactPerso
             kind="contact_person_added",
             description=f"Contact person {values['first_name']} added",
             ip_address=ctx.client_ip,
+        )
+        return person_pk
+
+    async with ctx.db.transaction() as session:
+        person_pk = await receipts.once(
+            session, viewer, operation="createContactPerson", input=input, result_type="ContactPerson", create=create
         )
     return await ctx.loaders.contact_person.load(person_pk)
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import strawberry
 from sqlalchemy import func, insert, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Context
 from core.errors import DomainError
@@ -22,6 +23,7 @@ from schema.estimate_mutations import (
     UpdateEstimateInput,
     UpdateEstimateResult,
 )
+from services import receipts
 from services.documents import (
     check_dates,
     clean_header,
@@ -47,7 +49,8 @@ async def create_estimate(info: strawberry.Info, input: CreateEstimateInput) -> 
     header = clean_header(given_fields(input, HEADER_FIELDS[1:]), end_date="expiry_date")
     header["issue_date"] = input.issue_date or today()
     check_dates(header["issue_date"], header.get("expiry_date"), "expiryDate")
-    async with ctx.db.transaction() as session:
+
+    async def create(session: AsyncSession) -> int:
         contact = await lock_contact(session, ctx.scope, contact_pk)
         lines = clean_lines(input.line_items, contact.currency)
         # the number is taken last: its counter row stays locked until commit
@@ -83,6 +86,12 @@ async def create_estimate(info: strawberry.Info, input: CreateEstimateInput) -> 
             kind="created",
             description=f"Estimate {number} created",
             ip_address=ctx.client_ip,
+        )
+        return estimate_pk
+
+    async with ctx.db.transaction() as session:
+        estimate_pk = await receipts.once(
+            session, viewer, operation="createEstimate", input=input, result_type="Estimate", create=create
         )
     return await reload_document(ctx, "estimate", estimate_pk)
 

@@ -29,7 +29,7 @@ from core.ids import from_global_id
 from core.scope import T_ACTIVITY, T_CONTACT_PERSON, T_STAFF_USER, Scope
 from resolvers.common import returns_errors
 from schema.forward import ForwardDocumentError, ForwardDocumentInput, ForwardDocumentResult
-from services import mail
+from services import mail, receipts
 from services.history import record_activity
 from services.mail_templates import render_mail
 from services.pdf import DocumentData, Formats, load_document, to_pdf
@@ -142,6 +142,13 @@ async def forward_document(info: strawberry.Info, input: ForwardDocumentInput) -
         raise DomainError("INVALID_EMAIL", "Give the recipient's email address.", "email")
     name = validation.text(input.name, "name", max_length=200)
     message = validation.text(input.message, "message", max_length=2000)
+    loader = ctx.loaders.estimate if type_name == "Estimate" else ctx.loaders.invoice
+
+    async with ctx.db.session() as session:
+        # a forward that already happened is answered before the checks below (the hourly limit counts it)
+        forwarded = await receipts.earlier_result(session, viewer, operation="forwardDocument", input=input)
+    if forwarded is not None:
+        return await loader.load(forwarded)  # type: ignore[no-any-return]
 
     async with ctx.db.session() as session:
         data = await load_document(session, scope, KINDS[type_name], pk)  # type: ignore[arg-type]
@@ -152,7 +159,7 @@ async def forward_document(info: strawberry.Info, input: ForwardDocumentInput) -
         await _check_throttle(session, scope, viewer)  # before rendering: a throttled sender costs no PDF
     rendered = await to_pdf(data)
 
-    async with ctx.db.transaction() as session:
+    async def deliver(session: AsyncSession) -> int:
         sender = await _lock_sender(session, scope, viewer)
         await _check_throttle(session, scope, viewer)
         contact_id = data.contact_id
@@ -187,7 +194,12 @@ async def forward_document(info: strawberry.Info, input: ForwardDocumentInput) -
             facts=_facts(data),
         )
         await mail.enqueue(session, forward, kind="forward", organization_id=viewer.organization_id)
-    loader = ctx.loaders.estimate if type_name == "Estimate" else ctx.loaders.invoice
+        return pk
+
+    async with ctx.db.transaction() as session:
+        await receipts.once(
+            session, viewer, operation="forwardDocument", input=input, result_type=type_name, create=deliver
+        )
     return await loader.load(pk)  # type: ignore[no-any-return]
 
 

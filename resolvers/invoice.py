@@ -24,6 +24,7 @@ from schema.invoice_mutations import (
     VoidInvoiceError,
     VoidInvoiceResult,
 )
+from services import receipts
 from services.documents import (
     check_dates,
     clean_header,
@@ -68,7 +69,8 @@ async def create_invoice(info: strawberry.Info, input: CreateInvoiceInput) -> Cr
     header = clean_header(given_fields(input, HEADER_FIELDS[1:]), end_date="due_date")
     header["issue_date"] = input.issue_date or today()
     check_dates(header["issue_date"], header.get("due_date"), "dueDate")
-    async with ctx.db.transaction() as session:
+
+    async def create(session: AsyncSession) -> int:
         contact = await lock_contact(session, ctx.scope, contact_pk)
         lines = clean_lines(input.line_items, contact.currency)
         requested = input.payment_gateways if input.payment_gateways is not strawberry.UNSET else None
@@ -112,6 +114,12 @@ async def create_invoice(info: strawberry.Info, input: CreateInvoiceInput) -> Cr
             kind="created",
             description=f"{'Retainer invoice' if input.kind.value == 'RETAINER' else 'Invoice'} {number} created",
             ip_address=ctx.client_ip,
+        )
+        return invoice_pk
+
+    async with ctx.db.transaction() as session:
+        invoice_pk = await receipts.once(
+            session, viewer, operation="createInvoice", input=input, result_type="Invoice", create=create
         )
     return await reload_document(ctx, "invoice", invoice_pk)
 

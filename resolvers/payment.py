@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import validation
 from core.context import Context
@@ -18,6 +19,7 @@ from schema.filters import PaymentFilter
 from schema.payment import Payment
 from schema.payment_mutations import RecordPaymentError, RecordPaymentInput, RecordPaymentResult
 from services import payments as payment_service
+from services import receipts
 from services.documents import lock_contact, money_amount, today
 
 MAX_ALLOCATIONS = 100
@@ -64,7 +66,8 @@ async def record_payment(info: strawberry.Info, input: RecordPaymentInput) -> Re
         raise DomainError("INVALID_INPUT", "Allocate to each invoice at most once.", "allocations")
     reference = validation.text(input.reference, "reference", max_length=100)
     notes = validation.text(input.notes, "notes", max_length=5000)
-    async with ctx.db.transaction() as session:
+
+    async def record(session: AsyncSession) -> int:
         contact = await lock_contact(session, ctx.scope, contact_pk)
         currency = contact.currency
         amount = money_amount(input.amount, currency, "amount")
@@ -93,6 +96,12 @@ async def record_payment(info: strawberry.Info, input: RecordPaymentInput) -> Re
             recorded_by_id=viewer.staff_user_id,
             ip_address=ctx.client_ip,
             broker=ctx.broker,
+        )
+        return payment_pk
+
+    async with ctx.db.transaction() as session:
+        payment_pk = await receipts.once(
+            session, viewer, operation="recordPayment", input=input, result_type="Payment", create=record
         )
     return await ctx.loaders.payment.load(payment_pk)  # type: ignore[return-value]
 

@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from sqlalchemy import exists, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import validation
 from core.auth import PortalViewer
@@ -44,6 +45,7 @@ from schema.project_mutations import (
     UpdateTimeEntryInput,
     UpdateTimeEntryResult,
 )
+from services import receipts
 from services.history import record_activity
 
 FEATURE_DISABLED = "FEATURE_DISABLED"
@@ -159,7 +161,8 @@ async def create_project(info: strawberry.Info, input: CreateProjectInput) -> Cr
     viewer = ctx.require_staff()
     contact_pk = pk_of(input.contact_id, "Contact", field="contactId")
     values = _text_values(input)
-    async with ctx.db.transaction() as session:
+
+    async def create(session: AsyncSession) -> int:
         owner = (await session.execute(ctx.scope.where_id(T_CONTACT, contact_pk).with_for_update(read=True))).first()
         if owner is None:
             raise DomainError("NOT_FOUND", "No contact with this id.", "contactId")
@@ -177,6 +180,12 @@ async def create_project(info: strawberry.Info, input: CreateProjectInput) -> Cr
             kind="project_created",
             description=f"Project {values['name']} created",
             ip_address=ctx.client_ip,
+        )
+        return int(project_pk)
+
+    async with ctx.db.transaction() as session:
+        project_pk = await receipts.once(
+            session, viewer, operation="createProject", input=input, result_type="Project", create=create
         )
     return await ctx.loaders.project.load(project_pk)
 
@@ -221,7 +230,8 @@ async def create_task(info: strawberry.Info, input: CreateTaskInput) -> CreateTa
     viewer = ctx.require_staff()
     project_pk = pk_of(input.project_id, "Project", field="projectId")
     values = _text_values(input)
-    async with ctx.db.transaction() as session:
+
+    async def create(session: AsyncSession) -> int:
         # FOR SHARE on the project: a concurrent completion waits for this task, or this task sees it
         project = (
             await session.execute(
@@ -258,6 +268,12 @@ async def create_task(info: strawberry.Info, input: CreateTaskInput) -> CreateTa
             description=f"Task {values['name']} added",
             ip_address=ctx.client_ip,
             details={"task_id": task_pk},
+        )
+        return int(task_pk)
+
+    async with ctx.db.transaction() as session:
+        task_pk = await receipts.once(
+            session, viewer, operation="createTask", input=input, result_type="Task", create=create
         )
     return await _read_task(ctx, task_pk)
 
@@ -317,7 +333,8 @@ async def create_time_entry(info: strawberry.Info, input: CreateTimeEntryInput) 
     task_pk = pk_of(input.task_id, "Task", field="taskId")
     minutes = _duration(input.duration_minutes)
     notes = validation.text(input.notes, "notes", max_length=MAX_TEXT)
-    async with ctx.db.transaction() as session:
+
+    async def create(session: AsyncSession) -> int:
         task = (
             await session.execute(
                 ctx.scope.select(T_TASK, T_TASK, T_PROJECT.c.status.label("project_status"))
@@ -359,6 +376,12 @@ async def create_time_entry(info: strawberry.Info, input: CreateTimeEntryInput) 
             description=f"{hours(minutes)} h logged on {task.name}",
             ip_address=ctx.client_ip,
             details={"task_id": task_pk, "time_entry_id": entry_pk, "minutes": minutes},
+        )
+        return int(entry_pk)
+
+    async with ctx.db.transaction() as session:
+        entry_pk = await receipts.once(
+            session, viewer, operation="createTimeEntry", input=input, result_type="TimeEntry", create=create
         )
     return await _read_time_entry(ctx, entry_pk)
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 import strawberry
 from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import validation
 from core.context import Context
@@ -22,6 +23,7 @@ from schema.conversation import (
     SubmitReviewInput,
     SubmitReviewResult,
 )
+from services import receipts
 from services.history import record_activity
 
 AVERAGE_PLACES = Decimal("0.01")
@@ -35,7 +37,8 @@ async def submit_review(info: strawberry.Info, input: SubmitReviewInput) -> Subm
     if not 1 <= input.rating <= 5:
         raise DomainError("INVALID_INPUT", "rating must be between 1 and 5.", "rating")
     text = validation.text(input.text, "text", max_length=MAX_REVIEW)
-    async with ctx.db.transaction() as session:
+
+    async def submit(session: AsyncSession) -> int:
         allowed = await session.scalar(ctx.scope.select(T_ORGANIZATION, T_ORGANIZATION.c.portal_allow_reviews))
         if not allowed:
             raise DomainError("FEATURE_DISABLED", "This organization does not take reviews.")
@@ -63,7 +66,13 @@ async def submit_review(info: strawberry.Info, input: SubmitReviewInput) -> Subm
             ip_address=ctx.client_ip,
             details={"review_id": review_pk, "rating": input.rating},
         )
-        row = (await session.execute(ctx.scope.where_id(T_REVIEW, review_pk))).one()  # type: ignore[arg-type]
+        return int(review_pk)
+
+    async with ctx.db.transaction() as session:
+        review_pk = await receipts.once(
+            session, viewer, operation="submitReview", input=input, result_type="Review", create=submit
+        )
+        row = (await session.execute(ctx.scope.where_id(T_REVIEW, review_pk))).one()
     return Review.from_row(row)
 
 

@@ -9,6 +9,7 @@ import strawberry
 
 from schema.base import AddressInput, UserError
 from schema.people import Contact, ContactPerson
+from services.receipts import KEY_DESCRIPTION
 
 
 @strawberry.input
@@ -21,6 +22,7 @@ class CreateContactInput:
     billing_address: AddressInput | None = None
     shipping_address: AddressInput | None = None
     notes: str | None = None
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY_DESCRIPTION)
 
 
 @strawberry.input
@@ -45,6 +47,7 @@ class CreateContactPersonInput:
     phone: str | None = None
     mobile: str | None = None
     is_primary: bool = False
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY_DESCRIPTION)
 
 
 @strawberry.input
@@ -64,6 +67,7 @@ class ContactErrorCode(Enum):
     INVALID_INPUT = "INVALID_INPUT"
     INVALID_CURRENCY = "INVALID_CURRENCY"
     CURRENCY_IN_USE = "CURRENCY_IN_USE"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
 
 
 @strawberry.enum
@@ -72,6 +76,7 @@ class ContactPersonErrorCode(Enum):
     INVALID_INPUT = "INVALID_INPUT"
     INVALID_EMAIL = "INVALID_EMAIL"
     EMAIL_TAKEN = "EMAIL_TAKEN"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
 
 
 @strawberry.type

@@ -14,6 +14,7 @@ from core.ids import to_global_id
 from schema.base import Edge, Node, PageInfo, UserError
 from schema.document import Comment
 from schema.people import ContactPerson
+from services.receipts import KEY_DESCRIPTION
 
 MAX_COMMENT = 5000
 MAX_REVIEW = 5000
@@ -30,12 +31,14 @@ class AddCommentInput:
             "is always visible to staff and to every portal person of the contact."
         ),
     )
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY_DESCRIPTION)
 
 
 @strawberry.enum
 class AddCommentErrorCode(Enum):
     NOT_FOUND = "NOT_FOUND"
     INVALID_INPUT = "INVALID_INPUT"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
 
 
 @strawberry.type
@@ -64,12 +67,14 @@ SetCommentVisibilityResult = Annotated[
 class SubmitReviewInput:
     rating: int = strawberry.field(description="1 to 5.")
     text: str | None = strawberry.field(default=None, description=f"At most {MAX_REVIEW:,} characters.")
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY_DESCRIPTION)
 
 
 @strawberry.enum
 class SubmitReviewErrorCode(Enum):
     INVALID_INPUT = "INVALID_INPUT"
     FEATURE_DISABLED = "FEATURE_DISABLED"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
 
 
 @strawberry.type(description="FEATURE_DISABLED: the organization does not take reviews.")

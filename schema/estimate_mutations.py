@@ -11,6 +11,7 @@ import strawberry
 from schema.base import UserError
 from schema.document import Estimate
 from schema.document_inputs import LineItemInput
+from services.receipts import KEY_DESCRIPTION
 
 
 @strawberry.input(description="A new DRAFT estimate; the number comes from the organization's sequence.")
@@ -22,6 +23,7 @@ class CreateEstimateInput:
     notes: str | None = strawberry.UNSET
     terms: str | None = strawberry.UNSET
     line_items: list[LineItemInput] = strawberry.field(default_factory=list)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY_DESCRIPTION)
 
 
 @strawberry.input(
@@ -46,6 +48,7 @@ class UpdateEstimateInput:
 class CreateEstimateErrorCode(Enum):
     NOT_FOUND = "NOT_FOUND"
     INVALID_INPUT = "INVALID_INPUT"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
 
 
 @strawberry.enum

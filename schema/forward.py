@@ -9,6 +9,7 @@ import strawberry
 
 from schema.base import UserError
 from schema.document import Estimate, Invoice
+from services.receipts import KEY_DESCRIPTION
 
 
 @strawberry.input(description="Whom to mail a document to, and what to tell them.")
@@ -19,6 +20,7 @@ class ForwardDocumentInput:
     message: str | None = strawberry.field(
         default=None, description="A note shown above the document's summary (at most 2000 characters)."
     )
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY_DESCRIPTION)
 
 
 @strawberry.enum
@@ -28,6 +30,7 @@ class ForwardDocumentErrorCode(Enum):
     INVALID_INPUT = "INVALID_INPUT"
     INVALID_STATE = "INVALID_STATE"
     TOO_MANY_FORWARDS = "TOO_MANY_FORWARDS"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
 
 
 @strawberry.type(

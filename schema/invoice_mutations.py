@@ -12,6 +12,7 @@ from schema.base import UserError
 from schema.document import Invoice
 from schema.document_inputs import LineItemInput
 from schema.enums import InvoiceKind, PaymentGateway
+from services.receipts import KEY_DESCRIPTION
 
 
 @strawberry.input(description="A new DRAFT invoice; the number comes from the organization's sequence.")
@@ -28,6 +29,7 @@ class CreateInvoiceInput:
         description="Gateways the client may pay with; defaults to every gateway the organization has configured.",
     )
     line_items: list[LineItemInput] = strawberry.field(default_factory=list)
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY_DESCRIPTION)
 
 
 @strawberry.input(
@@ -53,6 +55,7 @@ class UpdateInvoiceInput:
 class CreateInvoiceErrorCode(Enum):
     NOT_FOUND = "NOT_FOUND"
     INVALID_INPUT = "INVALID_INPUT"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
 
 
 @strawberry.enum

@@ -11,6 +11,7 @@ import strawberry
 
 from schema.base import UserError
 from schema.payment import Payment
+from services.receipts import KEY_DESCRIPTION
 
 
 @strawberry.enum(description="Payment modes staff record by hand; CARD and ACH payments come from the gateways.")
@@ -38,6 +39,7 @@ class RecordPaymentInput:
     payment_date: dt.date | None = strawberry.field(default=None, description="Defaults to today (UTC).")
     reference: str | None = strawberry.field(default=None, description="Check number, bank reference, …")
     notes: str | None = None
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY_DESCRIPTION)
 
 
 @strawberry.enum
@@ -46,6 +48,7 @@ class RecordPaymentErrorCode(Enum):
     INVALID_INPUT = "INVALID_INPUT"
     INVALID_STATE = "INVALID_STATE"
     EXCEEDS_BALANCE = "EXCEEDS_BALANCE"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
 
 
 @strawberry.type

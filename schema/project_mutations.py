@@ -12,6 +12,7 @@ import strawberry
 from schema.base import UserError
 from schema.enums import ProjectStatus, TimeEntryStatus
 from schema.project import Project, Task, TimeEntry
+from services.receipts import KEY_DESCRIPTION
 
 MAX_ENTRY_MINUTES = 24 * 60
 
@@ -21,6 +22,7 @@ class CreateProjectInput:
     contact_id: strawberry.ID
     name: str
     description: str | None = None
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY_DESCRIPTION)
 
 
 @strawberry.input(description="Only the fields given change; an empty description clears it.")
@@ -40,6 +42,7 @@ class CreateTaskInput:
     rate: Decimal | None = strawberry.field(
         default=None, description="Hourly rate in the contact's currency, rounded to its minor unit."
     )
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY_DESCRIPTION)
 
 
 @strawberry.input(
@@ -65,6 +68,7 @@ class CreateTimeEntryInput:
     billable: bool | None = strawberry.field(
         default=None, description="Default: the task's billable flag. A non-billable task takes no billable time."
     )
+    idempotency_key: str | None = strawberry.field(default=None, description=KEY_DESCRIPTION)
 
 
 @strawberry.input(
@@ -86,6 +90,7 @@ class UpdateTimeEntryInput:
 class ProjectErrorCode(Enum):
     NOT_FOUND = "NOT_FOUND"
     INVALID_INPUT = "INVALID_INPUT"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
 
 
 @strawberry.enum
@@ -94,6 +99,7 @@ class TaskErrorCode(Enum):
     INVALID_INPUT = "INVALID_INPUT"
     PROJECT_NOT_ACTIVE = "PROJECT_NOT_ACTIVE"
     HAS_BILLED_TIME = "HAS_BILLED_TIME"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
 
 
 @strawberry.enum
@@ -104,6 +110,7 @@ class TimeEntryErrorCode(Enum):
     PROJECT_NOT_ACTIVE = "PROJECT_NOT_ACTIVE"
     TASK_NOT_BILLABLE = "TASK_NOT_BILLABLE"
     ALREADY_BILLED = "ALREADY_BILLED"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
 
 
 @strawberry.type
