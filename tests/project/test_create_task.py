@@ -51,7 +51,11 @@ async def test_non_billable_task_without_rate(gql: GraphQLClient, world: World) 
 
 
 async def test_invalid_name_or_rate_is_invalid_input(gql: GraphQLClient, db: Database, world: World) -> None:
-    cases = [({"name": ""}, "name"), ({"name": "T", "rate": "-1"}, "rate"), ({"name": "T", "rate": "1000000000000"}, "rate")]
+    cases = [
+        ({"name": ""}, "name"),
+        ({"name": "T", "rate": "-1"}, "rate"),
+        ({"name": "T", "rate": "1000000000000"}, "rate"),
+    ]
     for values, field in cases:
         data = await gql(CREATE_TASK, {"input": {"projectId": world.project.gid, **values}}, as_=world.staff)
         assert error_code(data["result"]) == ("INVALID_INPUT", field)
