@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: install run test lint schema persisted bench bench-fanout clean
+.PHONY: install run test lint schema persisted bench bench-fanout bench-pressure clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -50,3 +50,7 @@ bench: install
 FANOUT_SUBSCRIBERS ?= 1,1000,5000
 bench-fanout: install
 	$(PY) -m bench.fanout --subscribers $(FANOUT_SUBSCRIBERS)
+
+# a normal portal query's p50 while 8 sessions send the worst query the limits allow (target: within 3x idle)
+bench-pressure: install
+	$(PY) -m bench.pressure
