@@ -8,7 +8,7 @@ from typing import Annotated
 
 import strawberry
 
-from schema.auth import Session
+from schema.auth import RETRY_AFTER_DESCRIPTION, Session
 from schema.base import AddressInput, UserError
 from schema.people import Contact, ContactPerson, StaffUser
 from services.access import PASSWORD_POLICY
@@ -72,11 +72,13 @@ class TokenPasswordErrorCode(Enum):
     PASSWORD_TOO_SHORT = "PASSWORD_TOO_SHORT"
     PASSWORD_TOO_LONG = "PASSWORD_TOO_LONG"
     PASSWORD_MATCHES_EMAIL = "PASSWORD_MATCHES_EMAIL"
+    TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
 
 
-@strawberry.type
+@strawberry.type(description="Wrong tokens are throttled per client address (TOO_MANY_ATTEMPTS).")
 class AcceptInviteError(UserError):
     code: TokenPasswordErrorCode
+    retry_after_seconds: int | None = strawberry.field(default=None, description=RETRY_AFTER_DESCRIPTION)
 
 
 AcceptInviteResult = Annotated[Session | AcceptInviteError, strawberry.union("AcceptInviteResult")]
@@ -99,9 +101,10 @@ class ResetPasswordInput:
     password: str = strawberry.field(description=PASSWORD_DESCRIPTION)
 
 
-@strawberry.type
+@strawberry.type(description="Wrong tokens are throttled per client address (TOO_MANY_ATTEMPTS).")
 class ResetPasswordError(UserError):
     code: TokenPasswordErrorCode
+    retry_after_seconds: int | None = strawberry.field(default=None, description=RETRY_AFTER_DESCRIPTION)
 
 
 ResetPasswordResult = Annotated[Session | ResetPasswordError, strawberry.union("ResetPasswordResult")]
@@ -120,11 +123,13 @@ class ChangePasswordErrorCode(Enum):
     PASSWORD_TOO_SHORT = "PASSWORD_TOO_SHORT"
     PASSWORD_TOO_LONG = "PASSWORD_TOO_LONG"
     PASSWORD_MATCHES_EMAIL = "PASSWORD_MATCHES_EMAIL"
+    TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
 
 
-@strawberry.type
+@strawberry.type(description="Current passwords are throttled like sign-in (TOO_MANY_ATTEMPTS).")
 class ChangePasswordError(UserError):
     code: ChangePasswordErrorCode
+    retry_after_seconds: int | None = strawberry.field(default=None, description=RETRY_AFTER_DESCRIPTION)
 
 
 ChangePasswordResult = Annotated[
@@ -175,11 +180,13 @@ class TwoFactorErrorCode(Enum):
     OTP_INVALID = "OTP_INVALID"
     WRONG_PASSWORD = "WRONG_PASSWORD"
     INVALID_INPUT = "INVALID_INPUT"
+    TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
 
 
-@strawberry.type
+@strawberry.type(description="Codes and passwords are throttled like sign-in (TOO_MANY_ATTEMPTS); a code works once.")
 class TwoFactorError(UserError):
     code: TwoFactorErrorCode
+    retry_after_seconds: int | None = strawberry.field(default=None, description=RETRY_AFTER_DESCRIPTION)
 
 
 EnableTwoFactorResult = Annotated[TwoFactorSetup | TwoFactorError, strawberry.union("EnableTwoFactorResult")]

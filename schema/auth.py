@@ -11,6 +11,8 @@ import strawberry
 from schema.base import UserError
 from schema.people import Viewer
 
+RETRY_AFTER_DESCRIPTION = "With TOO_MANY_ATTEMPTS: wait this long before trying again."
+
 
 @strawberry.input
 class LoginInput:
@@ -40,9 +42,7 @@ class LoginErrorCode(Enum):
 @strawberry.type(description="Unknown email, wrong password and disabled access all answer INVALID_CREDENTIALS.")
 class LoginError(UserError):
     code: LoginErrorCode
-    retry_after_seconds: int | None = strawberry.field(
-        default=None, description="With TOO_MANY_ATTEMPTS: wait this long before trying again."
-    )
+    retry_after_seconds: int | None = strawberry.field(default=None, description=RETRY_AFTER_DESCRIPTION)
 
 
 LoginResult = Annotated[Session | LoginError, strawberry.union("LoginResult")]
