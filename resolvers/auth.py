@@ -65,18 +65,15 @@ async def _find_account(ctx: Context, portal: str | None, email: str) -> tuple[A
     return (row, table) if row is not None else None
 
 
-async def _check_second_factor(
-    session: AsyncSession, ctx: Context, keys: list[throttle.ThrottleKey], row: Any, table: Table, otp: str | None
-) -> None:
-    """With two-factor on, a current TOTP code or an unused recovery code must come with the password."""
-    if not otp or not otp.strip():
-        raise DomainError("OTP_REQUIRED", "Enter the code from your authenticator app.", "otp")
+async def _check_second_factor(session: AsyncSession, row: Any, table: Table, otp: str) -> None:
+    """A TOTP code not used before, or an unused recovery code; the row stays locked until the session is issued,
+    so one code signs in once however many requests carry it."""
+    locked = (await session.execute(select(table).where(table.c.id == row.id).with_for_update())).one()
+    if locked.totp_enabled_at is None:
+        return  # turned off since the password was checked
     owner = {"staff_user_id": row.id} if table is T_STAFF_USER else {"contact_person_id": row.id}
-    if access.totp_matches(row.totp_secret, otp) or await access.use_recovery_code(session, otp, **owner):
-        return
-    async with ctx.db.transaction() as failure:  # counted even though the sign-in transaction rolls back
-        await throttle.record_failure(failure, keys)
-    raise DomainError("OTP_INVALID", "That code is not right.", "otp")
+    if not await access.use_second_factor(session, table, locked, otp, **owner):
+        raise DomainError("OTP_INVALID", "That code is not right.", "otp")
 
 
 @returns_errors(LoginError)
@@ -87,25 +84,26 @@ async def login(info: strawberry.Info, input: LoginInput) -> LoginResult:
     email = input.email.strip().lower()[:320]
     portal = input.portal.strip().lower()[:63] if input.portal is not None else None
     keys = throttle.login_keys(portal=portal, email=email, client_ip=ctx.client_ip)
-    async with ctx.db.session() as session:
-        wait = await throttle.retry_after(session, keys)
-    if wait is not None:
-        raise DomainError("TOO_MANY_ATTEMPTS", "Too many failed sign-ins; try again later.", retry_after_seconds=wait)
+    # counted before the password is checked, so a parallel burst gets its free attempts checked and no more; a
+    # wrong password or code needs no further write
+    await throttle.reserve(ctx.db, keys)
     found = await _find_account(ctx, portal, email)
     # verify_password hashes even without an account, so unknown emails take as long as wrong passwords
     password_hash = found[0].password_hash if found else None
-    # Argon2 is CPU-bound C code that releases the GIL: keep it off the event loop
+    # Argon2 is CPU-bound C code that releases the GIL: keep it off the event loop, and hold no connection meanwhile
     if not await asyncio.to_thread(verify_password, settings, password_hash, input.password) or found is None:
-        async with ctx.db.transaction() as session:
-            await throttle.record_failure(session, keys)
         raise DomainError("INVALID_CREDENTIALS", BAD_CREDENTIALS)
     row, table = found
+    if row.totp_enabled_at is not None and not (input.otp and input.otp.strip()):
+        raise DomainError("OTP_REQUIRED", "Enter the code from your authenticator app.", "otp")
+    new_hash = None
+    if needs_rehash(settings, row.password_hash):
+        new_hash = await asyncio.to_thread(hash_password, settings, input.password)
     async with ctx.db.transaction() as session:
         if row.totp_enabled_at is not None:
-            await _check_second_factor(session, ctx, keys, row, table, input.otp)
-        await throttle.clear(session, keys[0])
-        if needs_rehash(settings, row.password_hash):
-            new_hash = await asyncio.to_thread(hash_password, settings, input.password)
+            await _check_second_factor(session, row, table, input.otp or "")
+        await throttle.succeeded(session, keys)
+        if new_hash is not None:
             await session.execute(update(table).where(table.c.id == row.id).values(password_hash=new_hash))
         issued = await issue_session(
             session,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyotp
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import DomainError
@@ -26,6 +27,7 @@ PASSWORD_POLICY = (
 )
 RECOVERY_CODES = 10
 TOTP_ISSUER = "Portico"
+TOTP_DIGITS = 6
 
 
 def check_password_policy(password: str, email: str | None, field: str = "password") -> None:
@@ -114,10 +116,34 @@ def totp_uri(secret: str, account: str, issuer: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=account, issuer_name=f"{TOTP_ISSUER} ({issuer})")
 
 
-def totp_matches(secret: str, code: str) -> bool:
-    """A current code, accepting one 30-second step of clock drift either way."""
+def totp_step(secret: str, code: str, *, after: int | None) -> int | None:
+    """The 30-second step ``code`` belongs to, accepting one step of clock drift either way; None unless it matches.
+
+    A code is single use: only a step later than ``after`` (the last step that was used) counts.
+    """
     cleaned = code.replace(" ", "")
-    return cleaned.isdigit() and pyotp.TOTP(secret).verify(cleaned, valid_window=1)
+    if not (cleaned.isascii() and cleaned.isdigit()) or len(cleaned) != TOTP_DIGITS:  # ASCII: compare_digest
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(datetime.now(UTC))
+    for step in (current - 1, current, current + 1):
+        if (after is None or step > after) and hmac.compare_digest(totp.generate_otp(step), cleaned):
+            return step
+    return None
+
+
+async def use_totp(session: AsyncSession, table: Table, row: Any, code: str) -> bool:
+    """Accept a code of a step after the row's last used one and remember that step (the caller locked the row)."""
+    step = totp_step(row.totp_secret, code, after=row.totp_last_step)
+    if step is None:
+        return False
+    await session.execute(update(table).where(table.c.id == row.id).values(totp_last_step=step))
+    return True
+
+
+async def use_second_factor(session: AsyncSession, table: Table, row: Any, code: str, **subject: int | None) -> bool:
+    """A TOTP code not used before or an unused recovery code; the caller locked ``row`` FOR UPDATE."""
+    return await use_totp(session, table, row, code) or await use_recovery_code(session, code, **subject)
 
 
 def _recovery_digest(code: str) -> bytes:

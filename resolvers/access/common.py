@@ -1,4 +1,4 @@
-"""What the access operations share: the viewer's own row and session cookies."""
+"""What the access operations share: the viewer's own row, the throttle of its secrets and session cookies."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from core.context import Context
 from core.scope import T_CONTACT_PERSON, T_STAFF_USER
 from schema.auth import Session
 from schema.people import ContactPerson, StaffUser
+from services import throttle
 
 
 def subject(viewer: Viewer) -> tuple[Table, int, dict[str, int | None]]:
@@ -20,6 +21,13 @@ def subject(viewer: Viewer) -> tuple[Table, int, dict[str, int | None]]:
         return T_STAFF_USER, viewer.staff_user_id, {"staff_user_id": viewer.staff_user_id}
     assert isinstance(viewer, PortalViewer)
     return T_CONTACT_PERSON, viewer.contact_person_id, {"contact_person_id": viewer.contact_person_id}
+
+
+def secret_keys(ctx: Context, viewer: Viewer) -> list[throttle.ThrottleKey]:
+    """The throttle keys of a password or code check by the viewer: the viewer and the client address."""
+    table, pk, _ = subject(viewer)
+    kind = "staff" if table is T_STAFF_USER else "person"
+    return throttle.secret_keys(subject=f"{kind}:{pk}", client_ip=ctx.client_ip)
 
 
 async def own_row(session: AsyncSession, viewer: Viewer, *, lock: bool = False) -> Any:

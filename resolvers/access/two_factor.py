@@ -12,7 +12,7 @@ from core.context import Context
 from core.errors import DomainError
 from core.scope import T_ORGANIZATION
 from core.security import verify_password
-from resolvers.access.common import own_row, subject, viewer_object
+from resolvers.access.common import own_row, secret_keys, subject, viewer_object
 from resolvers.common import returns_errors
 from schema.access import (
     ConfirmTwoFactorResult,
@@ -23,7 +23,7 @@ from schema.access import (
     TwoFactorError,
     TwoFactorSetup,
 )
-from services import access
+from services import access, throttle
 from services.history import record_activity
 
 
@@ -38,7 +38,8 @@ async def enable_two_factor(info: strawberry.Info) -> EnableTwoFactorResult:
         if row.totp_enabled_at is not None:
             raise DomainError("ALREADY_ENABLED", "Two-factor sign-in is already on.")
         secret = access.new_totp_secret()
-        await session.execute(update(table).where(table.c.id == pk).values(totp_secret=secret))
+        # the steps used with an earlier secret say nothing about the new one
+        await session.execute(update(table).where(table.c.id == pk).values(totp_secret=secret, totp_last_step=None))
         org_name = await session.scalar(select(T_ORGANIZATION.c.name).where(T_ORGANIZATION.c.id == row.organization_id))
     return TwoFactorSetup(secret=secret, otpauth_uri=access.totp_uri(secret, row.email, org_name or ""))
 
@@ -49,16 +50,19 @@ async def confirm_two_factor(info: strawberry.Info, otp: str) -> ConfirmTwoFacto
     ctx: Context = info.context
     viewer = ctx.require_viewer()
     table, pk, owner = subject(viewer)
+    keys = secret_keys(ctx, viewer)
+    await throttle.reserve(ctx.db, keys)
     async with ctx.db.transaction() as session:
         row = await own_row(session, viewer, lock=True)
         if row.totp_enabled_at is not None:
             raise DomainError("ALREADY_ENABLED", "Two-factor sign-in is already on.")
         if not row.totp_secret:
             raise DomainError("NOT_STARTED", "Call enableTwoFactor first.")
-        if not access.totp_matches(row.totp_secret, otp):
+        if not await access.use_totp(session, table, row, otp):  # the confirming code cannot sign in afterwards
             raise DomainError("OTP_INVALID", "That code is not right; check the app's clock.", "otp")
         await session.execute(update(table).where(table.c.id == pk).values(totp_enabled_at=datetime.now(UTC)))
         codes = await access.replace_recovery_codes(session, **owner)
+        await throttle.succeeded(session, keys)
         await record_activity(
             session,
             viewer=viewer,
@@ -77,27 +81,34 @@ async def disable_two_factor(info: strawberry.Info, input: DisableTwoFactorInput
     ctx: Context = info.context
     viewer = ctx.require_viewer()
     table, pk, owner = subject(viewer)
+    if not input.password and not input.otp:
+        raise DomainError("INVALID_INPUT", "Give the password or a code.")
+    keys = secret_keys(ctx, viewer)
+    await throttle.reserve(ctx.db, keys)
+    if input.password:
+        async with ctx.db.session() as session:
+            row = await own_row(session, viewer)
+        if row.totp_enabled_at is None:
+            raise DomainError("NOT_ENABLED", "Two-factor sign-in is not on.")
+        # Argon2 off the event loop, with no connection checked out
+        if not await asyncio.to_thread(verify_password, ctx.settings, row.password_hash, input.password):
+            raise DomainError("WRONG_PASSWORD", "The password is not right.", "password")
     async with ctx.db.transaction() as session:
         row = await own_row(session, viewer, lock=True)
         if row.totp_enabled_at is None:
             raise DomainError("NOT_ENABLED", "Two-factor sign-in is not on.")
-        if input.password:
-            if not await asyncio.to_thread(verify_password, ctx.settings, row.password_hash, input.password):
-                raise DomainError("WRONG_PASSWORD", "The password is not right.", "password")
-        elif input.otp:
-            if not (
-                access.totp_matches(row.totp_secret, input.otp)
-                or await access.use_recovery_code(session, input.otp, **owner)
-            ):
-                raise DomainError("OTP_INVALID", "That code is not right.", "otp")
-        else:
-            raise DomainError("INVALID_INPUT", "Give the password or a code.")
+        if not input.password and not await access.use_second_factor(session, table, row, input.otp or "", **owner):
+            raise DomainError("OTP_INVALID", "That code is not right.", "otp")
         row = (
             await session.execute(
-                update(table).where(table.c.id == pk).values(totp_secret=None, totp_enabled_at=None).returning(table)
+                update(table)
+                .where(table.c.id == pk)
+                .values(totp_secret=None, totp_enabled_at=None, totp_last_step=None)
+                .returning(table)
             )
         ).one()
         await access.clear_recovery_codes(session, **owner)
+        await throttle.succeeded(session, keys)
         await record_activity(
             session,
             viewer=viewer,

@@ -13,6 +13,7 @@ from core.scope import T_CONTACT_PERSON, T_ORGANIZATION, T_STAFF_USER
 from models import AuthSession
 from tests.client import GraphQLClient
 from tests.factories import PASSWORD, Factory
+from tests.security.throttling import T_THROTTLE, expire_locks
 
 LOGIN = """mutation($input: LoginInput!) { login(input: $input) {
   __typename ... on Session { token expiresAt viewer { __typename } }
@@ -74,10 +75,8 @@ async def test_one_email_can_be_a_client_of_two_organizations(gql: GraphQLClient
 
 async def test_repeated_failures_are_throttled_with_growing_delays(gql: GraphQLClient, factory: Factory) -> None:
     tenant = await factory.tenant()
-    for _ in range(5):
+    for _ in range(5):  # five free attempts; the fifth failure locks the account at once
         assert (await attempt(gql, tenant.owner.email, "wrong"))["code"] == "INVALID_CREDENTIALS"
-    sixth = await attempt(gql, tenant.owner.email, "wrong")
-    assert sixth["code"] == "INVALID_CREDENTIALS"  # the sixth failure is counted and locks the account
     locked = await attempt(gql, tenant.owner.email, PASSWORD)
     assert locked["code"] == "TOO_MANY_ATTEMPTS"
     assert locked["retryAfterSeconds"] >= 1
@@ -88,20 +87,41 @@ async def test_repeated_failures_are_throttled_with_growing_delays(gql: GraphQLC
 async def test_lock_grows_with_each_failure(gql: GraphQLClient, factory: Factory, db: Database) -> None:
     tenant = await factory.tenant()
     key = f"account:-staff-:{tenant.owner.email}"
-    from models import AuthThrottle
-
-    table = AuthThrottle.__table__
     delays = []
     for _ in range(9):
-        async with db.transaction() as session:  # expire any lock so the next attempt is evaluated
-            await session.execute(update(table).where(table.c.key == key).values(locked_until=None))
+        await expire_locks(db)  # so that the next attempt is admitted and checked
         await attempt(gql, tenant.owner.email, "wrong")
         async with db.session() as session:
-            row = (await session.execute(select(table).where(table.c.key == key))).one()
+            row = (await session.execute(select(T_THROTTLE).where(T_THROTTLE.c.key == key))).one()
         delays.append(
             None if row.locked_until is None else round((row.locked_until - row.last_failure_at).total_seconds())
         )
-    assert delays == [None, None, None, None, None, 1, 2, 4, 8]
+    assert delays == [None, None, None, None, 1, 2, 4, 8, 16]
+
+
+async def test_refused_attempts_count_nothing_and_the_right_password_works_once_the_lock_passed(
+    gql: GraphQLClient, db: Database, factory: Factory
+) -> None:
+    tenant = await factory.tenant()
+    for _ in range(5):
+        await attempt(gql, tenant.owner.email, "wrong")
+    for _ in range(3):
+        assert (await attempt(gql, tenant.owner.email, "wrong"))["code"] == "TOO_MANY_ATTEMPTS"
+    async with db.session() as session:
+        counts = dict((await session.execute(select(T_THROTTLE.c.key, T_THROTTLE.c.failures))).all())
+    assert counts == {f"account:-staff-:{tenant.owner.email}": 5, "address:127.0.0.1": 5}
+    await expire_locks(db)
+    assert (await attempt(gql, tenant.owner.email, PASSWORD))["__typename"] == "Session"
+    # the success cleared the account and gave its attempt back to the address
+    async with db.session() as session:
+        counts = dict((await session.execute(select(T_THROTTLE.c.key, T_THROTTLE.c.failures))).all())
+    assert counts == {"address:127.0.0.1": 5}
+
+
+async def test_successful_sign_ins_do_not_use_up_the_address(gql: GraphQLClient, factory: Factory) -> None:
+    tenant = await factory.tenant()
+    for _ in range(35):  # more than the address's 30 free attempts: an office behind one address signs in all day
+        await gql.login(tenant.owner.email, PASSWORD)
 
 
 async def test_logout_revokes_the_session(gql: GraphQLClient, factory: Factory) -> None:
