@@ -27,7 +27,7 @@ from schema.access import (
     InvitePortalUsersPayload,
     InvitePortalUsersResult,
 )
-from services import access, mail
+from services import access, mail, throttle
 from services.history import record_activity
 from services.mail_templates import render_mail
 
@@ -126,6 +126,8 @@ async def accept_invite(info: strawberry.Info, input: AcceptInviteInput) -> Acce
     """Set a password from an invitation link and sign in."""
     ctx: Context = info.context
     settings = ctx.settings
+    keys = throttle.address_keys(ctx.client_ip)
+    await throttle.reserve(ctx.db, keys)  # a token cannot be guessed, but spraying guesses is stopped all the same
     async with ctx.db.transaction() as session:
         token = await access.redeem_token(session, kind="INVITE", token=input.token)
         person = (
@@ -148,6 +150,7 @@ async def accept_invite(info: strawberry.Info, input: AcceptInviteInput) -> Acce
                 .returning(T_CONTACT_PERSON)
             )
         ).one()
+        await throttle.succeeded(session, keys)
         await record_activity(
             session,
             viewer=None,

@@ -13,7 +13,7 @@ from core.context import Context
 from core.errors import DomainError
 from core.scope import T_CONTACT_PERSON, T_ORGANIZATION, T_STAFF_USER
 from core.security import hash_password, verify_password
-from resolvers.access.common import own_row, session_result, subject, viewer_object
+from resolvers.access.common import own_row, secret_keys, session_result, subject, viewer_object
 from resolvers.common import returns_errors
 from schema.access import (
     ChangePasswordError,
@@ -25,7 +25,7 @@ from schema.access import (
     ResetPasswordInput,
     ResetPasswordResult,
 )
-from services import access, mail
+from services import access, mail, throttle
 from services.access import T_TOKEN
 from services.history import record_activity
 from services.mail_templates import render_mail
@@ -40,17 +40,25 @@ async def change_password(info: strawberry.Info, input: ChangePasswordInput) -> 
     viewer = ctx.require_viewer()
     settings = ctx.settings
     table, pk, _ = subject(viewer)
+    # what the new password is wrong with says nothing about the current one: answered before an attempt is spent
+    if input.new_password == input.current_password:
+        raise DomainError("SAME_PASSWORD", "Choose a password different from the current one.", "newPassword")
+    async with ctx.db.session() as session:
+        row = await own_row(session, viewer)
+    access.check_password_policy(input.new_password, row.email, "newPassword")
+    keys = secret_keys(ctx, viewer)
+    await throttle.reserve(ctx.db, keys)  # a session is not a licence to guess the password
+    if not await asyncio.to_thread(verify_password, settings, row.password_hash, input.current_password):
+        raise DomainError("WRONG_PASSWORD", "The current password is not right.", "currentPassword")
+    new_hash = await asyncio.to_thread(hash_password, settings, input.new_password)
     async with ctx.db.transaction() as session:
-        row = await own_row(session, viewer, lock=True)
-        if not await asyncio.to_thread(verify_password, settings, row.password_hash, input.current_password):
+        if (await own_row(session, viewer, lock=True)).password_hash != row.password_hash:
+            # changed (or reset) since it was checked: the password given is no longer the current one
             raise DomainError("WRONG_PASSWORD", "The current password is not right.", "currentPassword")
-        if input.new_password == input.current_password:
-            raise DomainError("SAME_PASSWORD", "Choose a password different from the current one.", "newPassword")
-        access.check_password_policy(input.new_password, row.email, "newPassword")
-        new_hash = await asyncio.to_thread(hash_password, settings, input.new_password)
         row = (
             await session.execute(update(table).where(table.c.id == pk).values(password_hash=new_hash).returning(table))
         ).one()
+        await throttle.succeeded(session, keys)
         revoked = await revoke_sessions(session, **_subject_kwargs(viewer), except_session_id=viewer.session_id)
         await record_activity(
             session,
@@ -84,6 +92,7 @@ async def request_password_reset(
                 select(T_STAFF_USER, T_ORGANIZATION.c.name.label("organization_name"))
                 .join(T_ORGANIZATION, T_ORGANIZATION.c.id == T_STAFF_USER.c.organization_id)
                 .where(T_STAFF_USER.c.email == email, T_STAFF_USER.c.is_active.is_(True))
+                .with_for_update(of=T_STAFF_USER)
             )
         else:
             stmt = (
@@ -95,7 +104,9 @@ async def request_password_reset(
                     T_CONTACT_PERSON.c.email == email,
                     T_CONTACT_PERSON.c.portal_status == "ACTIVE",
                 )
+                .with_for_update(of=T_CONTACT_PERSON)
             )
+        # the account row stays locked to the commit: parallel requests count the recent links one after another
         account = (await session.execute(stmt)).one_or_none()
         if account is not None:
             owner = {"staff_user_id": account.id} if portal is None else {"contact_person_id": account.id}
@@ -136,6 +147,8 @@ async def reset_password(info: strawberry.Info, input: ResetPasswordInput) -> Re
     """Set a new password from a reset link; every session of that account ends, and a new one starts."""
     ctx: Context = info.context
     settings = ctx.settings
+    keys = throttle.address_keys(ctx.client_ip)
+    await throttle.reserve(ctx.db, keys)  # a token cannot be guessed, but spraying guesses is stopped all the same
     async with ctx.db.transaction() as session:
         token = await access.redeem_token(session, kind="RESET", token=input.token)
         table = T_STAFF_USER if token.staff_user_id else T_CONTACT_PERSON
@@ -148,6 +161,7 @@ async def reset_password(info: strawberry.Info, input: ResetPasswordInput) -> Re
         ).one()
         owner = {"staff_user_id": pk} if table is T_STAFF_USER else {"contact_person_id": pk}
         revoked = await revoke_sessions(session, **owner)
+        await throttle.succeeded(session, keys)
         await record_activity(
             session,
             viewer=None,

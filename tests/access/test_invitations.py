@@ -10,9 +10,11 @@ from sqlalchemy import select, update
 from core.database import Database
 from core.scope import T_ACTIVITY, T_CONTACT_PERSON, T_ORGANIZATION
 from core.settings import Settings
-from services.access import T_TOKEN
+from services.access import T_TOKEN, issue_token
+from services.throttle import ADDRESS_FREE_ATTEMPTS
 from tests.client import GraphQLClient
 from tests.factories import PASSWORD, Factory
+from tests.security.throttling import expire_locks
 from tests.smtp import Inbox, SmtpServer
 
 INVITE = """mutation($ids: [ID!]!) { invitePortalUsers(contactPersonIds: $ids) {
@@ -20,7 +22,7 @@ INVITE = """mutation($ids: [ID!]!) { invitePortalUsers(contactPersonIds: $ids) {
   ... on InvitePortalUsersError { code field } } }"""
 ACCEPT = """mutation($input: AcceptInviteInput!) { acceptInvite(input: $input) {
   __typename ... on Session { token viewer { ... on ContactPerson { email portalStatus } } }
-  ... on AcceptInviteError { code field } } }"""
+  ... on AcceptInviteError { code field retryAfterSeconds } } }"""
 NEW_PASSWORD = "a-brand-new-password"
 
 
@@ -177,3 +179,22 @@ async def test_portal_users_cannot_invite(gql: GraphQLClient, factory: Factory) 
     fresh = await factory.person(tenant.contact_a, active=False)
     portal = await gql.login(tenant.person_a.email, PASSWORD, portal=tenant.org.portal_slug)
     assert (await gql.raw(INVITE, {"ids": [fresh.gid]}, as_=portal)).error_codes == ["FORBIDDEN"]
+
+
+async def test_wrong_invite_tokens_are_throttled_per_address(
+    gql: GraphQLClient, factory: Factory, db: Database
+) -> None:
+    tenant = await factory.tenant()
+    person = await factory.person(tenant.contact_a, active=False)
+    async with db.transaction() as session:
+        token = await issue_token(
+            session, kind="INVITE", organization_id=tenant.org.pk, ttl=timedelta(days=1), contact_person_id=person.pk
+        )
+    for n in range(ADDRESS_FREE_ATTEMPTS):
+        guess = await gql(ACCEPT, {"input": {"token": f"guess-{n}", "password": NEW_PASSWORD}})
+        assert guess["acceptInvite"]["code"] == "UNKNOWN_TOKEN"
+    refused = (await gql(ACCEPT, {"input": {"token": token, "password": NEW_PASSWORD}}))["acceptInvite"]
+    assert refused["code"] == "TOO_MANY_ATTEMPTS" and refused["retryAfterSeconds"] >= 1
+    await expire_locks(db)
+    accepted = await gql(ACCEPT, {"input": {"token": token, "password": NEW_PASSWORD}})
+    assert accepted["acceptInvite"]["__typename"] == "Session"

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from datetime import timedelta
 
+import pytest
+from sqlalchemy import func, select
+
+from core.database import Database
+from resolvers.access.passwords import RESETS_PER_HOUR
+from services.access import T_TOKEN, issue_token
+from services.throttle import ADDRESS_FREE_ATTEMPTS
 from tests.client import GraphQLClient
 from tests.factories import PASSWORD, Factory
+from tests.security.throttling import expire_locks
 from tests.smtp import Inbox, SmtpServer
 
 CHANGE = """mutation($input: ChangePasswordInput!) { changePassword(input: $input) {
-  __typename ... on ChangePasswordError { code field } } }"""
+  __typename ... on ChangePasswordError { code field retryAfterSeconds } } }"""
 REQUEST = """mutation($input: RequestPasswordResetInput!) { requestPasswordReset(input: $input) { accepted } }"""
 RESET = """mutation($input: ResetPasswordInput!) { resetPassword(input: $input) {
-  __typename ... on Session { token } ... on ResetPasswordError { code field } } }"""
+  __typename ... on Session { token } ... on ResetPasswordError { code field retryAfterSeconds } } }"""
 ME = "{ me { __typename } }"
 NEW = "another-long-password"
 
@@ -90,3 +100,68 @@ async def test_reset_requests_are_capped_per_hour(
     for _ in range(5):
         await gql(REQUEST, {"input": {"email": tenant.owner.email}})
     assert await smtp.deliver(db, settings) == 3
+
+
+async def test_change_password_is_throttled_like_sign_in(gql: GraphQLClient, factory: Factory, db: Database) -> None:
+    tenant = await factory.tenant()
+    slug = tenant.org.portal_slug
+    token = await gql.login(tenant.person_a.email, PASSWORD, portal=slug)
+    wrong = {"currentPassword": "wrong", "newPassword": NEW}
+    for _ in range(5):
+        assert (await gql(CHANGE, {"input": wrong}, as_=token))["changePassword"]["code"] == "WRONG_PASSWORD"
+    right = {"currentPassword": PASSWORD, "newPassword": NEW}
+    locked = (await gql(CHANGE, {"input": right}, as_=token))["changePassword"]
+    assert locked["code"] == "TOO_MANY_ATTEMPTS" and locked["retryAfterSeconds"] >= 1
+    # the lock is the person's: a colleague changes theirs
+    colleague = await gql.login(tenant.person_b.email, PASSWORD, portal=slug)
+    assert (await gql(CHANGE, {"input": right}, as_=colleague))["changePassword"]["__typename"] == "ContactPerson"
+    await expire_locks(db)
+    assert (await gql(CHANGE, {"input": right}, as_=token))["changePassword"]["__typename"] == "ContactPerson"
+
+
+async def test_a_bad_new_password_costs_no_attempt(gql: GraphQLClient, factory: Factory) -> None:
+    tenant = await factory.tenant()
+    token = await gql.login(tenant.owner.email, PASSWORD)
+    for _ in range(8):
+        answer = await gql(CHANGE, {"input": {"currentPassword": "wrong", "newPassword": "short"}}, as_=token)
+        assert answer["changePassword"]["code"] == "PASSWORD_TOO_SHORT"
+    done = await gql(CHANGE, {"input": {"currentPassword": PASSWORD, "newPassword": NEW}}, as_=token)
+    assert done["changePassword"]["__typename"] == "StaffUser"
+
+
+async def test_wrong_reset_tokens_are_throttled_per_address(gql: GraphQLClient, factory: Factory, db: Database) -> None:
+    tenant = await factory.tenant()
+    async with db.transaction() as session:
+        token = await issue_token(
+            session, kind="RESET", organization_id=tenant.org.pk, ttl=timedelta(hours=1), staff_user_id=tenant.owner.pk
+        )
+    for n in range(ADDRESS_FREE_ATTEMPTS):
+        guess = await gql(RESET, {"input": {"token": f"guess-{n}", "password": NEW}})
+        assert guess["resetPassword"]["code"] == "UNKNOWN_TOKEN"
+    refused = (await gql(RESET, {"input": {"token": token, "password": NEW}}))["resetPassword"]
+    assert refused["code"] == "TOO_MANY_ATTEMPTS" and refused["retryAfterSeconds"] >= 1
+    await expire_locks(db)
+    assert (await gql(RESET, {"input": {"token": token, "password": NEW}}))["resetPassword"]["__typename"] == "Session"
+
+
+@pytest.mark.parametrize("portal", [None, "", "no-such-portal"])
+async def test_reset_request_for_an_empty_email_is_accepted(
+    gql: GraphQLClient, factory: Factory, portal: str | None
+) -> None:
+    await factory.tenant()  # a staff user and portal persons exist; none has an empty email
+    literal = "null" if portal is None else f'"{portal}"'
+    result = await gql.raw(
+        f'mutation {{ requestPasswordReset(input: {{ email: "", portal: {literal} }}) {{ accepted }} }}'
+    )
+    assert result.errors == [] and result.data == {"requestPasswordReset": {"accepted": True}}
+
+
+async def test_parallel_reset_requests_still_send_at_most_three_links(
+    gql: GraphQLClient, factory: Factory, db: Database
+) -> None:
+    tenant = await factory.tenant()
+    requests = [gql(REQUEST, {"input": {"email": tenant.owner.email}}) for _ in range(10)]
+    assert all(answer == {"requestPasswordReset": {"accepted": True}} for answer in await asyncio.gather(*requests))
+    async with db.session() as session:
+        links = await session.scalar(select(func.count()).select_from(T_TOKEN).where(T_TOKEN.c.kind == "RESET"))
+    assert links == RESETS_PER_HOUR
