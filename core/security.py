@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 from functools import lru_cache
 
@@ -52,3 +54,10 @@ def new_token() -> str:
 def token_digest(token: str) -> bytes:
     """What the database stores of a token: its SHA-256."""
     return hashlib.sha256(token.encode()).digest()
+
+
+def csrf_token_for(session_token: str) -> str:
+    """The CSRF token of a cookie session: an HMAC keyed by the session's own secret token, so a token works only
+    with the session it was issued for, and knowing it reveals nothing of the session (signed double submit)."""
+    mac = hmac.new(session_token.encode(), b"portico-csrf-v1", hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")

@@ -13,7 +13,7 @@ from core.auth import PortalViewer, StaffViewer, authenticate, issue_session, re
 from core.context import Context
 from core.errors import DomainError
 from core.scope import T_CONTACT_PERSON, T_ORGANIZATION, T_STAFF_USER
-from core.security import hash_password, needs_rehash, new_token, verify_password
+from core.security import csrf_token_for, hash_password, needs_rehash, verify_password
 from resolvers.common import returns_errors
 from schema.auth import LoginError, LoginInput, LoginResult, Session
 from schema.people import ContactPerson, StaffUser, Viewer
@@ -31,8 +31,13 @@ def set_session_cookies(ctx: Context, token: str, max_age: int) -> None:
     response.set_cookie(
         ctx.settings.session_cookie_name, token, max_age=max_age, httponly=True, samesite="lax", secure=secure
     )
-    response.set_cookie(
-        ctx.settings.csrf_cookie_name, new_token(), max_age=max_age, httponly=False, samesite="lax", secure=secure
+    response.set_cookie(  # bound to this session: the header must carry this value (core/http.py)
+        ctx.settings.csrf_cookie_name,
+        csrf_token_for(token),
+        max_age=max_age,
+        httponly=False,
+        samesite="lax",
+        secure=secure,
     )
 
 

@@ -203,3 +203,26 @@ async def test_password_hash_is_upgraded_when_parameters_change(
         stored = await session.scalar(select(T_STAFF_USER.c.password_hash).where(T_STAFF_USER.c.id == tenant.owner.pk))
     assert stored != weak and stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     await gql.login(tenant.owner.email, PASSWORD)  # still works with the new hash
+
+
+async def test_a_csrf_token_works_only_with_the_session_it_was_issued_for(http, factory: Factory) -> None:  # type: ignore[no-untyped-def]
+    tenant = await factory.tenant()
+    jars = []
+    for email, portal in ((tenant.owner.email, None), (tenant.person_a.email, tenant.org.portal_slug)):
+        variables = {"input": {"email": email, "password": PASSWORD, "portal": portal}}
+        response = await http.post("/graphql", json={"query": LOGIN, "variables": variables})
+        jars.append((response.cookies["portico_session"], response.cookies["portico_csrf"]))
+        http.cookies.clear()
+    (staff_session, staff_csrf), (_, portal_csrf) = jars
+
+    async def me_with(session: str, csrf_cookie: str, header: str) -> list[str]:
+        http.cookies.clear()
+        http.cookies.set("portico_session", session)
+        http.cookies.set("portico_csrf", csrf_cookie)
+        body = (await http.post("/graphql", json={"query": ME}, headers={"x-csrf-token": header})).json()
+        return [e["extensions"]["code"] for e in body.get("errors") or []]
+
+    assert await me_with(staff_session, staff_csrf, staff_csrf) == []
+    # another session's token, and a cookie/header pair an attacker picked, are refused
+    assert await me_with(staff_session, portal_csrf, portal_csrf) == ["FORBIDDEN"]
+    assert await me_with(staff_session, "chosen-by-attacker", "chosen-by-attacker") == ["FORBIDDEN"]
