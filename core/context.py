@@ -141,9 +141,6 @@ class Context:
         if outbox is not None:
             outbox.wake()
 
-    async def sessions_revoked(self, session_ids: list[int]) -> None:
-        """Nothing left to do: ``core.auth.revoke_sessions`` closes the sessions' sockets after its commit."""
-
     @property
     def scope(self) -> Scope:
         return self.require_viewer().scope()

@@ -42,6 +42,11 @@ DEFAULT_PAGE = 20  # a connection without `first` (resolvers.pagination.DEFAULT_
 DEFAULT_LIST_SIZE = 10  # a list without `first` whose field declares no size
 INTROSPECTION_COST = 500
 
+def cost_description(max_cost: int) -> str:
+    """What the schema says of the budget (the description of the root types)."""
+    return COST_DESCRIPTION.replace("the limit", f"the limit ({max_cost:,} here)", 1)
+
+
 COST_DESCRIPTION = (
     "Every operation has a cost, checked before it runs: each selected field counts 1 each time it is resolved, "
     f"and a list multiplies what it selects by its size (`first`, default {DEFAULT_PAGE}; a list without `first` by "

@@ -26,6 +26,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 import resolvers
+from core.cost import cost_description
 from core.database import database_unavailable
 from core.errors import SERVICE_UNAVAILABLE_MESSAGE, TopLevelCode
 from core.limits import RequestBudget
@@ -114,12 +115,20 @@ class PorticoSchema(strawberry.Schema):
         """Client errors are the client's business; unexpected ones are logged once, by MaskInternalErrors."""
 
 
+def root_type(name: str, parts: list[type], description: str) -> type:
+    """The root type merged from every domain's part (as ``strawberry.tools.merge_types``), described with the
+    budget every operation is held to (``core.cost``)."""
+    merge_types(name, tuple(parts))  # its check: no field defined twice
+    return strawberry.type(type(name, tuple(parts), {}), description=description)
+
+
 def build_schema(config: Settings) -> strawberry.Schema:
     """The Portico schema for these settings (limits, introspection)."""
-    Query = merge_types("Query", tuple(root_classes("Query")))
-    Mutation = merge_types("Mutation", tuple(root_classes("Mutation")))
+    budget = cost_description(config.max_query_cost)
+    Query = root_type("Query", root_classes("Query"), budget)
+    Mutation = root_type("Mutation", root_classes("Mutation"), budget)
     subscriptions = root_classes("Subscription")
-    Subscription = merge_types("Subscription", tuple(subscriptions)) if subscriptions else None
+    Subscription = root_type("Subscription", subscriptions, budget) if subscriptions else None
     limit_rules = (
         depth_limit_rule(config.max_query_depth, None, None),
         alias_limit_rule(config.max_aliases),

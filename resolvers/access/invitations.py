@@ -201,7 +201,6 @@ async def disable_portal_access(info: strawberry.Info, contact_person_id: strawb
             ip_address=ctx.client_ip,
             details={"contact_person_id": person.id, "sessions_revoked": len(revoked)},
         )
-    await ctx.sessions_revoked(revoked)
     return await ctx.loaders.contact_person.load(person.id)
 
 

@@ -70,7 +70,6 @@ async def change_password(info: strawberry.Info, input: ChangePasswordInput) -> 
             ip_address=ctx.client_ip,
             details={"sessions_revoked": len(revoked)},
         )
-    await ctx.sessions_revoked(revoked)
     return viewer_object(table, row)
 
 
@@ -180,7 +179,6 @@ async def reset_password(info: strawberry.Info, input: ResetPasswordInput) -> Re
             ip_address=ctx.client_ip,
             **owner,
         )
-    await ctx.sessions_revoked(revoked)
     return await session_result(ctx, issued, table, row)
 
 

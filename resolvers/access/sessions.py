@@ -65,8 +65,7 @@ async def revoke_session(info: strawberry.Info, id: strawberry.ID) -> RevokeSess
         )
         if row is None:
             raise DomainError("NOT_FOUND", "No session of yours with this id.", "id")
-        revoked = await revoke_sessions(session, session_id=row.id)
-    await ctx.sessions_revoked(revoked)
+        await revoke_sessions(session, session_id=row.id)  # its sockets close after commit
     return _to_type(row, viewer.session_id)
 
 

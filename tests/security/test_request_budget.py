@@ -188,11 +188,14 @@ class Proxy:
         self.port = self.server.sockets[0].getsockname()[1]
 
     async def cut(self) -> None:
-        assert self.server is not None
-        self.server.close()
-        await self.server.wait_closed()
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+            self.server = None
         for writer in list(self.links):
             writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
         self.links.clear()
 
     async def _link(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -222,6 +225,13 @@ async def test_while_the_database_is_away_answers_are_503_service_unavailable(
         update={"database_url": url.set(port=proxy.port).render_as_string(hide_password=False)}
     )
     application = create_app(through_proxy)
+    try:
+        await _while_the_database_is_away(application, proxy, invoice, token)
+    finally:
+        await proxy.cut()
+
+
+async def _while_the_database_is_away(application: Any, proxy: Proxy, invoice: Any, token: str) -> None:
     async with application.router.lifespan_context(application):
         async with AsyncClient(transport=ASGITransport(app=application), base_url="http://portico.test") as client:
             gql = GraphQLClient(client)
