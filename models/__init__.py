@@ -1,15 +1,22 @@
 """SQLModel tables. Importing this package registers every table on ``SQLModel.metadata``."""
 
-from models.auth import AuthSession, AuthThrottle, MutationReceipt, OneTimeToken, RateLimitBucket, RecoveryCode
-from models.contact import Contact, ContactPerson
-from models.conversation import Activity, Comment, Review
-from models.document import Estimate, Invoice, LineItem
-from models.gateway import PaymentAttempt, PaymentAttemptInvoice, StripeEvent
-from models.mail import OutboxMail
-from models.organization import DocumentCounter, Organization, StaffUser
-from models.payment import Payment, PaymentAllocation, SavedPaymentMethod
-from models.persisted import PersistedQuery
-from models.project import Project, Task, TimeEntry
+from models.access import AuthSession, AuthThrottle, OneTimeToken, RecoveryCode, StaffUser
+from models.contacts import Contact, ContactPerson
+from models.conversations import Comment, Review
+from models.documents import Activity, DocumentCounter, LineItem
+from models.estimates import Estimate
+from models.invoices import Invoice
+from models.payments import (
+    Payment,
+    PaymentAllocation,
+    PaymentAttempt,
+    PaymentAttemptInvoice,
+    SavedPaymentMethod,
+    StripeEvent,
+)
+from models.platform import MutationReceipt, OutboxMail, PersistedQuery, RateLimitBucket
+from models.projects import Project, Task, TimeEntry
+from models.settings import Organization
 
 __all__ = [
     "Activity",

@@ -1,18 +1,20 @@
+"""Who may sign in and how: staff users, sessions, sign-in throttles, one-time tokens, recovery codes."""
+
 from __future__ import annotations
 
 from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
-    Float,
     Index,
     Integer,
     LargeBinary,
     String,
-    UniqueConstraint,
+    Text,
 )
 from sqlalchemy.dialects.postgresql import INET
 from sqlmodel import Field, SQLModel
@@ -98,39 +100,25 @@ class RecoveryCode(SQLModel, table=True):
     )
 
 
-class RateLimitBucket(SQLModel, table=True):
-    """A token bucket per session or client address for GraphQL operations, shared by every app process.
+class StaffUser(SQLModel, table=True):
+    """A member of one organization. Emails are stored lower-cased and are unique across organizations."""
 
-    The table is UNLOGGED (see its migration): buckets are worth nothing after a crash, and skipping the WAL keeps
-    the one write per request cheap.
-    """
-
-    __tablename__ = "rate_limit_bucket"
-
-    key: str = Field(sa_column=Column(String(200), primary_key=True))
-    tokens: float = Field(sa_column=Column(Float, nullable=False))
-    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-
-
-class MutationReceipt(SQLModel, table=True):
-    """What a create mutation made for a client's idempotency key, so a retried request returns the same object.
-
-    Written in the mutation's own transaction: the receipt exists exactly when the write committed.
-    """
-
-    __tablename__ = "mutation_receipt"
+    __tablename__ = "staff_user"
 
     id: int | None = pk()
     organization_id: int = tenant()
-    subject: str = Field(sa_column=Column(String(40), nullable=False))  # "staff:<id>" or "person:<id>"
-    operation: str = Field(sa_column=Column(String(60), nullable=False))
-    client_key: str = Field(sa_column=Column(String(100), nullable=False))
-    fingerprint: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
-    result_type: str | None = Field(default=None, sa_column=Column(String(40)))
-    result_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    email: str = Field(sa_column=Column(String(320), nullable=False, unique=True))
+    name: str = Field(sa_column=Column(String(200), nullable=False))
+    role: str = Field(default="STAFF", sa_column=Column(String(10), nullable=False))
+    password_hash: str = Field(sa_column=Column(Text, nullable=False))
+    is_active: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, server_default="true"))
+    totp_secret: str | None = Field(default=None, sa_column=Column(String(64)))
+    totp_enabled_at: datetime | None = timestamp()
+    # the last 30-second step whose code signed in: a code is single use
+    totp_last_step: int | None = Field(default=None, sa_column=Column(BigInteger))
     created_at: datetime = created_at()
 
     __table_args__ = (
-        UniqueConstraint("organization_id", "subject", "operation", "client_key", name="uq_mutation_receipt_key"),
-        Index("ix_mutation_receipt_created", "created_at"),
+        CheckConstraint("role IN ('OWNER', 'ADMIN', 'STAFF')", name="staff_user_role"),
+        Index("ix_staff_user_organization", "organization_id"),
     )

@@ -1,3 +1,5 @@
+"""The business's customers and their people (portal users are contact persons)."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,12 +1,10 @@
-"""Comments, reviews and the append-only activity history."""
+"""Comments on documents and projects, and reviews of the organization."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, Column, Index, SmallInteger, String, Text
-from sqlalchemy.dialects.postgresql import INET, JSONB
+from sqlalchemy import Boolean, CheckConstraint, Column, Index, SmallInteger, Text
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at, fk, pk, tenant, timestamp
@@ -54,29 +52,4 @@ class Review(SQLModel, table=True):
         CheckConstraint("rating BETWEEN 1 AND 5", name="review_rating_range"),
         Index("uq_review_contact_person", "contact_person_id", unique=True),
         Index("ix_review_org", "organization_id", "id"),
-    )
-
-
-class Activity(SQLModel, table=True):
-    """Append-only history of a document, a project or a contact (when no document is named)."""
-
-    id: int | None = pk()
-    organization_id: int = tenant()
-    contact_id: int | None = fk("contact.id", nullable=True)
-    estimate_id: int | None = fk("estimate.id", nullable=True)
-    invoice_id: int | None = fk("invoice.id", nullable=True)
-    project_id: int | None = fk("project.id", nullable=True)
-    kind: str = Field(sa_column=Column(String(40), nullable=False))
-    actor_staff_id: int | None = fk("staff_user.id", nullable=True, ondelete="SET NULL")
-    actor_contact_person_id: int | None = fk("contact_person.id", nullable=True, ondelete="SET NULL")
-    client_visible: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default="false"))
-    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default="{}"))
-    ip_address: str | None = Field(default=None, sa_column=Column(INET))
-    created_at: datetime = created_at()
-
-    __table_args__ = (
-        Index("ix_activity_estimate", "estimate_id", "id"),
-        Index("ix_activity_invoice", "invoice_id", "id"),
-        Index("ix_activity_project", "project_id", "id"),
-        Index("ix_activity_contact", "contact_id", "id"),
     )

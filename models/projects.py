@@ -1,3 +1,5 @@
+"""Projects, their billable tasks and time entries."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -9,6 +11,8 @@ from sqlmodel import Field, SQLModel
 from models.base import created_at, fk, money, pk, tenant
 
 PROJECT_STATUSES = ("ACTIVE", "COMPLETED", "ARCHIVED")
+
+
 TIME_ENTRY_STATUSES = ("UNBILLED", "BILLED")
 
 
