@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
@@ -117,3 +118,8 @@ class AddressInput:
 
     def to_json(self) -> dict[str, str]:
         return {key: value.strip() for key, value in vars(self).items() if isinstance(value, str) and value.strip()}
+
+
+def gravatar_url(email: str | None) -> str:
+    digest = hashlib.md5((email or "").strip().lower().encode(), usedforsecurity=False).hexdigest()
+    return f"https://www.gravatar.com/avatar/{digest}?d=identicon"

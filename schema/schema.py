@@ -33,10 +33,12 @@ from core.limits import RequestBudget
 from core.nul_bytes import RejectNulBytes
 from core.scalars import DecimalScalar
 from core.settings import Settings
-from schema.document import Estimate, Invoice
-from schema.payment import Payment
-from schema.people import Contact, ContactPerson, StaffUser
-from schema.project import Project
+from schema.access.types import StaffUser
+from schema.contacts.types import Contact, ContactPerson
+from schema.estimates.types import Estimate
+from schema.invoices.types import Invoice
+from schema.payments.types import Payment
+from schema.projects.types import Project
 from subscriptions.sharing import SharedSubscriptionExecutor
 
 log = logging.getLogger("portico.graphql")

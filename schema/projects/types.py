@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 import strawberry
@@ -11,9 +12,29 @@ import strawberry
 from core.ids import to_global_id
 from core.money import quantize, trim
 from schema.base import Connection, Node
-from schema.document import Comment
-from schema.enums import ProjectStatus, TimeEntryStatus
-from schema.people import Contact
+from schema.contacts.types import Contact
+from schema.conversations.types import Comment
+
+
+@strawberry.enum
+class ProjectStatus(Enum):
+    ACTIVE = "ACTIVE"
+    COMPLETED = "COMPLETED"
+    ARCHIVED = "ARCHIVED"
+
+
+@strawberry.enum
+class TimeEntryStatus(Enum):
+    UNBILLED = "UNBILLED"
+    BILLED = "BILLED"
+
+
+@strawberry.input
+class ProjectFilter:
+    status: list[ProjectStatus] | None = None
+    search: str | None = None
+    contact_id: strawberry.ID | None = strawberry.field(default=None, description="Staff: one contact's projects.")
+
 
 MINUTES_PER_HOUR = Decimal(60)
 

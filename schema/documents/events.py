@@ -1,4 +1,4 @@
-"""Payloads of the subscriptions (``type Subscription``): what happened, with the objects re-read for you."""
+"""Payloads of the document subscriptions: what happened, with the objects re-read for you."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from enum import Enum
 
 import strawberry
 
-from schema.document import Document
-from schema.people import ContactPerson, Viewer
+from schema.access.types import Viewer
+from schema.contacts.types import ContactPerson
+from schema.documents.types import Document
 
 
 @strawberry.enum(description="The status of an estimate or an invoice: the values of EstimateStatus and InvoiceStatus.")

@@ -8,8 +8,8 @@ from typing import Annotated
 import strawberry
 
 from schema.base import UserError
-from schema.enums import PaymentGateway
-from schema.people import PortalSettings
+from schema.payments.enums import PaymentGateway
+from schema.settings.types import PortalSettings
 
 
 @strawberry.input(description="Only the fields given change.")

@@ -1,17 +1,46 @@
-"""Portal access: invitations, passwords, sessions, two-factor, my account and company."""
+"""Signing in and out, invitations, passwords, sessions and two-factor: inputs, error codes, results."""
 
 from __future__ import annotations
 
-import datetime as dt
 from enum import Enum
 from typing import Annotated
 
 import strawberry
 
-from schema.auth import RETRY_AFTER_DESCRIPTION, Session
-from schema.base import AddressInput, UserError
-from schema.people import Contact, ContactPerson, StaffUser
+from schema.access.types import ActiveSession, Session, StaffUser
+from schema.base import UserError
+from schema.contacts.types import ContactPerson
 from services.access import PASSWORD_POLICY
+
+RETRY_AFTER_DESCRIPTION = "With TOO_MANY_ATTEMPTS: wait this long before trying again."
+
+
+@strawberry.input
+class LoginInput:
+    email: str
+    password: str
+    portal: str | None = strawberry.field(
+        default=None, description="The organization's portal slug for a portal user; absent for staff."
+    )
+    otp: str | None = strawberry.field(default=None, description="A one-time code when two-factor is enabled.")
+
+
+@strawberry.enum
+class LoginErrorCode(Enum):
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
+    OTP_REQUIRED = "OTP_REQUIRED"
+    OTP_INVALID = "OTP_INVALID"
+
+
+@strawberry.type(description="Unknown email, wrong password and disabled access all answer INVALID_CREDENTIALS.")
+class LoginError(UserError):
+    code: LoginErrorCode
+    retry_after_seconds: int | None = strawberry.field(default=None, description=RETRY_AFTER_DESCRIPTION)
+
+
+LoginResult = Annotated[Session | LoginError, strawberry.union("LoginResult")]
+
 
 PASSWORD_DESCRIPTION = f"The new password. {PASSWORD_POLICY}"
 
@@ -137,17 +166,6 @@ ChangePasswordResult = Annotated[
 ]
 
 
-@strawberry.type(description="A signed-in session of the viewer.")
-class ActiveSession:
-    id: strawberry.ID
-    created_at: dt.datetime
-    last_seen_at: dt.datetime
-    expires_at: dt.datetime
-    user_agent: str | None
-    ip_address: str | None
-    current: bool = strawberry.field(description="The session making this request.")
-
-
 @strawberry.enum
 class RevokeSessionErrorCode(Enum):
     NOT_FOUND = "NOT_FOUND"
@@ -190,7 +208,11 @@ class TwoFactorError(UserError):
 
 
 EnableTwoFactorResult = Annotated[TwoFactorSetup | TwoFactorError, strawberry.union("EnableTwoFactorResult")]
+
+
 ConfirmTwoFactorResult = Annotated[TwoFactorEnabled | TwoFactorError, strawberry.union("ConfirmTwoFactorResult")]
+
+
 DisableTwoFactorResult = Annotated[
     StaffUser | ContactPerson | TwoFactorError, strawberry.union("DisableTwoFactorResult")
 ]
@@ -200,46 +222,3 @@ DisableTwoFactorResult = Annotated[
 class DisableTwoFactorInput:
     password: str | None = None
     otp: str | None = None
-
-
-@strawberry.input(description="Only the fields given change.")
-class UpdateMyAccountInput:
-    first_name: str | None = None
-    last_name: str | None = None
-    phone: str | None = None
-    mobile: str | None = None
-
-
-@strawberry.enum
-class UpdateMyAccountErrorCode(Enum):
-    INVALID_INPUT = "INVALID_INPUT"
-
-
-@strawberry.type
-class UpdateMyAccountError(UserError):
-    code: UpdateMyAccountErrorCode
-
-
-UpdateMyAccountResult = Annotated[ContactPerson | UpdateMyAccountError, strawberry.union("UpdateMyAccountResult")]
-
-
-@strawberry.input(description="Only the fields given change.")
-class UpdateMyCompanyInput:
-    company_name: str | None = None
-    display_name: str | None = None
-    phone: str | None = None
-    billing_address: AddressInput | None = None
-    shipping_address: AddressInput | None = None
-
-
-@strawberry.enum
-class UpdateMyCompanyErrorCode(Enum):
-    INVALID_INPUT = "INVALID_INPUT"
-
-
-@strawberry.type
-class UpdateMyCompanyError(UserError):
-    code: UpdateMyCompanyErrorCode
-
-
-UpdateMyCompanyResult = Annotated[Contact | UpdateMyCompanyError, strawberry.union("UpdateMyCompanyResult")]

@@ -1,22 +1,19 @@
-"""Comment and review mutations, and reviews."""
+"""Comment and review mutations."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Awaitable, Callable
-from decimal import Decimal
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
-from core.ids import to_global_id
-from schema.base import Edge, Node, PageInfo, UserError
-from schema.document import Comment
-from schema.people import ContactPerson
+from schema.base import UserError
+from schema.conversations.types import Comment, Review
 from services.receipts import KEY_DESCRIPTION
 
 MAX_COMMENT = 5000
+
+
 MAX_REVIEW = 5000
 
 
@@ -58,6 +55,8 @@ class SetCommentVisibilityError(UserError):
 
 
 AddCommentResult = Annotated[Comment | AddCommentError, strawberry.union("AddCommentResult")]
+
+
 SetCommentVisibilityResult = Annotated[
     Comment | SetCommentVisibilityError, strawberry.union("SetCommentVisibilityResult")
 ]
@@ -82,44 +81,4 @@ class SubmitReviewError(UserError):
     code: SubmitReviewErrorCode
 
 
-@strawberry.type(description="A contact person's rating of the organization.")
-class Review(Node):
-    rating: int
-    text: str | None
-    created_at: dt.datetime
-    updated_at: dt.datetime | None = strawberry.field(description="When it last replaced an earlier review.")
-    contact_person_id: strawberry.Private[int]
-
-    @strawberry.field(description="Who wrote it.")
-    async def contact_person(self, info: strawberry.Info) -> ContactPerson | None:
-        return await info.context.loaders.contact_person.load(self.contact_person_id)  # type: ignore[no-any-return]
-
-    @staticmethod
-    def from_row(row: Any) -> Review:
-        return Review(
-            id=strawberry.ID(to_global_id("Review", row.id)),
-            rating=row.rating,
-            text=row.text,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            contact_person_id=row.contact_person_id,
-        )
-
-
 SubmitReviewResult = Annotated[Review | SubmitReviewError, strawberry.union("SubmitReviewResult")]
-
-
-@strawberry.type(description="Reviews, newest first. Staff see the organization's; a portal user their own.")
-class ReviewConnection:
-    edges: list[Edge[Review]]
-    page_info: PageInfo
-    count: strawberry.Private[Callable[[], Awaitable[int]]]
-    average: strawberry.Private[Callable[[], Awaitable[Decimal | None]]]
-
-    @strawberry.field(description="Number of reviews, across all pages.")
-    async def total_count(self) -> int:
-        return await self.count()
-
-    @strawberry.field(description="Mean rating of all reviews (two decimals); null when there are none.")
-    async def average_rating(self) -> Decimal | None:
-        return await self.average()

@@ -1,4 +1,4 @@
-"""Inputs, errors and results of the staff estimate mutations."""
+"""Inputs, errors and results of the estimate mutations: staff's (create, update, send) and the client's answer."""
 
 from __future__ import annotations
 
@@ -9,9 +9,51 @@ from typing import Annotated
 import strawberry
 
 from schema.base import UserError
-from schema.document import Estimate
-from schema.document_inputs import LineItemInput
+from schema.documents.mutations import LineItemInput
+from schema.estimates.types import Estimate
 from services.receipts import KEY_DESCRIPTION
+
+
+@strawberry.enum
+class AcceptEstimateErrorCode(Enum):
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_STATE = "INVALID_STATE"
+    EXPIRED = "EXPIRED"
+    INVALID_INPUT = "INVALID_INPUT"
+
+
+@strawberry.enum
+class DeclineEstimateErrorCode(Enum):
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_STATE = "INVALID_STATE"
+    EXPIRED = "EXPIRED"
+    INVALID_INPUT = "INVALID_INPUT"
+
+
+@strawberry.type(
+    description=(
+        "NOT_FOUND: no such estimate for you; EXPIRED: its expiry date has passed; INVALID_STATE: it is not SENT "
+        "(already accepted, declined or invoiced); INVALID_INPUT: signatureName too long."
+    )
+)
+class AcceptEstimateError(UserError):
+    code: AcceptEstimateErrorCode
+
+
+@strawberry.type(
+    description=(
+        "NOT_FOUND: no such estimate for you; EXPIRED: its expiry date has passed; INVALID_STATE: it is not SENT; "
+        "INVALID_INPUT: reason too long."
+    )
+)
+class DeclineEstimateError(UserError):
+    code: DeclineEstimateErrorCode
+
+
+AcceptEstimateResult = Annotated[Estimate | AcceptEstimateError, strawberry.union("AcceptEstimateResult")]
+
+
+DeclineEstimateResult = Annotated[Estimate | DeclineEstimateError, strawberry.union("DeclineEstimateResult")]
 
 
 @strawberry.input(description="A new DRAFT estimate; the number comes from the organization's sequence.")
@@ -82,5 +124,9 @@ class SendEstimateError(UserError):
 
 
 CreateEstimateResult = Annotated[Estimate | CreateEstimateError, strawberry.union("CreateEstimateResult")]
+
+
 UpdateEstimateResult = Annotated[Estimate | UpdateEstimateError, strawberry.union("UpdateEstimateResult")]
+
+
 SendEstimateResult = Annotated[Estimate | SendEstimateError, strawberry.union("SendEstimateResult")]

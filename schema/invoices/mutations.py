@@ -9,9 +9,9 @@ from typing import Annotated
 import strawberry
 
 from schema.base import UserError
-from schema.document import Invoice
-from schema.document_inputs import LineItemInput
-from schema.enums import InvoiceKind, PaymentGateway
+from schema.documents.mutations import LineItemInput
+from schema.invoices.types import Invoice, InvoiceKind
+from schema.payments.enums import PaymentGateway
 from services.receipts import KEY_DESCRIPTION
 
 
@@ -100,6 +100,12 @@ class VoidInvoiceError(UserError):
 
 
 CreateInvoiceResult = Annotated[Invoice | CreateInvoiceError, strawberry.union("CreateInvoiceResult")]
+
+
 UpdateInvoiceResult = Annotated[Invoice | UpdateInvoiceError, strawberry.union("UpdateInvoiceResult")]
+
+
 SendInvoiceResult = Annotated[Invoice | SendInvoiceError, strawberry.union("SendInvoiceResult")]
+
+
 VoidInvoiceResult = Annotated[Invoice | VoidInvoiceError, strawberry.union("VoidInvoiceResult")]

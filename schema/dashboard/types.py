@@ -6,8 +6,9 @@ from decimal import Decimal
 
 import strawberry
 
-from schema.enums import EstimateStatus, InvoiceKind, InvoiceStatus
-from schema.payment import Payment
+from schema.estimates.types import EstimateStatus
+from schema.invoices.types import InvoiceKind, InvoiceStatus
+from schema.payments.types import Payment
 
 
 @strawberry.type(description="The `invoices(filter:)` values that list exactly what a dashboard figure counts.")

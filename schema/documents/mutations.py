@@ -1,15 +1,41 @@
-"""forwardDocument: mail an estimate or invoice, its PDF attached, to someone else."""
+"""Inputs and results shared by the estimate and invoice mutations: lines, forwarding, recording a view."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import Enum
 from typing import Annotated
 
 import strawberry
 
 from schema.base import UserError
-from schema.document import Estimate, Invoice
+from schema.estimates.types import Estimate
+from schema.invoices.types import Invoice
 from services.receipts import KEY_DESCRIPTION
+
+
+@strawberry.enum
+class RecordViewErrorCode(Enum):
+    NOT_FOUND = "NOT_FOUND"
+
+
+@strawberry.type
+class RecordViewError(UserError):
+    code: RecordViewErrorCode
+
+
+RecordViewResult = Annotated[Estimate | Invoice | RecordViewError, strawberry.union("RecordViewResult")]
+
+
+@strawberry.input(description="A line of an estimate or invoice as entered by staff; amounts are computed.")
+class LineItemInput:
+    name: str = strawberry.field(description="What is sold; at most 200 characters.")
+    quantity: Decimal = strawberry.field(description="Greater than 0, at most 4 decimals.")
+    rate: Decimal = strawberry.field(description="Unit price, with no more decimals than the currency has.")
+    description: str | None = None
+    discount_percent: Decimal | None = strawberry.field(default=None, description="0–100, at most 4 decimals.")
+    tax_name: str | None = None
+    tax_percent: Decimal | None = strawberry.field(default=None, description="0–100, at most 4 decimals.")
 
 
 @strawberry.input(description="Whom to mail a document to, and what to tell them.")

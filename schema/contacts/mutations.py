@@ -1,4 +1,4 @@
-"""Inputs, errors and results of the contact mutations."""
+"""Inputs, errors and results of the contact mutations, staff's and the portal's own (my account, my company)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,51 @@ from typing import Annotated
 import strawberry
 
 from schema.base import AddressInput, UserError
-from schema.people import Contact, ContactPerson
+from schema.contacts.types import Contact, ContactPerson
 from services.receipts import KEY_DESCRIPTION
+
+
+@strawberry.input(description="Only the fields given change.")
+class UpdateMyAccountInput:
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+    mobile: str | None = None
+
+
+@strawberry.enum
+class UpdateMyAccountErrorCode(Enum):
+    INVALID_INPUT = "INVALID_INPUT"
+
+
+@strawberry.type
+class UpdateMyAccountError(UserError):
+    code: UpdateMyAccountErrorCode
+
+
+UpdateMyAccountResult = Annotated[ContactPerson | UpdateMyAccountError, strawberry.union("UpdateMyAccountResult")]
+
+
+@strawberry.input(description="Only the fields given change.")
+class UpdateMyCompanyInput:
+    company_name: str | None = None
+    display_name: str | None = None
+    phone: str | None = None
+    billing_address: AddressInput | None = None
+    shipping_address: AddressInput | None = None
+
+
+@strawberry.enum
+class UpdateMyCompanyErrorCode(Enum):
+    INVALID_INPUT = "INVALID_INPUT"
+
+
+@strawberry.type
+class UpdateMyCompanyError(UserError):
+    code: UpdateMyCompanyErrorCode
+
+
+UpdateMyCompanyResult = Annotated[Contact | UpdateMyCompanyError, strawberry.union("UpdateMyCompanyResult")]
 
 
 @strawberry.input
@@ -100,10 +143,16 @@ class UpdateContactPersonError(UserError):
 
 
 CreateContactResult = Annotated[Contact | CreateContactError, strawberry.union("CreateContactResult")]
+
+
 UpdateContactResult = Annotated[Contact | UpdateContactError, strawberry.union("UpdateContactResult")]
+
+
 CreateContactPersonResult = Annotated[
     ContactPerson | CreateContactPersonError, strawberry.union("CreateContactPersonResult")
 ]
+
+
 UpdateContactPersonResult = Annotated[
     ContactPerson | UpdateContactPersonError, strawberry.union("UpdateContactPersonResult")
 ]

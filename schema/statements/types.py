@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 
 from core.ids import to_global_id
-from schema.document import Invoice
-from schema.payment import Payment
-from schema.people import Contact
+from schema.contacts.types import Contact
+from schema.invoices.types import Invoice
+from schema.payments.types import Payment
 
 if TYPE_CHECKING:
     from services.statement import Statement as StatementData

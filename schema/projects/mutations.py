@@ -10,8 +10,7 @@ from typing import Annotated
 import strawberry
 
 from schema.base import UserError
-from schema.enums import ProjectStatus, TimeEntryStatus
-from schema.project import Project, Task, TimeEntry
+from schema.projects.types import Project, ProjectStatus, Task, TimeEntry, TimeEntryStatus
 from services.receipts import KEY_DESCRIPTION
 
 MAX_ENTRY_MINUTES = 24 * 60
@@ -144,8 +143,18 @@ class UpdateTimeEntryError(UserError):
 
 
 CreateProjectResult = Annotated[Project | CreateProjectError, strawberry.union("CreateProjectResult")]
+
+
 UpdateProjectResult = Annotated[Project | UpdateProjectError, strawberry.union("UpdateProjectResult")]
+
+
 CreateTaskResult = Annotated[Task | CreateTaskError, strawberry.union("CreateTaskResult")]
+
+
 UpdateTaskResult = Annotated[Task | UpdateTaskError, strawberry.union("UpdateTaskResult")]
+
+
 CreateTimeEntryResult = Annotated[TimeEntry | CreateTimeEntryError, strawberry.union("CreateTimeEntryResult")]
+
+
 UpdateTimeEntryResult = Annotated[TimeEntry | UpdateTimeEntryError, strawberry.union("UpdateTimeEntryResult")]

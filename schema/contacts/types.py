@@ -1,0 +1,99 @@
+"""Contacts (the business's customers) and their people."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Annotated, Any
+
+import strawberry
+
+from core.ids import to_global_id
+from schema.base import Address, Node, gravatar_url, staff_only
+
+
+@strawberry.type(description="A person at a contact. Portal users are contact persons.")
+class ContactPerson(Node):
+    first_name: str
+    last_name: str | None
+    email: str | None
+    phone: str | None
+    mobile: str | None
+    is_primary: bool
+    portal_status: PortalStatus
+    created_at: dt.datetime
+    contact_id: strawberry.Private[int]
+
+    @strawberry.field(description="First and last name.")
+    def name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    @strawberry.field(description="Gravatar of the trimmed, lower-cased email, with an identicon fallback.")
+    def avatar_url(self) -> str:
+        return gravatar_url(self.email)
+
+    @strawberry.field
+    async def contact(self, info: strawberry.Info) -> Annotated[Contact, strawberry.lazy("schema.contacts.types")]:
+        return await info.context.loaders.contact.load(self.contact_id)
+
+    @staticmethod
+    def from_row(row: Any) -> ContactPerson:
+        return ContactPerson(
+            id=strawberry.ID(to_global_id("ContactPerson", row.id)),
+            first_name=row.first_name,
+            last_name=row.last_name,
+            email=row.email,
+            phone=row.phone,
+            mobile=row.mobile,
+            is_primary=row.is_primary,
+            portal_status=PortalStatus(row.portal_status),
+            created_at=row.created_at,
+            contact_id=row.contact_id,
+        )
+
+
+@strawberry.type(description="The business's customer: a company or a person.")
+class Contact(Node):
+    display_name: str
+    company_name: str | None
+    email: str | None
+    phone: str | None
+    currency: str
+    billing_address: Address
+    shipping_address: Address
+    notes: str | None = staff_only(description="Internal notes.")
+    created_at: dt.datetime
+    pk: strawberry.Private[int]
+
+    @strawberry.field(description="The contact's people, primary first.")
+    async def persons(self, info: strawberry.Info) -> list[ContactPerson]:
+        return await info.context.loaders.persons_by_contact.load(self.pk)
+
+    @staticmethod
+    def from_row(row: Any, *, staff: bool = True) -> Contact:
+        return Contact(
+            id=strawberry.ID(to_global_id("Contact", row.id)),
+            display_name=row.display_name,
+            company_name=row.company_name,
+            email=row.email,
+            phone=row.phone,
+            currency=row.currency,
+            billing_address=Address.from_json(row.billing_address),
+            shipping_address=Address.from_json(row.shipping_address),
+            notes=row.notes if staff else None,  # internal notes never reach the portal
+            created_at=row.created_at,
+            pk=row.id,
+        )
+
+
+@strawberry.enum(description="Portal access of a contact person.")
+class PortalStatus(Enum):
+    NOT_INVITED = "NOT_INVITED"
+    INVITED = "INVITED"
+    ACTIVE = "ACTIVE"
+    DISABLED = "DISABLED"
+
+
+@strawberry.input
+class ContactFilter:
+    search: str | None = strawberry.field(default=None, description="Part of the display or company name, or email.")

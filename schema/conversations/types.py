@@ -1,0 +1,86 @@
+"""Comments and reviews."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+
+from core.ids import to_global_id
+from schema.base import Node
+from schema.contacts.types import ContactPerson
+
+if TYPE_CHECKING:
+    pass
+from collections.abc import Awaitable, Callable
+
+from schema.base import Edge, PageInfo
+
+
+@strawberry.enum
+class CommentAuthorKind(Enum):
+    STAFF = "STAFF"
+    CLIENT = "CLIENT"
+
+
+@strawberry.type(description="A comment on an estimate, an invoice or a project.")
+class Comment(Node):
+    body: str = strawberry.field(description="Plain text.")
+    visible_in_portal: bool = strawberry.field(description="Staff comments reach the portal only when set.")
+    author_kind: CommentAuthorKind
+    author_name: str
+    created_at: dt.datetime
+
+    @staticmethod
+    def from_row(row: Any) -> Comment:
+        return Comment(
+            id=strawberry.ID(to_global_id("Comment", row.id)),
+            body=row.body,
+            visible_in_portal=row.visible_in_portal,
+            author_kind=CommentAuthorKind.CLIENT if row.author_contact_person_id else CommentAuthorKind.STAFF,
+            author_name=row.author_name or "",
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type(description="A contact person's rating of the organization.")
+class Review(Node):
+    rating: int
+    text: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime | None = strawberry.field(description="When it last replaced an earlier review.")
+    contact_person_id: strawberry.Private[int]
+
+    @strawberry.field(description="Who wrote it.")
+    async def contact_person(self, info: strawberry.Info) -> ContactPerson | None:
+        return await info.context.loaders.contact_person.load(self.contact_person_id)  # type: ignore[no-any-return]
+
+    @staticmethod
+    def from_row(row: Any) -> Review:
+        return Review(
+            id=strawberry.ID(to_global_id("Review", row.id)),
+            rating=row.rating,
+            text=row.text,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            contact_person_id=row.contact_person_id,
+        )
+
+
+@strawberry.type(description="Reviews, newest first. Staff see the organization's; a portal user their own.")
+class ReviewConnection:
+    edges: list[Edge[Review]]
+    page_info: PageInfo
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+    average: strawberry.Private[Callable[[], Awaitable[Decimal | None]]]
+
+    @strawberry.field(description="Number of reviews, across all pages.")
+    async def total_count(self) -> int:
+        return await self.count()
+
+    @strawberry.field(description="Mean rating of all reviews (two decimals); null when there are none.")
+    async def average_rating(self) -> Decimal | None:
+        return await self.average()

@@ -1,0 +1,129 @@
+"""What estimates and invoices share: the Document interface, line items, taxes, history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+
+from core.ids import to_global_id
+from core.money import quantize, trim
+from schema.base import Connection, Node
+from schema.contacts.types import Contact, ContactPerson
+
+if TYPE_CHECKING:
+    pass
+from schema.conversations.types import Comment
+
+
+@strawberry.type(description="One entry of a document's append-only history.")
+class Activity(Node):
+    kind: str = strawberry.field(description="created, sent, viewed, accepted, declined, commented, paid, …")
+    description: str
+    actor_name: str | None
+    created_at: dt.datetime
+
+    @staticmethod
+    def from_row(row: Any) -> Activity:
+        return Activity(
+            id=strawberry.ID(to_global_id("Activity", row.id)),
+            kind=row.kind,
+            description=(row.details or {}).get("description", row.kind.replace("_", " ")),
+            actor_name=row.actor_name,
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type(description="A line of an estimate or invoice.")
+class LineItem:
+    position: int
+    name: str
+    description: str | None
+    quantity: Decimal
+    rate: Decimal
+    discount_percent: Decimal
+    tax_name: str | None
+    tax_percent: Decimal
+    amount: Decimal = strawberry.field(description="quantity × rate less discount, rounded to the currency.")
+    tax_amount: Decimal
+
+    @staticmethod
+    def from_row(row: Any, currency: str) -> LineItem:
+        return LineItem(
+            position=row.position,
+            name=row.name,
+            description=row.description,
+            quantity=trim(row.quantity),
+            rate=quantize(row.rate, currency),
+            discount_percent=trim(row.discount_percent),
+            tax_name=row.tax_name,
+            tax_percent=trim(row.tax_percent),
+            amount=quantize(row.amount, currency),
+            tax_amount=quantize(row.tax_amount, currency),
+        )
+
+
+@strawberry.type(description="The tax of a document at one rate: the sum of its lines' tax amounts.")
+class TaxAmount:
+    name: str | None
+    percent: Decimal
+    amount: Decimal
+
+
+def tax_breakdown(lines: list[LineItem], currency: str) -> list[TaxAmount]:
+    """Lines' taxes grouped by name and rate, in order of first appearance (untaxed lines left out)."""
+    groups: dict[tuple[str | None, Decimal], Decimal] = defaultdict(Decimal)
+    for line in lines:
+        if line.tax_name is not None or line.tax_percent > 0:
+            groups[(line.tax_name, line.tax_percent)] += line.tax_amount
+    return [
+        TaxAmount(name=name, percent=percent, amount=quantize(amount, currency))
+        for (name, percent), amount in groups.items()
+    ]
+
+
+@strawberry.interface(description="An estimate or an invoice.")
+class Document(Node):
+    number: str
+    viewed: bool = strawberry.field(description="Whether a portal user has opened it.")
+    viewed_at: dt.datetime | None
+    total: Decimal
+    currency: str
+    pk: strawberry.Private[int]
+    contact_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def contact(self, info: strawberry.Info) -> Contact:
+        return await info.context.loaders.contact.load(self.contact_id)
+
+    @strawberry.field
+    async def line_items(self, info: strawberry.Info) -> list[LineItem]:
+        return await info.context.loaders.line_items(self).load(self.pk)
+
+    @strawberry.field(description="Comments the viewer may see, oldest first.")
+    async def comments(
+        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Comment]:
+        from resolvers.comment import comments_on
+
+        return await comments_on(info, self, first=first, after=after)
+
+    @strawberry.field(description="Tax per name and rate, summed over the lines.")
+    async def taxes(self, info: strawberry.Info) -> list[TaxAmount]:
+        return tax_breakdown(await info.context.loaders.line_items(self).load(self.pk), self.currency)
+
+    @strawberry.field(description="How many comments the viewer may see.")
+    async def comment_count(self, info: strawberry.Info) -> int:
+        return await info.context.loaders.comment_count(self).load(self.pk)
+
+    @strawberry.field(description="History: complete for staff, the client-safe part in the portal.")
+    async def activity(self, info: strawberry.Info) -> list[Activity]:
+        return await info.context.loaders.activity(self).load(self.pk)
+
+    @strawberry.field(description="The portal user who first viewed it.")
+    async def viewed_by(self, info: strawberry.Info) -> ContactPerson | None:
+        viewed_by_id = getattr(self, "viewed_by_id", None)
+        return await info.context.loaders.contact_person.load(viewed_by_id) if viewed_by_id else None

@@ -1,0 +1,101 @@
+"""Estimates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+
+from core.ids import to_global_id
+from core.money import quantize
+from schema.base import DateRange, StaffOnly
+from schema.contacts.types import ContactPerson
+
+if TYPE_CHECKING:
+    pass
+from schema.documents.types import Document
+
+
+@strawberry.enum(description="Lifecycle of an estimate. EXPIRED is derived: a SENT estimate past its expiry date.")
+class EstimateStatus(Enum):
+    DRAFT = "DRAFT"
+    SENT = "SENT"
+    ACCEPTED = "ACCEPTED"
+    DECLINED = "DECLINED"
+    EXPIRED = "EXPIRED"
+    INVOICED = "INVOICED"
+
+
+@strawberry.input
+class EstimateFilter:
+    status: list[EstimateStatus] | None = strawberry.field(default=None, description="Any of these statuses.")
+    date_range: DateRange | None = strawberry.field(default=None, description="Issue date range.")
+    search: str | None = strawberry.field(default=None, description="Part of the number or reference.")
+    contact_id: strawberry.ID | None = strawberry.field(default=None, description="Staff: one contact's estimates.")
+
+
+@strawberry.type
+class Estimate(Document):
+    reference: str | None
+    status: EstimateStatus
+    issue_date: dt.date
+    expiry_date: dt.date | None
+    subtotal: Decimal
+    tax_total: Decimal
+    notes: str | None
+    terms: str | None
+    sent_at: dt.datetime | None
+    accepted_at: dt.datetime | None
+    signature_name: str | None
+    declined_at: dt.datetime | None
+    decline_reason: str | None
+    created_at: dt.datetime
+    viewed_by_id: strawberry.Private[int | None]
+    accepted_by_id: strawberry.Private[int | None]
+    accepted_from: strawberry.Private[str | None]
+
+    @strawberry.field(description="The portal user who accepted it.")
+    async def accepted_by(self, info: strawberry.Info) -> ContactPerson | None:
+        pk = self.accepted_by_id
+        return await info.context.loaders.contact_person.load(pk) if pk else None
+
+    @strawberry.field(
+        description="The address the estimate was accepted from. Staff only: null in the portal.",
+        extensions=[StaffOnly()],
+    )
+    def accepted_ip(self) -> str | None:
+        return self.accepted_from
+
+    @staticmethod
+    def from_row(row: Any) -> Estimate:
+        currency = row.currency
+        return Estimate(
+            id=strawberry.ID(to_global_id("Estimate", row.id)),
+            pk=row.id,
+            contact_id=row.contact_id,
+            number=row.number,
+            reference=row.reference,
+            status=EstimateStatus(row.effective_status),
+            issue_date=row.issue_date,
+            expiry_date=row.expiry_date,
+            currency=currency,
+            subtotal=quantize(row.subtotal, currency),
+            tax_total=quantize(row.tax_total, currency),
+            total=quantize(row.total, currency),
+            notes=row.notes,
+            terms=row.terms,
+            sent_at=row.sent_at,
+            viewed=row.viewed_at is not None,
+            viewed_at=row.viewed_at,
+            viewed_by_id=row.viewed_by_id,
+            accepted_at=row.accepted_at,
+            accepted_by_id=row.accepted_by_id,
+            accepted_from=str(row.accepted_ip) if row.accepted_ip is not None else None,
+            signature_name=row.signature_name,
+            declined_at=row.declined_at,
+            decline_reason=row.decline_reason,
+            created_at=row.created_at,
+        )

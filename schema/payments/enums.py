@@ -1,0 +1,74 @@
+"""Payment enums: modes, statuses, gateways and online payment methods."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+
+@strawberry.enum(description="Online payment gateways a client may use for an invoice.")
+class PaymentGateway(Enum):
+    CARD = "CARD"
+    ACH = "ACH"
+
+
+@strawberry.enum(description="How a payment was made.")
+class PaymentMode(Enum):
+    CASH = "CASH"
+    CHECK = "CHECK"
+    BANK_TRANSFER = "BANK_TRANSFER"
+    CARD = "CARD"
+    ACH = "ACH"
+    SIMULATED = "SIMULATED"
+    OTHER = "OTHER"
+
+
+@strawberry.enum(description="Payment state; an ACH payment is PENDING until it clears.")
+class PaymentStatus(Enum):
+    PENDING = "PENDING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    REFUNDED = "REFUNDED"
+
+
+@strawberry.enum(
+    description=(
+        "How the portal user pays. CARD and ACH go through Stripe (the frontend collects the details with "
+        "Stripe.js and sends a PaymentMethod id). SIMULATED is a demo gateway standing in for a card payment (so "
+        "only where the invoice accepts CARD): never in production, elsewhere only while no Stripe key is configured "
+        "and SIMULATED_PAYMENTS allows it (default: development and tests). It succeeds at once, and declines when "
+        "stripePaymentMethodId is `pm_simulated_decline`."
+    )
+)
+class PaymentMethodType(Enum):
+    CARD = "CARD"
+    ACH = "ACH"
+    SIMULATED = "SIMULATED"
+
+
+@strawberry.enum(description="Where a payment attempt stands.")
+class PaymentAttemptStatus(Enum):
+    SUCCEEDED = strawberry.enum_value("SUCCEEDED", description="Paid: the payment is recorded on the invoices.")
+    PROCESSING = strawberry.enum_value(
+        "PROCESSING",
+        description="Accepted, not yet cleared (ACH debits take days): the invoices refuse other payments meanwhile.",
+    )
+    REQUIRES_ACTION = strawberry.enum_value(
+        "REQUIRES_ACTION",
+        description="The payer must authenticate (3-D Secure): pass clientSecret to Stripe.js `handleNextAction`.",
+    )
+    FAILED = strawberry.enum_value("FAILED", description="Nothing was charged; see failureCode.")
+
+
+@strawberry.enum(description="Why a payment attempt failed.")
+class PaymentFailureCode(Enum):
+    CARD_DECLINED = "CARD_DECLINED"
+    INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"
+    EXPIRED_CARD = "EXPIRED_CARD"
+    INCORRECT_CVC = "INCORRECT_CVC"
+    PROCESSING_ERROR = "PROCESSING_ERROR"
+    AUTHENTICATION_FAILED = "AUTHENTICATION_FAILED"
+    BANK_DEBIT_FAILED = "BANK_DEBIT_FAILED"
+    INVALID_PAYMENT_METHOD = "INVALID_PAYMENT_METHOD"
+    CANCELED = strawberry.enum_value("CANCELED", description="Abandoned, or replaced by a later attempt.")

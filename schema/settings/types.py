@@ -1,0 +1,54 @@
+"""The organization and its portal settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from schema.base import Address, staff_only
+from schema.payments.enums import PaymentGateway
+
+
+@strawberry.type(description="The business that runs the portal.")
+class Organization:
+    id: strawberry.ID
+    name: str
+    portal_slug: str = strawberry.field(description="Identifies the organization's portal at login.")
+    base_currency: str
+    email: str | None
+    address: Address
+
+    @staticmethod
+    def from_row(row: Any) -> Organization:
+        return Organization(
+            id=strawberry.ID(str(row.id)),
+            name=row.name,
+            portal_slug=row.portal_slug,
+            base_currency=row.base_currency,
+            email=row.email,
+            address=Address.from_json(row.address),
+        )
+
+
+@strawberry.type(description="How the organization's customer portal behaves.")
+class PortalSettings:
+    portal_enabled: bool
+    show_projects_and_timesheets: bool = strawberry.field(
+        description="Allow customers to view projects and timesheets in the portal."
+    )
+    allow_reviews: bool
+    payment_gateways: list[PaymentGateway] = strawberry.field(description="Gateways configured for online payment.")
+    notification_emails: list[str] = staff_only(
+        description="Who hears about client actions by email; empty means the owner.", empty=list
+    )
+
+    @staticmethod
+    def from_row(row: Any) -> PortalSettings:
+        return PortalSettings(
+            portal_enabled=row.portal_enabled,
+            show_projects_and_timesheets=row.portal_show_projects,
+            allow_reviews=row.portal_allow_reviews,
+            payment_gateways=[PaymentGateway(g) for g in row.payment_gateways],
+            notification_emails=list(row.notification_emails),
+        )
