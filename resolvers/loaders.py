@@ -35,10 +35,15 @@ from core.scope import (
 )
 from resolvers import reads
 from resolvers.reads import OWNERS, owner_kind
-from schema.document import Activity, AppliedPayment, Comment, Estimate, Invoice, LineItem
-from schema.payment import Payment, PaymentAllocation
-from schema.people import Contact, ContactPerson, Organization, StaffUser
-from schema.project import Project, Task, TimeEntry
+from schema.access.types import StaffUser
+from schema.contacts.types import Contact, ContactPerson
+from schema.conversations.types import Comment
+from schema.documents.types import Activity, LineItem
+from schema.estimates.types import Estimate
+from schema.invoices.types import AppliedPayment, Invoice
+from schema.payments.types import Payment, PaymentAllocation
+from schema.projects.types import Project, Task, TimeEntry
+from schema.settings.types import Organization
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

@@ -37,3 +37,7 @@ async def node(info: strawberry.Info, id: strawberry.ID) -> Node | None:
 @strawberry.type
 class Query:
     node: Node | None = strawberry.field(resolver=node)
+
+
+QUERIES: tuple[type, ...] = (Query,)
+MUTATIONS: tuple[type, ...] = ()

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
-import pkgutil
 from collections.abc import Callable
 from decimal import Decimal
-from types import ModuleType
 from typing import Any
 
 import strawberry
@@ -25,7 +22,6 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
-import resolvers
 from core.cost import cost_description
 from core.database import database_unavailable
 from core.errors import SERVICE_UNAVAILABLE_MESSAGE, TopLevelCode
@@ -43,18 +39,6 @@ from subscriptions.sharing import SharedSubscriptionExecutor
 
 log = logging.getLogger("portico.graphql")
 SUGGESTION = " Did you mean"
-
-
-def resolver_modules() -> list[ModuleType]:
-    """Every module under resolvers/ (sorted by name); each may define `Query`, `Mutation`, `Subscription`."""
-    found = []
-    for info in sorted(pkgutil.walk_packages(resolvers.__path__, prefix="resolvers."), key=lambda i: i.name):
-        found.append(importlib.import_module(info.name))
-    return found
-
-
-def root_classes(kind: str) -> list[type]:
-    return [getattr(module, kind) for module in resolver_modules() if isinstance(getattr(module, kind, None), type)]
 
 
 EXTRA_TYPES: list[type] = [StaffUser, ContactPerson, Contact, Estimate, Invoice, Payment, Project]
@@ -126,11 +110,12 @@ def root_type(name: str, parts: list[type], description: str) -> type:
 
 def build_schema(config: Settings) -> strawberry.Schema:
     """The Portico schema for these settings (limits, introspection)."""
+    from resolvers.domains import SUBSCRIPTIONS, mutation_parts, query_parts  # the resolvers depend on schema/
+
     budget = cost_description(config.max_query_cost)
-    Query = root_type("Query", root_classes("Query"), budget)
-    Mutation = root_type("Mutation", root_classes("Mutation"), budget)
-    subscriptions = root_classes("Subscription")
-    Subscription = root_type("Subscription", subscriptions, budget) if subscriptions else None
+    Query = root_type("Query", list(query_parts()), budget)
+    Mutation = root_type("Mutation", list(mutation_parts()), budget)
+    Subscription = root_type("Subscription", list(SUBSCRIPTIONS), budget)
     limit_rules = (
         depth_limit_rule(config.max_query_depth, None, None),
         alias_limit_rule(config.max_aliases),

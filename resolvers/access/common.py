@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.auth import IssuedSession, PortalViewer, StaffViewer, Viewer
 from core.context import Context
 from core.scope import T_CONTACT_PERSON, T_STAFF_USER
-from schema.auth import Session
-from schema.people import ContactPerson, StaffUser
+from schema.access.types import Session, StaffUser
+from schema.contacts.types import ContactPerson
 from services import throttle
 
 
@@ -41,7 +41,7 @@ def viewer_object(table: Table, row: Any) -> StaffUser | ContactPerson:
 
 
 async def session_result(ctx: Context, issued: IssuedSession, table: Table, row: Any) -> Session:
-    from resolvers.auth import signed_in
+    from resolvers.access.login import signed_in
 
     await signed_in(ctx, issued.token)
     return Session(token=issued.token, expires_at=issued.expires_at, viewer=viewer_object(table, row))

@@ -17,7 +17,7 @@ from core.scope import T_CONTACT, T_CONTACT_PERSON, T_ORGANIZATION
 from core.security import hash_password
 from resolvers.access.common import session_result
 from resolvers.common import returns_errors
-from schema.access import (
+from schema.access.mutations import (
     AcceptInviteError,
     AcceptInviteInput,
     AcceptInviteResult,

@@ -15,7 +15,7 @@ from core.scope import T_CONTACT_PERSON, T_ORGANIZATION, T_STAFF_USER
 from core.security import hash_password, verify_password
 from resolvers.access.common import own_row, secret_keys, session_result, subject, viewer_object
 from resolvers.common import returns_errors
-from schema.access import (
+from schema.access.mutations import (
     ChangePasswordError,
     ChangePasswordInput,
     ChangePasswordResult,

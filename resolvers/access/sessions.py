@@ -14,7 +14,8 @@ from core.errors import DomainError
 from core.ids import decode_id, to_global_id
 from resolvers.access.common import subject
 from resolvers.common import returns_errors
-from schema.access import ActiveSession, RevokeSessionError, RevokeSessionResult
+from schema.access.mutations import RevokeSessionError, RevokeSessionResult
+from schema.access.types import ActiveSession
 
 
 def _active_sessions(ctx: Context) -> Any:

@@ -14,7 +14,7 @@ from core.scope import T_ORGANIZATION
 from core.security import verify_password
 from resolvers.access.common import own_row, secret_keys, subject, viewer_object
 from resolvers.common import returns_errors
-from schema.access import (
+from schema.access.mutations import (
     ConfirmTwoFactorResult,
     DisableTwoFactorInput,
     DisableTwoFactorResult,

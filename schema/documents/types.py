@@ -107,7 +107,7 @@ class Document(Node):
     async def comments(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[Comment]:
-        from resolvers.comment import comments_on
+        from resolvers.conversations.comments import comments_on
 
         return await comments_on(info, self, first=first, after=after)
 

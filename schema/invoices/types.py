@@ -99,7 +99,7 @@ class Invoice(Document):
     async def pending_payment(
         self, info: strawberry.Info
     ) -> Annotated[Payment, strawberry.lazy("schema.payments.types")] | None:
-        from resolvers.pay import pending_payment
+        from resolvers.payments.pay import pending_payment
 
         return await pending_payment(info, self.pk)
 

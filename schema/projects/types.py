@@ -116,7 +116,7 @@ class Project(Node):
     async def time_entries(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[TimeEntry]:
-        from resolvers.project import time_entries_of
+        from resolvers.projects.projects import time_entries_of
 
         return await time_entries_of(info, self.pk, first=first, after=after)
 
@@ -124,7 +124,7 @@ class Project(Node):
     async def comments(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[Comment]:
-        from resolvers.comment import comments_on
+        from resolvers.conversations.comments import comments_on
 
         return await comments_on(info, self, first=first, after=after)
 

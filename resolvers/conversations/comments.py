@@ -21,7 +21,7 @@ from resolvers.common import pk_of, returns_errors
 from resolvers.pagination import paginate
 from resolvers.reads import OWNERS, owner_kind
 from schema.base import Connection
-from schema.conversation import (
+from schema.conversations.mutations import (
     MAX_COMMENT,
     AddCommentError,
     AddCommentInput,
@@ -29,8 +29,10 @@ from schema.conversation import (
     SetCommentVisibilityError,
     SetCommentVisibilityResult,
 )
-from schema.document import Comment, Estimate, Invoice
-from schema.project import Project
+from schema.conversations.types import Comment
+from schema.estimates.types import Estimate
+from schema.invoices.types import Invoice
+from schema.projects.types import Project
 from services import receipts
 from services.history import record_activity
 from subscriptions.events import CommentAdded, emit

@@ -12,13 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import validation
 from core.context import Context
 from core.errors import DomainError
-from core.ids import decode_id
 from core.scope import T_CONTACT, T_CONTACT_PERSON, T_ESTIMATE, T_INVOICE, T_ORGANIZATION, T_PAYMENT
-from resolvers import filtering
 from resolvers.common import pk_of, returns_errors
-from resolvers.pagination import paginate
-from schema.base import Connection
-from schema.contact import (
+from schema.contacts.mutations import (
     CreateContactError,
     CreateContactInput,
     CreateContactPersonError,
@@ -32,38 +28,8 @@ from schema.contact import (
     UpdateContactPersonResult,
     UpdateContactResult,
 )
-from schema.filters import ContactFilter
-from schema.people import Contact
 from services import receipts
 from services.history import record_activity
-
-
-async def contacts(
-    info: strawberry.Info, first: int | None = None, after: str | None = None, filter: ContactFilter | None = None
-) -> Connection[Contact]:
-    """Contacts in the viewer's scope by name (a portal user sees their own contact only)."""
-    ctx: Context = info.context
-    scope = ctx.scope
-    stmt = scope.select(T_CONTACT)
-    if filter:
-        stmt = stmt.where(
-            *filtering.search(filter.search, T_CONTACT.c.display_name, T_CONTACT.c.company_name, T_CONTACT.c.email)
-        )
-    return await paginate(
-        ctx.db,
-        stmt,
-        order=[T_CONTACT.c.display_name, T_CONTACT.c.id],
-        kinds=[str, int],
-        descending=False,
-        first=first,
-        after=after,
-        to_node=lambda row: Contact.from_row(row, staff=scope.is_staff),
-    )
-
-
-async def contact(info: strawberry.Info, id: strawberry.ID) -> Contact | None:
-    pk = decode_id(id, "Contact")
-    return await info.context.loaders.contact.load(pk) if pk else None
 
 
 def _contact_values(ctx: Context, input: CreateContactInput | UpdateContactInput) -> dict[str, Any]:
@@ -261,12 +227,6 @@ async def update_contact_person(info: strawberry.Info, input: UpdateContactPerso
                 details={"fields": sorted(values)},
             )
     return await ctx.loaders.contact_person.load(person_pk)
-
-
-@strawberry.type
-class Query:
-    contacts: Connection[Contact] = strawberry.field(resolver=contacts)
-    contact: Contact | None = strawberry.field(resolver=contact)
 
 
 @strawberry.type

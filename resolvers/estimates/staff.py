@@ -12,8 +12,8 @@ from core.context import Context
 from core.errors import DomainError
 from core.scope import T_ESTIMATE
 from resolvers.common import pk_of, returns_errors
-from resolvers.document_writes import given_fields, lock_document, mark_sent, reload_document, store_lines
-from schema.estimate_mutations import (
+from resolvers.documents.writes import given_fields, lock_document, mark_sent, reload_document, store_lines
+from schema.estimates.mutations import (
     CreateEstimateError,
     CreateEstimateInput,
     CreateEstimateResult,
@@ -36,6 +36,8 @@ from services.history import record_activity
 from services.numbering import next_number
 
 HEADER_FIELDS = ("issue_date", "expiry_date", "reference", "notes", "terms")
+
+
 # ACCEPTED and INVOICED are commitments the client made; they are never edited
 EDITABLE = ("DRAFT", "SENT", "DECLINED")
 

@@ -22,9 +22,7 @@ from resolvers import filtering, reads
 from resolvers.common import pk_of, returns_errors
 from resolvers.pagination import paginate
 from schema.base import Connection
-from schema.filters import ProjectFilter
-from schema.project import Project, Task, TimeEntry, hours
-from schema.project_mutations import (
+from schema.projects.mutations import (
     MAX_ENTRY_MINUTES,
     CreateProjectError,
     CreateProjectInput,
@@ -45,6 +43,7 @@ from schema.project_mutations import (
     UpdateTimeEntryInput,
     UpdateTimeEntryResult,
 )
+from schema.projects.types import Project, ProjectFilter, Task, TimeEntry, hours
 from services import receipts
 from services.history import record_activity
 
@@ -112,11 +111,15 @@ async def time_entries_of(
     )
 
 
-# --- staff mutations -------------------------------------------------------------------------------------------
-
 MAX_NAME = 200
+
+
 MAX_TEXT = 5000
+
+
 MAX_RATE = Decimal("1000000000")
+
+
 BILLED_FIXED = {"duration_minutes", "entry_date", "billable"}  # what an invoice was based on
 
 

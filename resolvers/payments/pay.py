@@ -18,19 +18,15 @@ from core.context import Context
 from core.errors import DomainError
 from core.scope import T_ORGANIZATION, T_PAYMENT, T_SAVED_METHOD
 from resolvers.common import pk_of, returns_errors
-from schema.pay import (
+from schema.payments.enums import PaymentAttemptStatus, PaymentFailureCode, PaymentMethodType
+from schema.payments.mutations import (
     PayInvoicesError,
     PayInvoicesInput,
     PayInvoicesResult,
-    PaymentAttempt,
-    PaymentAttemptStatus,
-    PaymentFailureCode,
-    PaymentMethodType,
     RemoveSavedPaymentMethodError,
     RemoveSavedPaymentMethodResult,
-    SavedPaymentMethod,
 )
-from schema.payment import Payment
+from schema.payments.types import Payment, PaymentAttempt, SavedPaymentMethod
 from services import pay as pay_service
 from services.history import record_activity
 from services.pay import simulated_offered

@@ -11,7 +11,7 @@ from core import validation
 from core.context import Context
 from core.scope import T_CONTACT, T_CONTACT_PERSON
 from resolvers.common import returns_errors
-from schema.access import (
+from schema.contacts.mutations import (
     UpdateMyAccountError,
     UpdateMyAccountInput,
     UpdateMyAccountResult,

@@ -17,21 +17,34 @@ from core.context import Context
 from core.errors import TopLevelCode, top_level_error
 from core.ids import from_global_id
 from core.scope import T_COMMENT
-from resolvers.dashboard import build_dashboard
+from resolvers.dashboard.queries import build_dashboard
 from resolvers.loaders import Loaders
-from schema.dashboard import Dashboard
-from schema.document import Comment, Estimate, Invoice
-from schema.events import DocumentStatus, DocumentStatusEvent, DocumentViewedEvent
-from schema.payment import Payment
-from schema.people import ContactPerson, StaffUser
+from schema.access.types import StaffUser
+from schema.contacts.types import ContactPerson
+from schema.conversations.types import Comment
+from schema.dashboard.types import Dashboard
+from schema.documents.events import DocumentStatus, DocumentStatusEvent, DocumentViewedEvent
+from schema.estimates.types import Estimate
+from schema.invoices.types import Invoice
+from schema.payments.types import Payment
 from subscriptions.streams import ScopedEvent, scoped_events
 
 DOCUMENT_VIEWED = frozenset({"DocumentViewed"})
+
+
 COMMENT_ADDED = frozenset({"CommentAdded"})
+
+
 DOCUMENT_STATUS_CHANGED = frozenset({"DocumentStatusChanged"})
+
+
 PAYMENT_RECEIVED = frozenset({"PaymentReceived"})
+
+
 # what a dashboard counts: outstanding invoices and their balances, estimates awaiting approval, the last payment
 DASHBOARD_CHANGES = frozenset({"DocumentStatusChanged", "PaymentReceived"})
+
+
 COMMENT_TARGETS = ("Estimate", "Invoice", "Project")
 
 

@@ -15,8 +15,9 @@ from core.errors import DomainError
 from core.scope import T_CONTACT_PERSON, T_ORGANIZATION, T_STAFF_USER
 from core.security import csrf_token_for, hash_password, needs_rehash, verify_password
 from resolvers.common import returns_errors
-from schema.auth import LoginError, LoginInput, LoginResult, Session
-from schema.people import ContactPerson, StaffUser, Viewer
+from schema.access.mutations import LoginError, LoginInput, LoginResult
+from schema.access.types import Session, StaffUser, Viewer
+from schema.contacts.types import ContactPerson
 from services import access, throttle
 
 BAD_CREDENTIALS = "The email or password is not right."

@@ -11,7 +11,7 @@ from core.auth import PortalViewer
 from core.context import Context
 from core.errors import DomainError, TopLevelCode, top_level_error
 from core.ids import decode_id
-from schema.statement import Statement
+from schema.statements.types import Statement
 from services.statement import compute_statement
 
 

@@ -10,9 +10,8 @@ from core.context import Context
 from core.errors import DomainError
 from core.scope import T_ALLOCATION, T_INVOICE, T_ORGANIZATION, Scope
 from resolvers.common import pk_of, returns_errors
-from resolvers.document_writes import given_fields, lock_document, mark_sent, reload_document, store_lines
-from schema.enums import PaymentGateway
-from schema.invoice_mutations import (
+from resolvers.documents.writes import given_fields, lock_document, mark_sent, reload_document, store_lines
+from schema.invoices.mutations import (
     CreateInvoiceError,
     CreateInvoiceInput,
     CreateInvoiceResult,
@@ -24,6 +23,7 @@ from schema.invoice_mutations import (
     VoidInvoiceError,
     VoidInvoiceResult,
 )
+from schema.payments.enums import PaymentGateway
 from services import receipts
 from services.documents import (
     check_dates,
@@ -38,6 +38,8 @@ from services.numbering import next_number
 from subscriptions.events import DocumentStatusChanged, emit
 
 HEADER_FIELDS = ("issue_date", "due_date", "reference", "notes", "terms")
+
+
 KNOWN_GATEWAYS = frozenset(gateway.value for gateway in PaymentGateway)
 
 

@@ -15,9 +15,8 @@ from resolvers import filtering
 from resolvers.common import pk_of, returns_errors
 from resolvers.pagination import paginate
 from schema.base import Connection
-from schema.filters import PaymentFilter
-from schema.payment import Payment
-from schema.payment_mutations import RecordPaymentError, RecordPaymentInput, RecordPaymentResult
+from schema.payments.mutations import RecordPaymentError, RecordPaymentInput, RecordPaymentResult
+from schema.payments.types import Payment, PaymentFilter
 from services import payments as payment_service
 from services import receipts
 from services.documents import lock_contact, money_amount, today

@@ -19,9 +19,10 @@ from core.errors import DomainError
 from core.ids import from_global_id
 from core.scope import T_ESTIMATE, T_INVOICE
 from resolvers.common import returns_errors
-from resolvers.portal_estimate import person_name
-from schema.document import Estimate, Invoice
-from schema.portal_estimate import RecordViewError, RecordViewResult
+from resolvers.estimates.answer import person_name
+from schema.documents.mutations import RecordViewError, RecordViewResult
+from schema.estimates.types import Estimate
+from schema.invoices.types import Invoice
 from services.history import record_activity
 from subscriptions.events import DocumentViewed, emit
 

@@ -13,8 +13,8 @@ from core.context import Context
 from core.errors import DomainError
 from core.scope import T_ORGANIZATION
 from resolvers.common import returns_errors
-from schema.people import Organization, PortalSettings
-from schema.settings import PortalSettingsInput, UpdatePortalSettingsError, UpdatePortalSettingsResult
+from schema.settings.mutations import PortalSettingsInput, UpdatePortalSettingsError, UpdatePortalSettingsResult
+from schema.settings.types import Organization, PortalSettings
 from services.history import record_activity
 
 

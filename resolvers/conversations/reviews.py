@@ -15,14 +15,8 @@ from core.errors import DomainError
 from core.scope import T_ORGANIZATION, T_REVIEW
 from resolvers.common import returns_errors
 from resolvers.pagination import paginate
-from schema.conversation import (
-    MAX_REVIEW,
-    Review,
-    ReviewConnection,
-    SubmitReviewError,
-    SubmitReviewInput,
-    SubmitReviewResult,
-)
+from schema.conversations.mutations import MAX_REVIEW, SubmitReviewError, SubmitReviewInput, SubmitReviewResult
+from schema.conversations.types import Review, ReviewConnection
 from services import receipts
 from services.history import record_activity
 

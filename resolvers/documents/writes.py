@@ -18,6 +18,8 @@ from services.history import record_activity
 from subscriptions.events import DocumentStatusChanged, emit
 
 DocumentKind = Literal["estimate", "invoice"]
+
+
 TABLES = {"estimate": T_ESTIMATE, "invoice": T_INVOICE}
 
 

@@ -28,14 +28,18 @@ from core.errors import DomainError
 from core.ids import from_global_id
 from core.scope import T_ACTIVITY, T_CONTACT_PERSON, T_STAFF_USER, Scope
 from resolvers.common import returns_errors
-from schema.forward import ForwardDocumentError, ForwardDocumentInput, ForwardDocumentResult
+from schema.documents.mutations import ForwardDocumentError, ForwardDocumentInput, ForwardDocumentResult
 from services import mail, receipts
 from services.history import record_activity
 from services.mail_templates import render_mail
 from services.pdf import DocumentData, Formats, load_document, to_pdf
 
 MAX_FORWARDS_PER_HOUR = 10
+
+
 WINDOW = timedelta(hours=1)
+
+
 KINDS = {"Estimate": "estimate", "Invoice": "invoice"}
 
 

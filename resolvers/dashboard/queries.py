@@ -14,18 +14,23 @@ from core.database import Database
 from core.money import quantize
 from core.scope import T_CONTACT, T_ESTIMATE, T_INVOICE, T_ORGANIZATION, T_PAYMENT, Scope
 from resolvers import reads
-from schema.dashboard import (
+from schema.dashboard.types import (
     CurrencyTotal,
     Dashboard,
     EstimateFilterValues,
     InvoiceFilterValues,
     OutstandingInvoices,
 )
-from schema.enums import EstimateStatus, InvoiceKind, InvoiceStatus
-from schema.payment import Payment
+from schema.estimates.types import EstimateStatus
+from schema.invoices.types import InvoiceKind, InvoiceStatus
+from schema.payments.types import Payment
 
 OUTSTANDING_STORED = ("SENT", "PARTIALLY_PAID")  # OVERDUE is derived from these two
+
+
 OUTSTANDING = [InvoiceStatus.SENT, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.OVERDUE]
+
+
 LAST_PAYMENT_STATUSES = ("SUCCEEDED", "PENDING")
 
 

@@ -20,17 +20,19 @@ from core.errors import DomainError
 from core.scope import T_CONTACT_PERSON, T_ESTIMATE
 from resolvers import reads
 from resolvers.common import pk_of, returns_errors
-from schema.document import Estimate
-from schema.portal_estimate import (
+from schema.estimates.mutations import (
     AcceptEstimateError,
     AcceptEstimateResult,
     DeclineEstimateError,
     DeclineEstimateResult,
 )
+from schema.estimates.types import Estimate
 from services.history import record_activity
 from subscriptions.events import DocumentStatusChanged, emit
 
 MAX_SIGNATURE = 200
+
+
 MAX_REASON = 5000
 
 

@@ -1,0 +1,47 @@
+"""Contacts and contact persons: queries and staff mutations."""
+
+from __future__ import annotations
+
+import strawberry
+
+from core.context import Context
+from core.ids import decode_id
+from core.scope import T_CONTACT
+from resolvers import filtering
+from resolvers.pagination import paginate
+from schema.base import Connection
+from schema.contacts.types import Contact, ContactFilter
+
+
+async def contacts(
+    info: strawberry.Info, first: int | None = None, after: str | None = None, filter: ContactFilter | None = None
+) -> Connection[Contact]:
+    """Contacts in the viewer's scope by name (a portal user sees their own contact only)."""
+    ctx: Context = info.context
+    scope = ctx.scope
+    stmt = scope.select(T_CONTACT)
+    if filter:
+        stmt = stmt.where(
+            *filtering.search(filter.search, T_CONTACT.c.display_name, T_CONTACT.c.company_name, T_CONTACT.c.email)
+        )
+    return await paginate(
+        ctx.db,
+        stmt,
+        order=[T_CONTACT.c.display_name, T_CONTACT.c.id],
+        kinds=[str, int],
+        descending=False,
+        first=first,
+        after=after,
+        to_node=lambda row: Contact.from_row(row, staff=scope.is_staff),
+    )
+
+
+async def contact(info: strawberry.Info, id: strawberry.ID) -> Contact | None:
+    pk = decode_id(id, "Contact")
+    return await info.context.loaders.contact.load(pk) if pk else None
+
+
+@strawberry.type
+class Query:
+    contacts: Connection[Contact] = strawberry.field(resolver=contacts)
+    contact: Contact | None = strawberry.field(resolver=contact)
