@@ -23,9 +23,9 @@ from core.limits import BodySizeLimit, DatabaseUnavailable
 from core.logging import RequestIdMiddleware, configure_logging
 from core.runtime import Runtime
 from core.settings import Settings, get_settings
-from resolvers.downloads import routes as download_routes
+from resolvers.documents.downloads import routes as download_routes
 from schema.schema import build_schema
-from services.webhooks import stripe_webhook
+from services.payments.webhooks import stripe_webhook
 
 log = logging.getLogger("portico")
 
@@ -112,7 +112,7 @@ def migrate() -> None:
 @cli.command("seed-demo")
 def seed_demo() -> None:
     """Load the demo organizations, logins and documents (idempotent)."""
-    from services.demo import seed_demo_data
+    from services.demo.seed import seed_demo_data
 
     settings = get_settings()
     configure_logging(settings.log_level, json=settings.json_logs)
@@ -131,7 +131,7 @@ def create_organization(
 ) -> None:
     """Create an organization and its owner."""
     from core.errors import DomainError
-    from services.organizations import create_organization_with_owner
+    from services.settings.organizations import create_organization_with_owner
 
     settings = get_settings()
     configure_logging(settings.log_level, json=settings.json_logs)

@@ -42,7 +42,7 @@ from core.auth import issue_session
 from core.database import Database, drop_database, ensure_database, make_engine, server_url
 from core.scope import T_CONTACT, T_ORGANIZATION, T_STAFF_USER
 from core.settings import PROJECT_ROOT, Settings
-from services.documents import LineDraft
+from services.documents.lines import LineDraft
 from services.migrations import run_alembic
 from subscriptions.broker import Broker
 from subscriptions.events import DocumentStatusChanged, encode, organization_channel

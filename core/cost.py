@@ -42,6 +42,7 @@ DEFAULT_PAGE = 20  # a connection without `first` (resolvers.pagination.DEFAULT_
 DEFAULT_LIST_SIZE = 10  # a list without `first` whose field declares no size
 INTROSPECTION_COST = 500
 
+
 def cost_description(max_cost: int) -> str:
     """What the schema says of the budget (the description of the root types)."""
     return COST_DESCRIPTION.replace("the limit", f"the limit ({max_cost:,} here)", 1)

@@ -6,7 +6,7 @@ import logging
 
 from core.database import Database, make_engine, resolve_database_url
 from core.settings import Settings
-from services.mail import OutboxWorker
+from services.mail.outbox import OutboxWorker
 from subscriptions.broker import Broker
 from subscriptions.connections import ConnectionRegistry
 

@@ -22,7 +22,10 @@ from resolvers import (
     settings,
     statements,
 )
-from subscriptions import fields
+from subscriptions import conversations as conversation_events
+from subscriptions import dashboard as dashboard_events
+from subscriptions import documents as document_events
+from subscriptions import payments as payment_events
 
 DOMAINS = (
     access,
@@ -38,7 +41,12 @@ DOMAINS = (
     settings,
     statements,
 )
-SUBSCRIPTIONS: tuple[type, ...] = (fields.Subscription,)
+SUBSCRIPTIONS: tuple[type, ...] = (
+    document_events.Subscription,
+    conversation_events.Subscription,
+    payment_events.Subscription,
+    dashboard_events.Subscription,
+)
 
 
 def query_parts() -> tuple[type, ...]:

@@ -28,8 +28,8 @@ from core.scope import (
 )
 from core.security import hash_password
 from core.settings import Settings
-from services.documents import LineDraft, replace_line_items
-from services.numbering import next_number
+from services.documents.lines import LineDraft, replace_line_items
+from services.documents.numbering import next_number
 
 PASSWORD = "correct-horse-battery"
 _seq = itertools.count(1)

@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 
 from core.database import Database
 from core.settings import Settings
-from services.mail import SmtpTransport, deliver_due
+from services.mail.outbox import SmtpTransport, deliver_due
 
 
 def free_port() -> int:

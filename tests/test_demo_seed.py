@@ -13,8 +13,9 @@ from sqlmodel import SQLModel
 from core.database import Database
 from core.scope import T_ALLOCATION, T_INVOICE, T_PAYMENT
 from core.settings import Settings
-from schema.enums import EstimateStatus, InvoiceStatus
-from services.demo import DEMO_LOGINS, SeedResult, seed_demo, seed_demo_data
+from schema.estimates.types import EstimateStatus
+from schema.invoices.types import InvoiceStatus
+from services.demo.seed import DEMO_LOGINS, SeedResult, seed_demo, seed_demo_data
 from tests.client import GraphQLClient
 
 OVERVIEW = """{

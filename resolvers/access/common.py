@@ -12,7 +12,7 @@ from core.context import Context
 from core.scope import T_CONTACT_PERSON, T_STAFF_USER
 from schema.access.types import Session, StaffUser
 from schema.contacts.types import ContactPerson
-from services import throttle
+from services.access import throttle
 
 
 def subject(viewer: Viewer) -> tuple[Table, int, dict[str, int | None]]:

@@ -27,9 +27,10 @@ from schema.access.mutations import (
     InvitePortalUsersPayload,
     InvitePortalUsersResult,
 )
-from services import access, mail, throttle
-from services.history import record_activity
-from services.mail_templates import render_mail
+from services.access import passwords, throttle, tokens
+from services.documents.history import record_activity
+from services.mail import outbox as mail
+from services.mail.render import render_mail
 
 MAX_INVITES = 100
 
@@ -83,7 +84,7 @@ async def invite_portal_users(
             raise DomainError("PORTAL_DISABLED", "Enable the customer portal in the portal settings first.")
         persons = await _resolve_targets(ctx, session, contact_person_ids)
         for person in persons:
-            token = await access.issue_token(
+            token = await tokens.issue_token(
                 session,
                 kind="INVITE",
                 organization_id=org.id,
@@ -129,7 +130,7 @@ async def accept_invite(info: strawberry.Info, input: AcceptInviteInput) -> Acce
     keys = throttle.address_keys(ctx.client_ip)
     await throttle.reserve(ctx.db, keys)  # a token cannot be guessed, but spraying guesses is stopped all the same
     async with ctx.db.transaction() as session:
-        token = await access.redeem_token(session, kind="INVITE", token=input.token)
+        token = await tokens.redeem_token(session, kind="INVITE", token=input.token)
         person = (
             await session.execute(
                 select(T_CONTACT_PERSON).where(T_CONTACT_PERSON.c.id == token.contact_person_id).with_for_update()
@@ -140,7 +141,7 @@ async def accept_invite(info: strawberry.Info, input: AcceptInviteInput) -> Acce
         )
         if not portal_enabled:
             raise DomainError("PORTAL_DISABLED", "This portal is switched off; ask the business.")
-        access.check_password_policy(input.password, person.email)
+        passwords.check_password_policy(input.password, person.email)
         password_hash = await asyncio.to_thread(hash_password, settings, input.password)
         row = (
             await session.execute(
@@ -190,7 +191,7 @@ async def disable_portal_access(info: strawberry.Info, contact_person_id: strawb
             update(T_CONTACT_PERSON).where(T_CONTACT_PERSON.c.id == person.id).values(portal_status="DISABLED")
         )
         revoked = await revoke_sessions(session, contact_person_id=person.id)
-        await access.void_tokens(session, contact_person_id=person.id)
+        await tokens.void_tokens(session, contact_person_id=person.id)
         await record_activity(
             session,
             viewer=viewer,

@@ -18,7 +18,8 @@ from resolvers.common import returns_errors
 from schema.access.mutations import LoginError, LoginInput, LoginResult
 from schema.access.types import Session, StaffUser, Viewer
 from schema.contacts.types import ContactPerson
-from services import access, throttle
+from services.access import throttle
+from services.access import two_factor as second_factor
 
 BAD_CREDENTIALS = "The email or password is not right."
 
@@ -78,7 +79,7 @@ async def _check_second_factor(session: AsyncSession, row: Any, table: Table, ot
     if locked.totp_enabled_at is None:
         return  # turned off since the password was checked
     owner = {"staff_user_id": row.id} if table is T_STAFF_USER else {"contact_person_id": row.id}
-    if not await access.use_second_factor(session, table, locked, otp, **owner):
+    if not await second_factor.use_second_factor(session, table, locked, otp, **owner):
         raise DomainError("OTP_INVALID", "That code is not right.", "otp")
 
 

@@ -25,10 +25,11 @@ from schema.access.mutations import (
     ResetPasswordInput,
     ResetPasswordResult,
 )
-from services import access, mail, throttle
-from services.access import T_TOKEN
-from services.history import record_activity
-from services.mail_templates import render_mail
+from services.access import passwords, throttle, tokens
+from services.access.tokens import T_TOKEN
+from services.documents.history import record_activity
+from services.mail import outbox as mail
+from services.mail.render import render_mail
 
 RESETS_PER_HOUR = 3
 
@@ -45,7 +46,7 @@ async def change_password(info: strawberry.Info, input: ChangePasswordInput) -> 
         raise DomainError("SAME_PASSWORD", "Choose a password different from the current one.", "newPassword")
     async with ctx.db.session() as session:
         row = await own_row(session, viewer)
-    access.check_password_policy(input.new_password, row.email, "newPassword")
+    passwords.check_password_policy(input.new_password, row.email, "newPassword")
     keys = secret_keys(ctx, viewer)
     await throttle.reserve(ctx.db, keys)  # a session is not a licence to guess the password
     if not await asyncio.to_thread(verify_password, settings, row.password_hash, input.current_password):
@@ -118,7 +119,7 @@ async def request_password_reset(
                 )
             )
             if (recent or 0) < RESETS_PER_HOUR:  # quietly stop mail-bombing an inbox
-                token = await access.issue_token(
+                token = await tokens.issue_token(
                     session,
                     kind="RESET",
                     organization_id=account.organization_id,
@@ -149,11 +150,11 @@ async def reset_password(info: strawberry.Info, input: ResetPasswordInput) -> Re
     keys = throttle.address_keys(ctx.client_ip)
     await throttle.reserve(ctx.db, keys)  # a token cannot be guessed, but spraying guesses is stopped all the same
     async with ctx.db.transaction() as session:
-        token = await access.redeem_token(session, kind="RESET", token=input.token)
+        token = await tokens.redeem_token(session, kind="RESET", token=input.token)
         table = T_STAFF_USER if token.staff_user_id else T_CONTACT_PERSON
         pk = token.staff_user_id or token.contact_person_id
         row = (await session.execute(select(table).where(table.c.id == pk).with_for_update())).one()
-        access.check_password_policy(input.password, row.email)
+        passwords.check_password_policy(input.password, row.email)
         new_hash = await asyncio.to_thread(hash_password, settings, input.password)
         row = (
             await session.execute(update(table).where(table.c.id == pk).values(password_hash=new_hash).returning(table))

@@ -23,8 +23,9 @@ from schema.access.mutations import (
     TwoFactorError,
     TwoFactorSetup,
 )
-from services import access, throttle
-from services.history import record_activity
+from services.access import throttle
+from services.access import two_factor as second_factor
+from services.documents.history import record_activity
 
 
 @returns_errors(TwoFactorError)
@@ -37,11 +38,11 @@ async def enable_two_factor(info: strawberry.Info) -> EnableTwoFactorResult:
         row = await own_row(session, viewer, lock=True)
         if row.totp_enabled_at is not None:
             raise DomainError("ALREADY_ENABLED", "Two-factor sign-in is already on.")
-        secret = access.new_totp_secret()
+        secret = second_factor.new_totp_secret()
         # the steps used with an earlier secret say nothing about the new one
         await session.execute(update(table).where(table.c.id == pk).values(totp_secret=secret, totp_last_step=None))
         org_name = await session.scalar(select(T_ORGANIZATION.c.name).where(T_ORGANIZATION.c.id == row.organization_id))
-    return TwoFactorSetup(secret=secret, otpauth_uri=access.totp_uri(secret, row.email, org_name or ""))
+    return TwoFactorSetup(secret=secret, otpauth_uri=second_factor.totp_uri(secret, row.email, org_name or ""))
 
 
 @returns_errors(TwoFactorError)
@@ -58,10 +59,10 @@ async def confirm_two_factor(info: strawberry.Info, otp: str) -> ConfirmTwoFacto
             raise DomainError("ALREADY_ENABLED", "Two-factor sign-in is already on.")
         if not row.totp_secret:
             raise DomainError("NOT_STARTED", "Call enableTwoFactor first.")
-        if not await access.use_totp(session, table, row, otp):  # the confirming code cannot sign in afterwards
+        if not await second_factor.use_totp(session, table, row, otp):  # the confirming code cannot sign in afterwards
             raise DomainError("OTP_INVALID", "That code is not right; check the app's clock.", "otp")
         await session.execute(update(table).where(table.c.id == pk).values(totp_enabled_at=datetime.now(UTC)))
-        codes = await access.replace_recovery_codes(session, **owner)
+        codes = await second_factor.replace_recovery_codes(session, **owner)
         await throttle.succeeded(session, keys)
         await record_activity(
             session,
@@ -97,7 +98,9 @@ async def disable_two_factor(info: strawberry.Info, input: DisableTwoFactorInput
         row = await own_row(session, viewer, lock=True)
         if row.totp_enabled_at is None:
             raise DomainError("NOT_ENABLED", "Two-factor sign-in is not on.")
-        if not input.password and not await access.use_second_factor(session, table, row, input.otp or "", **owner):
+        if not input.password and not await second_factor.use_second_factor(
+            session, table, row, input.otp or "", **owner
+        ):
             raise DomainError("OTP_INVALID", "That code is not right.", "otp")
         row = (
             await session.execute(
@@ -107,7 +110,7 @@ async def disable_two_factor(info: strawberry.Info, input: DisableTwoFactorInput
                 .returning(table)
             )
         ).one()
-        await access.clear_recovery_codes(session, **owner)
+        await second_factor.clear_recovery_codes(session, **owner)
         await throttle.succeeded(session, keys)
         await record_activity(
             session,

@@ -29,7 +29,7 @@ from schema.contacts.mutations import (
     UpdateContactResult,
 )
 from services import receipts
-from services.history import record_activity
+from services.documents.history import record_activity
 
 
 def _contact_values(ctx: Context, input: CreateContactInput | UpdateContactInput) -> dict[str, Any]:

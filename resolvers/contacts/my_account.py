@@ -19,7 +19,7 @@ from schema.contacts.mutations import (
     UpdateMyCompanyInput,
     UpdateMyCompanyResult,
 )
-from services.history import record_activity
+from services.documents.history import record_activity
 
 
 @returns_errors(UpdateMyAccountError)

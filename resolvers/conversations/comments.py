@@ -34,7 +34,7 @@ from schema.estimates.types import Estimate
 from schema.invoices.types import Invoice
 from schema.projects.types import Project
 from services import receipts
-from services.history import record_activity
+from services.documents.history import record_activity
 from subscriptions.events import CommentAdded, emit
 
 TARGETS = {"Estimate": T_ESTIMATE, "Invoice": T_INVOICE, "Project": T_PROJECT}

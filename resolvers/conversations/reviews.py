@@ -18,7 +18,7 @@ from resolvers.pagination import paginate
 from schema.conversations.mutations import MAX_REVIEW, SubmitReviewError, SubmitReviewInput, SubmitReviewResult
 from schema.conversations.types import Review, ReviewConnection
 from services import receipts
-from services.history import record_activity
+from services.documents.history import record_activity
 
 AVERAGE_PLACES = Decimal("0.01")
 

@@ -29,10 +29,11 @@ from core.ids import from_global_id
 from core.scope import T_ACTIVITY, T_CONTACT_PERSON, T_STAFF_USER, Scope
 from resolvers.common import returns_errors
 from schema.documents.mutations import ForwardDocumentError, ForwardDocumentInput, ForwardDocumentResult
-from services import mail, receipts
-from services.history import record_activity
-from services.mail_templates import render_mail
-from services.pdf import DocumentData, Formats, load_document, to_pdf
+from services import receipts
+from services.documents.history import record_activity
+from services.documents.pdf import DocumentData, Formats, load_document, to_pdf
+from services.mail import outbox as mail
+from services.mail.render import render_mail
 
 MAX_FORWARDS_PER_HOUR = 10
 

@@ -23,7 +23,7 @@ from resolvers.estimates.answer import person_name
 from schema.documents.mutations import RecordViewError, RecordViewResult
 from schema.estimates.types import Estimate
 from schema.invoices.types import Invoice
-from services.history import record_activity
+from services.documents.history import record_activity
 from subscriptions.events import DocumentViewed, emit
 
 TABLES: dict[str, tuple[Table, str]] = {"Estimate": (T_ESTIMATE, "ESTIMATE"), "Invoice": (T_INVOICE, "INVOICE")}

@@ -13,8 +13,8 @@ from core.auth import StaffViewer
 from core.context import Context
 from core.errors import DomainError
 from core.scope import T_ESTIMATE, T_INVOICE
-from services.documents import LineDraft, replace_line_items
-from services.history import record_activity
+from services.documents.history import record_activity
+from services.documents.lines import LineDraft, replace_line_items
 from subscriptions.events import DocumentStatusChanged, emit
 
 DocumentKind = Literal["estimate", "invoice"]

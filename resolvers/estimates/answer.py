@@ -27,7 +27,7 @@ from schema.estimates.mutations import (
     DeclineEstimateResult,
 )
 from schema.estimates.types import Estimate
-from services.history import record_activity
+from services.documents.history import record_activity
 from subscriptions.events import DocumentStatusChanged, emit
 
 MAX_SIGNATURE = 200

@@ -24,16 +24,9 @@ from schema.estimates.mutations import (
     UpdateEstimateResult,
 )
 from services import receipts
-from services.documents import (
-    check_dates,
-    clean_header,
-    clean_lines,
-    count_lines,
-    lock_contact,
-    today,
-)
-from services.history import record_activity
-from services.numbering import next_number
+from services.documents.history import record_activity
+from services.documents.lines import check_dates, clean_header, clean_lines, count_lines, lock_contact, today
+from services.documents.numbering import next_number
 
 HEADER_FIELDS = ("issue_date", "expiry_date", "reference", "notes", "terms")
 

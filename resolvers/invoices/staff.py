@@ -25,16 +25,9 @@ from schema.invoices.mutations import (
 )
 from schema.payments.enums import PaymentGateway
 from services import receipts
-from services.documents import (
-    check_dates,
-    clean_header,
-    clean_lines,
-    count_lines,
-    lock_contact,
-    today,
-)
-from services.history import record_activity
-from services.numbering import next_number
+from services.documents.history import record_activity
+from services.documents.lines import check_dates, clean_header, clean_lines, count_lines, lock_contact, today
+from services.documents.numbering import next_number
 from subscriptions.events import DocumentStatusChanged, emit
 
 HEADER_FIELDS = ("issue_date", "due_date", "reference", "notes", "terms")

@@ -27,10 +27,10 @@ from schema.payments.mutations import (
     RemoveSavedPaymentMethodResult,
 )
 from schema.payments.types import Payment, PaymentAttempt, SavedPaymentMethod
-from services import pay as pay_service
-from services.history import record_activity
-from services.pay import simulated_offered
-from services.stripe_gateway import GatewayRejected, GatewayUnavailable, is_configured, open_gateway
+from services.documents.history import record_activity
+from services.payments import pay as pay_service
+from services.payments.gateway import GatewayRejected, GatewayUnavailable, is_configured, open_gateway
+from services.payments.pay import simulated_offered
 
 
 @returns_errors(PayInvoicesError)

@@ -17,9 +17,9 @@ from resolvers.pagination import paginate
 from schema.base import Connection
 from schema.payments.mutations import RecordPaymentError, RecordPaymentInput, RecordPaymentResult
 from schema.payments.types import Payment, PaymentFilter
-from services import payments as payment_service
 from services import receipts
-from services.documents import lock_contact, money_amount, today
+from services.documents.lines import lock_contact, money_amount, today
+from services.payments import allocations as payment_service
 
 MAX_ALLOCATIONS = 100
 

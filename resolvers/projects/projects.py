@@ -45,7 +45,7 @@ from schema.projects.mutations import (
 )
 from schema.projects.types import Project, ProjectFilter, Task, TimeEntry, hours
 from services import receipts
-from services.history import record_activity
+from services.documents.history import record_activity
 
 FEATURE_DISABLED = "FEATURE_DISABLED"
 

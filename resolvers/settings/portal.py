@@ -15,7 +15,7 @@ from core.scope import T_ORGANIZATION
 from resolvers.common import returns_errors
 from schema.settings.mutations import PortalSettingsInput, UpdatePortalSettingsError, UpdatePortalSettingsResult
 from schema.settings.types import Organization, PortalSettings
-from services.history import record_activity
+from services.documents.history import record_activity
 
 
 async def portal_settings(info: strawberry.Info) -> PortalSettings:

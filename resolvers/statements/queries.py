@@ -12,7 +12,7 @@ from core.context import Context
 from core.errors import DomainError, TopLevelCode, top_level_error
 from core.ids import decode_id
 from schema.statements.types import Statement
-from services.statement import compute_statement
+from services.statements.compute import compute_statement
 
 
 async def statement(

@@ -10,7 +10,7 @@ import strawberry
 from schema.access.types import ActiveSession, Session, StaffUser
 from schema.base import UserError
 from schema.contacts.types import ContactPerson
-from services.access import PASSWORD_POLICY
+from services.access.passwords import PASSWORD_POLICY
 
 RETRY_AFTER_DESCRIPTION = "With TOO_MANY_ATTEMPTS: wait this long before trying again."
 

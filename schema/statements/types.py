@@ -15,7 +15,7 @@ from schema.invoices.types import Invoice
 from schema.payments.types import Payment
 
 if TYPE_CHECKING:
-    from services.statement import Statement as StatementData
+    from services.statements.compute import Statement as StatementData
 
 
 @strawberry.enum

@@ -10,8 +10,8 @@ from sqlalchemy import select, update
 from core.database import Database
 from core.scope import T_ACTIVITY, T_CONTACT_PERSON, T_ORGANIZATION
 from core.settings import Settings
-from services.access import T_TOKEN, issue_token
-from services.throttle import ADDRESS_FREE_ATTEMPTS
+from services.access.throttle import ADDRESS_FREE_ATTEMPTS
+from services.access.tokens import T_TOKEN, issue_token
 from tests.client import GraphQLClient
 from tests.factories import PASSWORD, Factory
 from tests.security.throttling import expire_locks

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from core.database import Database
 from resolvers.access.passwords import RESETS_PER_HOUR
-from services.access import T_TOKEN, issue_token
-from services.throttle import ADDRESS_FREE_ATTEMPTS
+from services.access.throttle import ADDRESS_FREE_ATTEMPTS
+from services.access.tokens import T_TOKEN, issue_token
 from tests.client import GraphQLClient
 from tests.factories import PASSWORD, Factory
 from tests.security.throttling import expire_locks

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from core.database import Database
 from core.scope import T_ACTIVITY, T_CONTACT_PERSON
 from core.settings import Settings
-from resolvers.forward import MAX_FORWARDS_PER_HOUR
+from resolvers.documents.forward import MAX_FORWARDS_PER_HOUR
 from tests.client import GraphQLClient
 from tests.factories import PASSWORD, Factory, Row, Tenant
 from tests.smtp import Inbox, SmtpServer

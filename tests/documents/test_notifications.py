@@ -16,7 +16,7 @@ from core.database import Database
 from core.scope import T_ORGANIZATION, T_REVIEW
 from core.settings import Settings
 from models import OutboxMail
-from services.history import record_activity
+from services.documents.history import record_activity
 from tests.factories import Factory, Row, Tenant
 from tests.smtp import Inbox, SmtpServer
 

@@ -17,9 +17,9 @@ from core.auth import PortalViewer
 from core.database import Database
 from core.settings import Settings
 from models import OutboxMail
-from services import mail
-from services.history import record_activity
-from services.mail import OutboxWorker, SmtpTransport, deliver_due
+from services.documents.history import record_activity
+from services.mail import outbox as mail
+from services.mail.outbox import OutboxWorker, SmtpTransport, deliver_due
 from tests.client import GraphQLClient
 from tests.factories import PASSWORD, Factory
 from tests.smtp import SmtpServer
@@ -151,7 +151,7 @@ async def test_without_smtp_url_mail_goes_to_eml_files_and_the_log_says_where(
     folder = tmp_path / "outbox"
     dev = settings.model_copy(update={"smtp_url": "", "outbox_dir": folder, "mail_poll_seconds": 60.0})
     worker = OutboxWorker(db, dev)
-    caplog.set_level(logging.INFO, logger="services.mail")
+    caplog.set_level(logging.INFO, logger="services.mail.outbox")
     worker.start()
     try:
         assert f"no SMTP_URL: mail goes to {folder.resolve()}" in caplog.text

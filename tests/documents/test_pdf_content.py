@@ -9,7 +9,7 @@ from io import BytesIO
 from httpx import AsyncClient
 from pypdf import PdfReader
 
-from services.documents import LineDraft
+from services.documents.lines import LineDraft
 from tests.client import GraphQLClient
 from tests.documents.pdftext import pdf_lines, pdf_pages, value_after
 from tests.factories import PASSWORD, Factory, Row

@@ -11,8 +11,8 @@ from httpx import AsyncClient
 from core.database import Database
 from core.errors import DomainError
 from core.scope import PortalScope, StaffScope
-from services.documents import LineDraft
-from services.statement import compute_statement
+from services.documents.lines import LineDraft
+from services.statements.compute import compute_statement
 from tests.client import GraphQLClient
 from tests.documents.pdftext import pdf_lines, value_after
 from tests.factories import PASSWORD, Factory, Tenant

@@ -8,7 +8,7 @@ import pytest
 
 from core.database import Database
 from core.scope import T_ESTIMATE, T_LINE_ITEM
-from services.documents import today
+from services.documents.lines import today
 from tests.client import GraphQLClient
 from tests.factories import Factory
 from tests.invoice.helpers import CREATE_ESTIMATE, line, mutate, snapshot, staff_session

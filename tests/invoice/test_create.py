@@ -6,7 +6,7 @@ import pytest
 
 from core.database import Database
 from core.scope import T_INVOICE, T_LINE_ITEM
-from services.documents import today
+from services.documents.lines import today
 from tests.client import GraphQLClient
 from tests.factories import Factory
 from tests.invoice.helpers import CREATE_INVOICE, line, mutate, snapshot, staff_session

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.database import Database
 from core.scope import T_ACTIVITY, T_INVOICE
-from services.documents import LineDraft
+from services.documents.lines import LineDraft
 from tests.client import GraphQLClient
 from tests.factories import Factory
 from tests.invoice.helpers import SEND_INVOICE, mutate, portal_token, snapshot, staff_session

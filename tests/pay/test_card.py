@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.database import Database
 from core.scope import T_CONTACT, T_PAYMENT
-from services.documents import LineDraft
+from services.documents.lines import LineDraft
 from tests.client import GraphQLClient
 from tests.factories import Factory
 from tests.pay.conftest import PAY, Payers, counts, history, invoice_row, pay, pay_input, published

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from core.database import Database
 from core.scope import T_PAYMENT
-from services.webhooks import T_EVENT
+from services.payments.webhooks import T_EVENT
 from tests.client import GraphQLClient
 from tests.factories import Factory, Row
 from tests.pay.conftest import Payers, counts, history, invoice_row, pay, pay_input, post_event, published

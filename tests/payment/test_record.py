@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from core.database import Database
 from core.scope import T_ACTIVITY, T_ALLOCATION, T_INVOICE, T_PAYMENT
-from services.documents import LineDraft, today
+from services.documents.lines import LineDraft, today
 from tests.client import GraphQLClient
 from tests.factories import Factory, Row
 from tests.invoice.helpers import RECORD_PAYMENT, mutate, portal_token, snapshot, staff_session

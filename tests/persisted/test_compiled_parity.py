@@ -15,7 +15,7 @@ from sqlalchemy import event
 from app import create_app
 from core.persisted import load_manifest, sha256_hex
 from core.settings import Settings
-from services.documents import LineDraft
+from services.documents.lines import LineDraft
 from services.persisted_manifest import MANIFEST
 from tests.client import GraphQLClient
 from tests.factories import PASSWORD, Factory

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from services.documents import LineDraft
+from services.documents.lines import LineDraft
 from tests.client import GraphQLClient
 from tests.factories import Factory, Row
 from tests.portal.conftest import World

@@ -7,7 +7,7 @@ import datetime as dt
 
 from core.database import Database
 from core.settings import Settings
-from services.demo import DEMO_CLIENT_PASSWORD, DEMO_OWNER_PASSWORD, seed_demo
+from services.demo.seed import DEMO_CLIENT_PASSWORD, DEMO_OWNER_PASSWORD, seed_demo
 from tests.client import GraphQLClient
 
 PORTAL = """query($from: Date!, $to: Date!) {

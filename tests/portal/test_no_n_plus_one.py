@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from core.database import Database
-from services.documents import LineDraft
+from services.documents.lines import LineDraft
 from tests.client import GraphQLClient
 from tests.factories import Factory
 from tests.portal.conftest import World, statements

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from services.documents import LineDraft
+from services.documents.lines import LineDraft
 from tests.client import GraphQLClient
 from tests.factories import Factory, Row
 from tests.portal.conftest import World

@@ -322,7 +322,7 @@ async def test_a_forward_retried_after_the_hourly_limit_is_still_answered(
     gql: GraphQLClient, db: Database, world: World
 ) -> None:
     # given a portal user forwarded an invoice with a key, then reached the hourly limit
-    from resolvers.forward import MAX_FORWARDS_PER_HOUR
+    from resolvers.documents.forward import MAX_FORWARDS_PER_HOUR
 
     case = CASES["forwardDocument"]
     first = await run(gql, case, world, idempotencyKey="forward-1")

@@ -45,7 +45,7 @@ from core.database import Database
 from core.ids import from_global_id, to_global_id
 from core.scope import T_COMMENT, T_CONTACT_PERSON, T_ESTIMATE, T_INVOICE, T_PAYMENT, T_SAVED_METHOD
 from core.settings import Settings
-from services.documents import LineDraft
+from services.documents.lines import LineDraft
 from subscriptions.broker import Broker
 from subscriptions.events import (
     CommentAdded,

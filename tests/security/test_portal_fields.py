@@ -49,9 +49,7 @@ def test_every_field_a_portal_viewer_can_read_is_listed_on_purpose() -> None:
 
 def test_the_known_staff_only_fields_are_marked() -> None:
     _, hidden = fields_by_visibility()
-    assert {"PortalSettings.notificationEmails", "Contact.notes", "Payment.notes", "Estimate.acceptedIp"} <= set(
-        hidden
-    )
+    assert {"PortalSettings.notificationEmails", "Contact.notes", "Payment.notes", "Estimate.acceptedIp"} <= set(hidden)
 
 
 async def test_portal_viewers_get_nothing_from_staff_only_fields(

@@ -16,7 +16,7 @@ from core.database import Database
 from core.ids import to_global_id
 from core.scope import T_CONTACT, T_ESTIMATE
 from models.access import AuthSession
-from schema.people import gravatar_url
+from schema.base import gravatar_url
 from subscriptions.broker import Broker
 from subscriptions.events import (
     CommentAdded,

@@ -22,6 +22,8 @@ from core.money import quantize
 from core.scope import T_ALLOCATION, T_CONTACT, T_INVOICE, T_PAYMENT, Scope
 
 STATEMENT_INVOICE_EXCLUDED = ("DRAFT", "VOID")
+
+
 MAX_STATEMENT_DAYS = 366 * 10
 
 

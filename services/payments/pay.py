@@ -44,10 +44,16 @@ from core.money import minor_unit, quantize
 from core.scope import T_ALLOCATION, T_CONTACT, T_INVOICE, T_PAYMENT, T_SAVED_METHOD, StaffScope
 from core.settings import Settings
 from models import PaymentAttempt, PaymentAttemptInvoice
-from services.documents import money_amount, today
-from services.history import record_activity
-from services.payments import PAYABLE_STATUSES, AllocationDraft, apply_allocations, insert_payment, lock_invoices
-from services.stripe_gateway import (
+from services.documents.history import record_activity
+from services.documents.lines import money_amount, today
+from services.payments.allocations import (
+    PAYABLE_STATUSES,
+    AllocationDraft,
+    apply_allocations,
+    insert_payment,
+    lock_invoices,
+)
+from services.payments.gateway import (
     GatewayDeclined,
     GatewayError,
     GatewayRejected,
@@ -60,18 +66,28 @@ from subscriptions.broker import Broker
 from subscriptions.events import DocumentStatusChanged, PaymentReceived, emit
 
 T_ATTEMPT: Table = PaymentAttempt.__table__  # type: ignore[assignment]
+
+
 T_ATTEMPT_INVOICE: Table = PaymentAttemptInvoice.__table__  # type: ignore[assignment]
 
+
 OPEN_STATUSES = ("CREATED", "REQUIRES_ACTION", "PROCESSING")
+
+
 # An attempt still CREATED after this long is taken as abandoned (its request died); Stripe calls time out sooner.
 IN_FLIGHT = dt.timedelta(seconds=120)
+
+
 MAX_INVOICES = 100
+
+
 SIMULATED_DECLINE = "pm_simulated_decline"
+
+
 STRIPE_METHOD_TYPES = {"CARD": "card", "ACH": "us_bank_account"}
+
+
 PAYMENT_METHOD_ID = re.compile(r"pm_[A-Za-z0-9_]{1,250}")
-
-
-# ---- inputs and results ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,9 +164,6 @@ def gateway_key(viewer: PortalViewer, idempotency_key: str) -> str:
     """The stem of Stripe's Idempotency-Keys for one client key of one portal user."""
     seed = f"{viewer.organization_id}:{viewer.contact_person_id}:{idempotency_key}"
     return "portico-" + hashlib.sha256(seed.encode()).hexdigest()[:48]
-
-
-# ---- payInvoices ---------------------------------------------------------------------------------------------
 
 
 def simulated_offered(settings: Settings) -> bool:
@@ -405,9 +418,6 @@ def _plan(invoices: dict[int, Any], request: PayRequest) -> tuple[str, list[tupl
     return currency, [(invoice.id, quantize(invoice.balance_due, currency)) for invoice in rows]
 
 
-# ---- driving an attempt at Stripe ----------------------------------------------------------------------------
-
-
 async def _resume(deps: Deps, attempt: Any, gateway: StripeGateway | None = None) -> AttemptResult:
     """Take an open attempt as far as Stripe allows now; a final or PROCESSING one is only read."""
     if attempt.status not in ("CREATED", "REQUIRES_ACTION") or attempt.method_type == "SIMULATED":
@@ -574,9 +584,6 @@ async def _supersede(deps: Deps, gateway: StripeGateway, attempt_ids: list[int])
         except GatewayUnavailable as error:
             raise DomainError("GATEWAY_UNAVAILABLE", "The payment gateway did not answer; try again.") from error
         await apply_intent(deps, intent, attempt_id=attempt_id)
-
-
-# ---- applying outcomes (the synchronous answer and webhooks alike) -------------------------------------------
 
 
 async def apply_intent(deps: Deps, intent: dict[str, Any], *, attempt_id: int | None = None) -> Any:
@@ -962,9 +969,6 @@ async def _reverse_allocations(session: AsyncSession, broker: Broker, attempt: A
                     status=values["status"],
                 ),
             )
-
-
-# ---- reading attempts ----------------------------------------------------------------------------------------
 
 
 async def _lock_attempt(session: AsyncSession, attempt_id: int) -> Any:

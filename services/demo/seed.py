@@ -39,12 +39,16 @@ from core.scope import (
 )
 from core.security import hash_password
 from core.settings import Settings
-from services.documents import LineDraft, replace_line_items
-from services.numbering import next_number
+from services.documents.lines import LineDraft, replace_line_items
+from services.documents.numbering import next_number
 
 # Any constant works; it only has to be the same for every process that seeds.
 SEED_LOCK_KEY = 0x504F5254_49434F  # "PORTICO"
+
+
 GATEWAYS = ["ACH", "CARD"]
+
+
 CURRENCY = "USD"
 
 
@@ -101,8 +105,13 @@ class OrganizationSpec:
 
 
 DEMO_OWNER_PASSWORD = "portico-demo-owner"
+
+
 DEMO_CLIENT_PASSWORD = "portico-demo-client"
+
+
 DEMO_OTHER_PASSWORD = "portico-demo-other"
+
 
 ACME = ContactSpec(
     display_name="Acme Corp",
@@ -145,6 +154,7 @@ ACME = ContactSpec(
     ),
 )
 
+
 GLOBEX = ContactSpec(
     display_name="Globex",
     company_name="Globex Corporation",
@@ -182,6 +192,7 @@ GLOBEX = ContactSpec(
         ),
     ),
 )
+
 
 INITECH = ContactSpec(
     display_name="Initech",
@@ -221,6 +232,7 @@ INITECH = ContactSpec(
     ),
 )
 
+
 ORGANIZATIONS = (
     OrganizationSpec(
         name="Demo Studio",
@@ -250,6 +262,7 @@ ORGANIZATIONS = (
     ),
 )
 
+
 DEMO_LOGINS = (
     DemoLogin("Demo Studio owner", "owner@demo.portico.test", DEMO_OWNER_PASSWORD),
     DemoLogin("Acme Corp client", "client@demo.portico.test", DEMO_CLIENT_PASSWORD, "demo"),
@@ -258,9 +271,15 @@ DEMO_LOGINS = (
     DemoLogin("Initech client (Rival Works)", "client@rival.portico.test", DEMO_CLIENT_PASSWORD, "rival"),
 )
 
+
 TERMS = "Payment due within 30 days of the invoice date. Thank you for your business."
+
+
 ESTIMATE_TERMS = "Prices are valid until the expiry date. 50% of the total is invoiced on acceptance."
+
+
 DECLINE_REASON = "Our budget for this quarter is already committed; let's revisit this next quarter."
+
 
 # One thread per target: (author "client" or "staff", visible in portal, body). Client comments are always visible.
 THREADS: dict[str, tuple[tuple[str, bool, str], ...]] = {

@@ -42,9 +42,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.money import quantize, trim
 from core.scope import T_CONTACT, T_ESTIMATE, T_INVOICE, T_LINE_ITEM, T_ORGANIZATION, Scope
-from services.statement import Statement, compute_statement
+from services.statements.compute import Statement, compute_statement
 
 DocumentKind = Literal["estimate", "invoice"]
+
 
 # ---- fonts: DejaVu Sans when the system has it (wide coverage: ₹, narrow no-break space, …), else the Vera
 # fonts that ship inside the reportlab wheel (Latin-1 and €), so rendering works on any machine.
@@ -58,6 +59,8 @@ _FONT_CANDIDATES = [
         ("Vera.ttf", "VeraBd.ttf", "VeraIt.ttf"),
     ),
 ]
+
+
 _RENDER_LOCK = threading.Lock()  # ReportLab keeps some module-level state; one render at a time per process
 
 
@@ -102,9 +105,6 @@ def fonts() -> Fonts:
             )
             return Fonts(regular.fontName, bold.fontName, italic.fontName, frozenset(regular.face.charToGlyph))
     raise RuntimeError("no TrueType font found for PDFs (the reportlab package ships Vera; is it installed?)")
-
-
-# ---- formatting ------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,9 +155,6 @@ def pdf_filename(stem: str) -> str:
     """A safe file name: ``INV-000012`` → ``INV-000012.pdf``."""
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._") or "document"
     return f"{cleaned[:100]}.pdf"
-
-
-# ---- the data a document PDF shows ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,12 +336,18 @@ async def to_pdf(data: DocumentData | StatementData) -> RenderedPdf:
     return RenderedPdf(data.filename, await asyncio.to_thread(render, data))  # type: ignore[arg-type]
 
 
-# ---- rendering -------------------------------------------------------------------------------------------
-
 INK = colors.HexColor("#1f2933")
+
+
 MUTED = colors.HexColor("#616e7c")
+
+
 RULE = colors.HexColor("#cbd2d9")
+
+
 HEADER_FILL = colors.HexColor("#f0f4f8")
+
+
 STAMPS = {
     "PAID": ("PAID", colors.HexColor("#2f855a")),
     "ACCEPTED": ("ACCEPTED", colors.HexColor("#2f855a")),
@@ -356,6 +359,8 @@ STAMPS = {
     "EXPIRED": ("EXPIRED", colors.HexColor("#7b8794")),
     "DRAFT": ("DRAFT", colors.HexColor("#7b8794")),
 }
+
+
 MARGIN = 18 * mm
 
 
@@ -739,7 +744,7 @@ def _fit_money(styles: _Styles, fmt: Formats, amount: Decimal) -> str:
 def demo_invoice(
     line_count: int = 24, *, status: str = "PAID", locale: str = "en_US", currency: str = "USD"
 ) -> DocumentData:
-    """A made-up invoice for looking at the layout (``python -m services.pdf demo.pdf``); no database needed."""
+    """A made-up invoice for looking at the layout (``python -m services.documents.pdf demo.pdf``); no database needed."""
     from core.money import LineInput, compute_totals
 
     drafts = [

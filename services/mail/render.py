@@ -8,7 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from services.mail import Attachment, Mail
+from services.mail.outbox import Attachment, Mail
 
 TEMPLATES = Path(__file__).parent / "templates" / "mail"
 

@@ -31,8 +31,14 @@ from models import OutboxMail
 log = logging.getLogger(__name__)
 
 T_OUTBOX = OutboxMail.__table__
+
+
 MAX_BACKOFF = timedelta(hours=1)
+
+
 _WAKE_SCHEDULED = "portico.mail.wake_scheduled"
+
+
 _LOCAL_WORKERS: set[OutboxWorker] = set()  # the running workers of this process, woken after a commit
 
 

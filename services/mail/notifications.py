@@ -33,12 +33,14 @@ from core.scope import (
     StaffScope,
 )
 from core.settings import Settings, get_settings
-from services import mail
-from services.mail_templates import render_mail
+from services.mail import outbox as mail
+from services.mail.render import render_mail
 
 log = logging.getLogger(__name__)
 
 NOTIFIED_KINDS = frozenset({"viewed", "accepted", "declined", "commented", "paid", "review_submitted"})
+
+
 _VERBS = {
     "viewed": "viewed",
     "accepted": "accepted",

@@ -20,14 +20,23 @@ from core.database import Database
 from core.errors import DomainError
 
 MAX_DELAY_SECONDS = 15 * 60
+
+
 ACCOUNT_FREE_ATTEMPTS = 5  # per account (login) and per signed-in subject (password and code checks)
+
+
 ADDRESS_FREE_ATTEMPTS = 30  # per client address, whatever the secret
+
 
 # `failures` counts attempts in the current window and `last_failure_at` is the latest attempt (the columns keep
 # their first names). The WHERE of DO UPDATE leaves a locked key as it is; RETURNING is then empty. Concurrent
 # reservations of one key queue on its row, so each sees the count the previous one left.
 _COUNT = "CASE WHEN t.last_failure_at > now() - interval '1 hour' THEN t.failures + 1 ELSE 1 END"
+
+
 _LOCK = "CASE WHEN {n} >= :free THEN now() + make_interval(secs => least(power(2, {n} - :free), :max_delay)) END"
+
+
 _RESERVE = text(
     f"""
     INSERT INTO auth_throttle AS t (key, failures, last_failure_at, locked_until)
@@ -38,11 +47,17 @@ _RESERVE = text(
     RETURNING t.failures
     """
 )
+
+
 _RETRY_AFTER = text(
     "SELECT greatest(1, ceil(extract(epoch FROM max(locked_until) - now())))::int FROM auth_throttle "
     "WHERE key IN :keys AND locked_until > now()"
 ).bindparams(bindparam("keys", expanding=True))
+
+
 _CLEAR = text("DELETE FROM auth_throttle WHERE key = :key")
+
+
 _REFUND = text("UPDATE auth_throttle SET failures = greatest(failures - 1, 0) WHERE key = :key")
 
 

@@ -19,7 +19,7 @@ from core.auth import PortalViewer, StaffViewer, Viewer
 from core.errors import DomainError
 from core.money import quantize
 from core.scope import T_ALLOCATION, T_INVOICE, T_PAYMENT, Scope
-from services.history import record_activity
+from services.documents.history import record_activity
 from subscriptions.broker import Broker
 from subscriptions.events import DocumentStatusChanged, PaymentReceived, emit
 

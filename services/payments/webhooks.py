@@ -20,13 +20,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from models import StripeEvent
-from services import pay
+from services.payments import pay
 
 log = logging.getLogger(__name__)
 
 T_EVENT: Table = StripeEvent.__table__  # type: ignore[assignment]
+
+
 TOLERANCE_SECONDS = 300
+
+
 MAX_BODY_BYTES = 512 * 1024
+
+
 INTENT_EVENTS = {
     "payment_intent.succeeded": "SUCCEEDED",
     "payment_intent.processing": "PROCESSING",

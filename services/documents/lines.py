@@ -69,12 +69,16 @@ async def replace_line_items(
     return totals
 
 
-# --- validation of staff input, shared by estimates and invoices ---------------------------------------------
-
 MAX_LINES = 200
+
+
 # MONEY is NUMERIC(20, 4): 16 integer digits; keep every stored amount well inside it
 MAX_AMOUNT = Decimal("1e15") - 1
+
+
 MAX_QUANTITY = Decimal("1e10") - 1  # QUANTITY is NUMERIC(14, 4)
+
+
 HEADER_TEXT_LIMITS = {"reference": 100, "notes": 5000, "terms": 5000}
 
 

@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import DocumentCounter
 
 T_COUNTER = DocumentCounter.__table__
+
+
 PREFIXES = {"estimate": "EST", "invoice": "INV"}
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import PortalViewer, StaffViewer, Viewer
 from core.scope import T_ACTIVITY
-from services import notifications
+from services.mail import notifications
 
 
 async def record_activity(

@@ -1,0 +1,28 @@
+"""The password policy."""
+
+from __future__ import annotations
+
+from core.errors import DomainError
+
+PASSWORD_MIN = 10
+
+
+PASSWORD_MAX = 128
+
+
+PASSWORD_POLICY = (
+    f"Passwords need {PASSWORD_MIN} to {PASSWORD_MAX} characters and must not be the email address "
+    "(or the part of it before the @)."
+)
+
+
+def check_password_policy(password: str, email: str | None, field: str = "password") -> None:
+    """Raise PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG or PASSWORD_MATCHES_EMAIL."""
+    if len(password) < PASSWORD_MIN:
+        raise DomainError("PASSWORD_TOO_SHORT", PASSWORD_POLICY, field)
+    if len(password) > PASSWORD_MAX:
+        raise DomainError("PASSWORD_TOO_LONG", PASSWORD_POLICY, field)
+    if email:
+        lowered = password.strip().lower()
+        if lowered in (email.lower(), email.lower().split("@")[0]):
+            raise DomainError("PASSWORD_MATCHES_EMAIL", PASSWORD_POLICY, field)

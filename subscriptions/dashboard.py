@@ -1,0 +1,55 @@
+"""The live dashboard: pushed again whenever something it counts changed, only when it differs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import strawberry
+
+from core.context import Context
+from resolvers.dashboard.queries import build_dashboard
+from schema.dashboard.types import Dashboard
+from subscriptions.documents import load_document
+from subscriptions.streams import ScopedEvent, scoped_events
+
+# what a dashboard counts: outstanding invoices and their balances, estimates awaiting approval, the last payment
+DASHBOARD_CHANGES = frozenset({"DocumentStatusChanged", "PaymentReceived"})
+
+
+async def visible_to_subscriber(event: ScopedEvent) -> bool:
+    """Whether the event's object is one the subscriber may query (a change to it may change their dashboard)."""
+    if event.payload["type"] == "PaymentReceived":
+        return await event.loaders.payment.load(int(event.payload["payment_id"])) is not None
+    return await load_document(event.loaders, event.payload) is not None
+
+
+@strawberry.type
+class Subscription:
+    # The field checks the viewer (and its arguments) before returning its stream, so a refusal is the protocol's
+    # `error` message for the operation rather than a `next` carrying errors. Payloads are built once per event and
+    # scope (``ScopedEvent.payload_for``); None means the subscriber may not see the event.
+
+    @strawberry.subscription(
+        description="Portal users and staff: the `dashboard` again whenever something it counts changed (a document "
+        "sent, accepted, declined, paid or voided; a payment), pushed only when it differs from the last one."
+    )
+    async def dashboard_updated(self, info: strawberry.Info) -> AsyncIterator[Dashboard]:
+        ctx: Context = info.context
+        ctx.require_viewer()
+
+        async def stream() -> AsyncIterator[Dashboard]:
+            last: Dashboard | None = None
+            async for event in scoped_events(ctx, DASHBOARD_CHANGES):
+
+                async def build(event: ScopedEvent = event) -> Dashboard | None:
+                    if not await visible_to_subscriber(event):
+                        return None
+                    return await build_dashboard(event.loaders.db, event.scope)
+
+                dashboard = await event.payload_for("dashboardUpdated", build)
+                if dashboard is None or dashboard == last:
+                    continue
+                last = dashboard
+                yield dashboard
+
+        return stream()
