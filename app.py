@@ -21,11 +21,14 @@ from core.graphiql import asset_routes
 from core.http import PorticoGraphQL
 from core.limits import BodySizeLimit, DatabaseUnavailable
 from core.logging import RequestIdMiddleware, configure_logging
-from core.runtime import Runtime
+from core.persisted import load_manifest
 from core.settings import Settings, get_settings
+from resolvers.compiled import CompiledOperations
 from resolvers.documents.downloads import routes as download_routes
+from resolvers.loaders import Loaders
 from schema.schema import build_schema
 from services.payments.webhooks import stripe_webhook
+from services.runtime import Runtime
 
 log = logging.getLogger("portico")
 
@@ -33,8 +36,9 @@ log = logging.getLogger("portico")
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the ASGI app for ``settings`` (default: from the environment)."""
     settings = settings or get_settings()
-    runtime = Runtime(settings)
-    graphql = PorticoGraphQL(build_schema(settings), runtime=runtime)
+    runtime = Runtime(settings, loaders=Loaders)
+    compiled = CompiledOperations(load_manifest(settings.persisted_manifest))
+    graphql = PorticoGraphQL(build_schema(settings), runtime=runtime, compiled=compiled)
 
     async def healthz(request: Request) -> JSONResponse:
         try:

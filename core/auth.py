@@ -26,7 +26,7 @@ T_ORG = Organization.__table__
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 #: Broadcast channel of session changes: ``{"sessionIds": [...]}`` and/or ``{"organizationId": n}``; each app
-#: process re-checks the sockets it holds for them (subscriptions/connections.py).
+#: process re-checks the sockets it holds for them (core/sockets.py).
 SESSIONS_CHANGED = "portico.sessions.changed"
 
 

@@ -18,8 +18,8 @@ from core.scope import Scope
 from core.settings import Settings
 
 if TYPE_CHECKING:
-    from core.runtime import Runtime
     from resolvers.loaders import Loaders
+    from services.runtime import Runtime
     from subscriptions.broker import Broker
 
 
@@ -152,6 +152,4 @@ class Context:
 
     @cached_property
     def _request_loaders(self) -> Loaders:
-        from resolvers.loaders import Loaders
-
-        return Loaders(self.db, self.scope)
+        return self.runtime.make_loaders(self.db, self.scope)  # type: ignore[no-any-return]

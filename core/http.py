@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import hmac
 from collections.abc import AsyncGenerator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -26,20 +26,20 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from core.auth import Viewer, authenticate, current_viewers
-from core.compiled import CompiledOperations
 from core.context import OPERATION_LOADERS, Context, client_address
 from core.cost import cached_operation_cost
 from core.database import database_unavailable
 from core.errors import SERVICE_UNAVAILABLE_MESSAGE, TopLevelCode
 from core.graphiql import graphiql_html
+from core.keepalive import KeepAliveTransportWSHandler
 from core.limits import take_budget
 from core.logging import request_id_var
 from core.persisted import PersistedDocuments, PersistedQueryError, load_manifest
-from core.runtime import Runtime
 from core.security import csrf_token_for
-from resolvers.loaders import Loaders
-from subscriptions.connections import CLOSE_SESSION_ENDED
-from subscriptions.keepalive import KeepAliveTransportWSHandler
+from core.sockets import CLOSE_SESSION_ENDED
+
+if TYPE_CHECKING:
+    from services.runtime import Runtime  # the app's composition (app.py) hands it in
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
@@ -235,7 +235,7 @@ class PersistedOperationsWSHandler(KeepAliveTransportWSHandler):
             message = {**message, "payload": {**payload, "query": resolved.query}}
         # each operation on a long-lived socket gets loaders of its own (the operation's task copies this context),
         # so a query sent over the socket never answers from what an earlier operation loaded
-        fresh = Loaders(context.db, viewer.scope())
+        fresh = self.view.runtime.make_loaders(context.db, viewer.scope())
         token = OPERATION_LOADERS.set(fresh)
         try:
             await super().handle_subscribe(message)
@@ -257,6 +257,10 @@ class PersistedOperationsWSHandler(KeepAliveTransportWSHandler):
         await self.send_message({"id": message.get("id"), "type": "error", "payload": error_payload})
 
 
+class _NoCompiled:
+    by_document: dict[str, Any] = {}
+
+
 class PorticoGraphQL(GraphQL):
     """One schema at ``/graphql`` over HTTP and ``graphql-transport-ws``.
 
@@ -270,7 +274,7 @@ class PorticoGraphQL(GraphQL):
     websocket_adapter_class = TextFrameWebSocketAdapter  # type: ignore[assignment]
     graphql_transport_ws_handler_class = PersistedOperationsWSHandler
 
-    def __init__(self, schema: Any, *, runtime: Runtime) -> None:
+    def __init__(self, schema: Any, *, runtime: Runtime, compiled: Any = None) -> None:
         settings = runtime.settings
         super().__init__(
             schema,
@@ -283,7 +287,8 @@ class PorticoGraphQL(GraphQL):
         self.runtime = runtime
         manifest = load_manifest(settings.persisted_manifest)
         self.persisted = PersistedDocuments(manifest, allow_list=settings.allow_list_enabled)
-        self.compiled = CompiledOperations(manifest if settings.compiled_operations else {})
+        # hot persisted operations answered by one SQL statement (resolvers.compiled.CompiledOperations), or none
+        self.compiled = compiled if compiled is not None and settings.compiled_operations else _NoCompiled()
         self._compiled_documents: dict[str, DocumentNode] = {}
 
     async def render_graphql_ide(self, request: Request) -> Response:

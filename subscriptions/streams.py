@@ -23,9 +23,9 @@ from typing import Any, TypeVar
 from core.auth import PortalViewer, Viewer
 from core.context import EVENT_LOADERS, Context
 from core.scope import Scope
+from core.sockets import CLOSE_SESSION_ENDED
 from resolvers.loaders import Loaders
 from subscriptions.backends import SharedEvent, SlowConsumer
-from subscriptions.connections import CLOSE_SESSION_ENDED
 from subscriptions.events import organization_channel
 from subscriptions.sharing import share
 from subscriptions.viewers import viewer_loader

@@ -9,11 +9,12 @@ import strawberry
 from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.auth import PortalViewer, StaffViewer, authenticate, issue_session, revoke_sessions
+from core.auth import PortalViewer, StaffViewer, issue_session, revoke_sessions
 from core.context import Context
 from core.errors import DomainError
 from core.scope import T_CONTACT_PERSON, T_ORGANIZATION, T_STAFF_USER
-from core.security import csrf_token_for, hash_password, needs_rehash, verify_password
+from core.security import hash_password, needs_rehash, verify_password
+from resolvers.access.common import clear_session_cookies, signed_in
 from resolvers.common import returns_errors
 from schema.access.mutations import LoginError, LoginInput, LoginResult
 from schema.access.types import Session, StaffUser, Viewer
@@ -22,32 +23,6 @@ from services.access import throttle
 from services.access import two_factor as second_factor
 
 BAD_CREDENTIALS = "The email or password is not right."
-
-
-def set_session_cookies(ctx: Context, token: str, max_age: int) -> None:
-    """Web clients: the session in an HttpOnly cookie, and a readable CSRF cookie to echo in X-CSRF-Token."""
-    response = ctx.response
-    if response is None or not hasattr(response, "set_cookie"):
-        return
-    secure = ctx.settings.secure_cookies
-    response.set_cookie(
-        ctx.settings.session_cookie_name, token, max_age=max_age, httponly=True, samesite="lax", secure=secure
-    )
-    response.set_cookie(  # bound to this session: the header must carry this value (core/http.py)
-        ctx.settings.csrf_cookie_name,
-        csrf_token_for(token),
-        max_age=max_age,
-        httponly=False,
-        samesite="lax",
-        secure=secure,
-    )
-
-
-def clear_session_cookies(ctx: Context) -> None:
-    response = ctx.response
-    if response is not None and hasattr(response, "delete_cookie"):
-        response.delete_cookie(ctx.settings.session_cookie_name)
-        response.delete_cookie(ctx.settings.csrf_cookie_name)
 
 
 async def _find_account(ctx: Context, portal: str | None, email: str) -> tuple[Any, Table] | None:
@@ -124,15 +99,6 @@ async def login(info: strawberry.Info, input: LoginInput) -> LoginResult:
     viewer: Viewer = StaffUser.from_row(row) if table is T_STAFF_USER else ContactPerson.from_row(row)
     await signed_in(ctx, issued.token)
     return Session(token=issued.token, expires_at=issued.expires_at, viewer=viewer)
-
-
-async def signed_in(ctx: Context, token: str) -> None:
-    """From here on the request acts as the new session's viewer (the Session payload may ask for related
-    objects, e.g. ``viewer { ... on StaffUser { organization { name } } }``); web clients get the cookies."""
-    ctx.viewer = await authenticate(ctx.db, ctx.settings, token)
-    ctx.auth_problem = None
-    ctx.__dict__.pop("_request_loaders", None)  # loaders made for the anonymous request are not the viewer's
-    set_session_cookies(ctx, token, ctx.settings.session_absolute_timeout_hours * 3600)
 
 
 async def logout(info: strawberry.Info) -> bool:

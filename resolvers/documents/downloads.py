@@ -19,8 +19,8 @@ from core.auth import PortalViewer, Viewer, authenticate
 from core.errors import DomainError
 from core.http import bearer_token
 from core.ids import from_global_id
-from core.runtime import Runtime
 from services.documents.pdf import RenderedPdf, load_document, load_statement, to_pdf
+from services.runtime import Runtime
 from services.statements.compute import check_period
 
 DOCUMENT_KINDS = {"Estimate": "estimate", "Invoice": "invoice"}

@@ -744,7 +744,7 @@ def _fit_money(styles: _Styles, fmt: Formats, amount: Decimal) -> str:
 def demo_invoice(
     line_count: int = 24, *, status: str = "PAID", locale: str = "en_US", currency: str = "USD"
 ) -> DocumentData:
-    """A made-up invoice for looking at the layout (``python -m services.documents.pdf demo.pdf``); no database needed."""
+    """A made-up invoice to look at the layout (``python -m services.documents.pdf demo.pdf``), no database needed."""
     from core.money import LineInput, compute_totals
 
     drafts = [

@@ -15,20 +15,26 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from core.auth import SESSIONS_CHANGED, Viewer, current_viewers
 from core.database import Database
-from subscriptions.broker import Broker
 
 log = logging.getLogger(__name__)
 
 CLOSE_SESSION_ENDED = 4403
 CLOSE_SESSION_REVOKED = CLOSE_SESSION_ENDED  # the name earlier code used
 EXPIRY_CHECK_SECONDS = 0.5
+
+
+class Channels(Protocol):
+    """What the registry listens on (``subscriptions.broker.Broker``): the events published on a channel."""
+
+    def subscribe(self, channel: str) -> AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]: ...
 
 
 class ClosableSocket(Protocol):
@@ -104,7 +110,7 @@ class ConnectionRegistry:
     async def close_sessions(self, session_ids: list[int]) -> int:
         return await self.recheck(session_ids=session_ids)
 
-    def start(self, broker: Broker, db: Database) -> None:
+    def start(self, broker: Channels, db: Database) -> None:
         self._db = db
         self._tasks = [
             asyncio.create_task(self._listen(broker), name="session-changes"),
@@ -119,7 +125,7 @@ class ConnectionRegistry:
                 await task
         self._tasks = []
 
-    async def _listen(self, broker: Broker) -> None:
+    async def _listen(self, broker: Channels) -> None:
         while True:
             try:
                 async with broker.subscribe(SESSIONS_CHANGED) as events:

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from core.database import Database, make_engine, resolve_database_url
+from core.scope import Scope
 from core.settings import Settings
+from core.sockets import ConnectionRegistry
 from services.mail.outbox import OutboxWorker
 from subscriptions.broker import Broker
-from subscriptions.connections import ConnectionRegistry
 
 log = logging.getLogger(__name__)
 
 
 class Runtime:
-    """The database and the broadcast connection of one app process."""
+    """The database, the broadcast connection, the socket registry and the mail worker of one app process."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, loaders: Callable[[Database, Scope], Any]) -> None:
         self.settings = settings
+        self.make_loaders = loaders  # a request's (or an operation's) DataLoaders: resolvers.loaders.Loaders
         self.broker = Broker(settings.broadcast_url)
         self._db: Database | None = None
         self.outbox: OutboxWorker | None = None
