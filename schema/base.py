@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Awaitable, Callable
+from enum import Enum
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -123,3 +124,40 @@ class AddressInput:
 def gravatar_url(email: str | None) -> str:
     digest = hashlib.md5((email or "").strip().lower().encode(), usedforsecurity=False).hexdigest()
     return f"https://www.gravatar.com/avatar/{digest}?d=identicon"
+
+
+RETRY_AFTER_DESCRIPTION = "With TOO_MANY_ATTEMPTS: wait this long before trying again."
+
+
+def error_codes(name: str, *codes: str, description: str | None = None, **described: str) -> type[Enum]:
+    """A mutation's error-code enum: ``codes`` in order (a string may hold several, separated by spaces), then
+    ``described`` (code → its description)."""
+    plain = [code for group in codes for code in group.split()]
+    members: dict[str, Any] = {code: code for code in plain}
+    members |= {code: strawberry.enum_value(code, description=text) for code, text in described.items()}
+    return strawberry.enum(Enum(name, members), description=description)  # type: ignore[misc, no-any-return]
+
+
+def error_type(
+    name: str, codes: type[Enum], *, description: str | None = None, retry_after: bool = False, **fields: Any
+) -> type:
+    """A mutation's error type: a ``UserError`` with ``code: codes`` (and ``retryAfterSeconds`` with
+    ``retry_after``; ``fields`` as ``name=(annotation, strawberry.field(...))`` for others)."""
+    if retry_after:
+        fields = {
+            "retry_after_seconds": (int | None, strawberry.field(default=None, description=RETRY_AFTER_DESCRIPTION)),
+            **fields,
+        }
+    annotations: dict[str, Any] = {"code": codes, **{key: annotation for key, (annotation, _) in fields.items()}}
+    namespace = {key: default for key, (_, default) in fields.items()}
+    cls = type(name, (UserError,), {"__annotations__": annotations, "__module__": __name__, **namespace})
+    return strawberry.type(cls, description=description)  # type: ignore[no-any-return]
+
+
+def mutation_error(
+    name: str, *codes: str, description: str | None = None, retry_after: bool = False, **described: str
+) -> type:
+    """``error_type`` of a mutation named ``name`` with its own ``<name>ErrorCode`` enum (``error_codes``): the
+    three declarations every mutation's expected failures take, in one."""
+    enum = error_codes(f"{name}ErrorCode", *codes, **described)
+    return error_type(f"{name}Error", enum, description=description, retry_after=retry_after)

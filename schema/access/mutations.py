@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 
 from schema.access.types import ActiveSession, Session, StaffUser
-from schema.base import UserError
+from schema.base import UserError, mutation_error
 from schema.contacts.types import ContactPerson
 from services.access.passwords import PASSWORD_POLICY
 
@@ -25,18 +25,12 @@ class LoginInput:
     otp: str | None = strawberry.field(default=None, description="A one-time code when two-factor is enabled.")
 
 
-@strawberry.enum
-class LoginErrorCode(Enum):
-    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
-    TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
-    OTP_REQUIRED = "OTP_REQUIRED"
-    OTP_INVALID = "OTP_INVALID"
-
-
-@strawberry.type(description="Unknown email, wrong password and disabled access all answer INVALID_CREDENTIALS.")
-class LoginError(UserError):
-    code: LoginErrorCode
-    retry_after_seconds: int | None = strawberry.field(default=None, description=RETRY_AFTER_DESCRIPTION)
+LoginError = mutation_error(
+    "Login",
+    "INVALID_CREDENTIALS TOO_MANY_ATTEMPTS OTP_REQUIRED OTP_INVALID",
+    retry_after=True,
+    description="Unknown email, wrong password and disabled access all answer INVALID_CREDENTIALS.",
+)
 
 
 LoginResult = Annotated[Session | LoginError, strawberry.union("LoginResult")]
@@ -50,19 +44,11 @@ class InvitePortalUsersPayload:
     contact_persons: list[ContactPerson]
 
 
-@strawberry.enum
-class InvitePortalUsersErrorCode(Enum):
-    NOT_FOUND = "NOT_FOUND"
-    NO_CONTACT_PERSON = "NO_CONTACT_PERSON"
-    NO_EMAIL = "NO_EMAIL"
-    ALREADY_ACTIVE = "ALREADY_ACTIVE"
-    PORTAL_DISABLED = "PORTAL_DISABLED"
-    INVALID_INPUT = "INVALID_INPUT"
-
-
-@strawberry.type(description="Nothing was sent when any person fails; `field` names the failing list entry.")
-class InvitePortalUsersError(UserError):
-    code: InvitePortalUsersErrorCode
+InvitePortalUsersError = mutation_error(
+    "InvitePortalUsers",
+    "NOT_FOUND NO_CONTACT_PERSON NO_EMAIL ALREADY_ACTIVE PORTAL_DISABLED INVALID_INPUT",
+    description="Nothing was sent when any person fails; `field` names the failing list entry.",
+)
 
 
 InvitePortalUsersResult = Annotated[
@@ -70,14 +56,7 @@ InvitePortalUsersResult = Annotated[
 ]
 
 
-@strawberry.enum
-class DisablePortalAccessErrorCode(Enum):
-    NOT_FOUND = "NOT_FOUND"
-
-
-@strawberry.type
-class DisablePortalAccessError(UserError):
-    code: DisablePortalAccessErrorCode
+DisablePortalAccessError = mutation_error("DisablePortalAccess", "NOT_FOUND")
 
 
 DisablePortalAccessResult = Annotated[
@@ -145,20 +124,12 @@ class ChangePasswordInput:
     new_password: str = strawberry.field(description=PASSWORD_DESCRIPTION)
 
 
-@strawberry.enum
-class ChangePasswordErrorCode(Enum):
-    WRONG_PASSWORD = "WRONG_PASSWORD"
-    SAME_PASSWORD = "SAME_PASSWORD"
-    PASSWORD_TOO_SHORT = "PASSWORD_TOO_SHORT"
-    PASSWORD_TOO_LONG = "PASSWORD_TOO_LONG"
-    PASSWORD_MATCHES_EMAIL = "PASSWORD_MATCHES_EMAIL"
-    TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
-
-
-@strawberry.type(description="Current passwords are throttled like sign-in (TOO_MANY_ATTEMPTS).")
-class ChangePasswordError(UserError):
-    code: ChangePasswordErrorCode
-    retry_after_seconds: int | None = strawberry.field(default=None, description=RETRY_AFTER_DESCRIPTION)
+ChangePasswordError = mutation_error(
+    "ChangePassword",
+    "WRONG_PASSWORD SAME_PASSWORD PASSWORD_TOO_SHORT PASSWORD_TOO_LONG PASSWORD_MATCHES_EMAIL TOO_MANY_ATTEMPTS",
+    retry_after=True,
+    description="Current passwords are throttled like sign-in (TOO_MANY_ATTEMPTS).",
+)
 
 
 ChangePasswordResult = Annotated[
@@ -166,14 +137,7 @@ ChangePasswordResult = Annotated[
 ]
 
 
-@strawberry.enum
-class RevokeSessionErrorCode(Enum):
-    NOT_FOUND = "NOT_FOUND"
-
-
-@strawberry.type
-class RevokeSessionError(UserError):
-    code: RevokeSessionErrorCode
+RevokeSessionError = mutation_error("RevokeSession", "NOT_FOUND")
 
 
 RevokeSessionResult = Annotated[ActiveSession | RevokeSessionError, strawberry.union("RevokeSessionResult")]
@@ -190,21 +154,12 @@ class TwoFactorEnabled:
     recovery_codes: list[str]
 
 
-@strawberry.enum
-class TwoFactorErrorCode(Enum):
-    ALREADY_ENABLED = "ALREADY_ENABLED"
-    NOT_STARTED = "NOT_STARTED"
-    NOT_ENABLED = "NOT_ENABLED"
-    OTP_INVALID = "OTP_INVALID"
-    WRONG_PASSWORD = "WRONG_PASSWORD"
-    INVALID_INPUT = "INVALID_INPUT"
-    TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
-
-
-@strawberry.type(description="Codes and passwords are throttled like sign-in (TOO_MANY_ATTEMPTS); a code works once.")
-class TwoFactorError(UserError):
-    code: TwoFactorErrorCode
-    retry_after_seconds: int | None = strawberry.field(default=None, description=RETRY_AFTER_DESCRIPTION)
+TwoFactorError = mutation_error(
+    "TwoFactor",
+    "ALREADY_ENABLED NOT_STARTED NOT_ENABLED OTP_INVALID WRONG_PASSWORD INVALID_INPUT TOO_MANY_ATTEMPTS",
+    retry_after=True,
+    description="Codes and passwords are throttled like sign-in (TOO_MANY_ATTEMPTS); a code works once.",
+)
 
 
 EnableTwoFactorResult = Annotated[TwoFactorSetup | TwoFactorError, strawberry.union("EnableTwoFactorResult")]

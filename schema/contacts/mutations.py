@@ -7,7 +7,7 @@ from typing import Annotated
 
 import strawberry
 
-from schema.base import AddressInput, UserError
+from schema.base import AddressInput, UserError, mutation_error
 from schema.contacts.types import Contact, ContactPerson
 from services.receipts import KEY_DESCRIPTION
 
@@ -20,14 +20,7 @@ class UpdateMyAccountInput:
     mobile: str | None = None
 
 
-@strawberry.enum
-class UpdateMyAccountErrorCode(Enum):
-    INVALID_INPUT = "INVALID_INPUT"
-
-
-@strawberry.type
-class UpdateMyAccountError(UserError):
-    code: UpdateMyAccountErrorCode
+UpdateMyAccountError = mutation_error("UpdateMyAccount", "INVALID_INPUT")
 
 
 UpdateMyAccountResult = Annotated[ContactPerson | UpdateMyAccountError, strawberry.union("UpdateMyAccountResult")]
@@ -42,14 +35,7 @@ class UpdateMyCompanyInput:
     shipping_address: AddressInput | None = None
 
 
-@strawberry.enum
-class UpdateMyCompanyErrorCode(Enum):
-    INVALID_INPUT = "INVALID_INPUT"
-
-
-@strawberry.type
-class UpdateMyCompanyError(UserError):
-    code: UpdateMyCompanyErrorCode
+UpdateMyCompanyError = mutation_error("UpdateMyCompany", "INVALID_INPUT")
 
 
 UpdateMyCompanyResult = Annotated[Contact | UpdateMyCompanyError, strawberry.union("UpdateMyCompanyResult")]

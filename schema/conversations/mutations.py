@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated
 
 import strawberry
 
-from schema.base import UserError
+from schema.base import mutation_error
 from schema.conversations.types import Comment, Review
 from services.receipts import KEY_DESCRIPTION
 
@@ -31,27 +30,14 @@ class AddCommentInput:
     idempotency_key: str | None = strawberry.field(default=None, description=KEY_DESCRIPTION)
 
 
-@strawberry.enum
-class AddCommentErrorCode(Enum):
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_INPUT = "INVALID_INPUT"
-    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+AddCommentError = mutation_error("AddComment", "NOT_FOUND INVALID_INPUT IDEMPOTENCY_KEY_REUSED")
 
 
-@strawberry.type
-class AddCommentError(UserError):
-    code: AddCommentErrorCode
-
-
-@strawberry.enum
-class SetCommentVisibilityErrorCode(Enum):
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_STATE = "INVALID_STATE"
-
-
-@strawberry.type(description="INVALID_STATE: a client's comment is always visible; only staff comments change.")
-class SetCommentVisibilityError(UserError):
-    code: SetCommentVisibilityErrorCode
+SetCommentVisibilityError = mutation_error(
+    "SetCommentVisibility",
+    "NOT_FOUND INVALID_STATE",
+    description="INVALID_STATE: a client's comment is always visible; only staff comments change.",
+)
 
 
 AddCommentResult = Annotated[Comment | AddCommentError, strawberry.union("AddCommentResult")]
@@ -69,16 +55,11 @@ class SubmitReviewInput:
     idempotency_key: str | None = strawberry.field(default=None, description=KEY_DESCRIPTION)
 
 
-@strawberry.enum
-class SubmitReviewErrorCode(Enum):
-    INVALID_INPUT = "INVALID_INPUT"
-    FEATURE_DISABLED = "FEATURE_DISABLED"
-    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
-
-
-@strawberry.type(description="FEATURE_DISABLED: the organization does not take reviews.")
-class SubmitReviewError(UserError):
-    code: SubmitReviewErrorCode
+SubmitReviewError = mutation_error(
+    "SubmitReview",
+    "INVALID_INPUT FEATURE_DISABLED IDEMPOTENCY_KEY_REUSED",
+    description="FEATURE_DISABLED: the organization does not take reviews.",
+)
 
 
 SubmitReviewResult = Annotated[Review | SubmitReviewError, strawberry.union("SubmitReviewResult")]

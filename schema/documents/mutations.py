@@ -8,20 +8,12 @@ from typing import Annotated
 
 import strawberry
 
-from schema.base import UserError
+from schema.base import UserError, mutation_error
 from schema.estimates.types import Estimate
 from schema.invoices.types import Invoice
 from services.receipts import KEY_DESCRIPTION
 
-
-@strawberry.enum
-class RecordViewErrorCode(Enum):
-    NOT_FOUND = "NOT_FOUND"
-
-
-@strawberry.type
-class RecordViewError(UserError):
-    code: RecordViewErrorCode
+RecordViewError = mutation_error("RecordView", "NOT_FOUND")
 
 
 RecordViewResult = Annotated[Estimate | Invoice | RecordViewError, strawberry.union("RecordViewResult")]

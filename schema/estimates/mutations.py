@@ -3,51 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
 from typing import Annotated
 
 import strawberry
 
-from schema.base import UserError
+from schema.base import mutation_error
 from schema.documents.mutations import LineItemInput
 from schema.estimates.types import Estimate
 from services.receipts import KEY_DESCRIPTION
 
-
-@strawberry.enum
-class AcceptEstimateErrorCode(Enum):
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_STATE = "INVALID_STATE"
-    EXPIRED = "EXPIRED"
-    INVALID_INPUT = "INVALID_INPUT"
-
-
-@strawberry.enum
-class DeclineEstimateErrorCode(Enum):
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_STATE = "INVALID_STATE"
-    EXPIRED = "EXPIRED"
-    INVALID_INPUT = "INVALID_INPUT"
-
-
-@strawberry.type(
-    description=(
-        "NOT_FOUND: no such estimate for you; EXPIRED: its expiry date has passed; INVALID_STATE: it is not SENT "
-        "(already accepted, declined or invoiced); INVALID_INPUT: signatureName too long."
-    )
+AcceptEstimateError = mutation_error(
+    "AcceptEstimate",
+    "NOT_FOUND INVALID_STATE EXPIRED INVALID_INPUT",
+    description="NOT_FOUND: no such estimate for you; EXPIRED: its expiry date has passed; "
+    "INVALID_STATE: it is not SENT (already accepted, declined or invoiced); INVALID_INPUT: signatureName too long.",
 )
-class AcceptEstimateError(UserError):
-    code: AcceptEstimateErrorCode
 
 
-@strawberry.type(
-    description=(
-        "NOT_FOUND: no such estimate for you; EXPIRED: its expiry date has passed; INVALID_STATE: it is not SENT; "
-        "INVALID_INPUT: reason too long."
-    )
+DeclineEstimateError = mutation_error(
+    "DeclineEstimate",
+    "NOT_FOUND INVALID_STATE EXPIRED INVALID_INPUT",
+    description="NOT_FOUND: no such estimate for you; EXPIRED: its expiry date has passed; "
+    "INVALID_STATE: it is not SENT; INVALID_INPUT: reason too long.",
 )
-class DeclineEstimateError(UserError):
-    code: DeclineEstimateErrorCode
 
 
 AcceptEstimateResult = Annotated[Estimate | AcceptEstimateError, strawberry.union("AcceptEstimateResult")]
@@ -86,41 +64,13 @@ class UpdateEstimateInput:
     )
 
 
-@strawberry.enum
-class CreateEstimateErrorCode(Enum):
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_INPUT = "INVALID_INPUT"
-    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+CreateEstimateError = mutation_error("CreateEstimate", "NOT_FOUND INVALID_INPUT IDEMPOTENCY_KEY_REUSED")
 
 
-@strawberry.enum
-class UpdateEstimateErrorCode(Enum):
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_INPUT = "INVALID_INPUT"
-    INVALID_STATE = "INVALID_STATE"
+UpdateEstimateError = mutation_error("UpdateEstimate", "NOT_FOUND INVALID_INPUT INVALID_STATE")
 
 
-@strawberry.enum
-class SendEstimateErrorCode(Enum):
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_STATE = "INVALID_STATE"
-    EMPTY_DOCUMENT = "EMPTY_DOCUMENT"
-    EXPIRED = "EXPIRED"
-
-
-@strawberry.type
-class CreateEstimateError(UserError):
-    code: CreateEstimateErrorCode
-
-
-@strawberry.type
-class UpdateEstimateError(UserError):
-    code: UpdateEstimateErrorCode
-
-
-@strawberry.type
-class SendEstimateError(UserError):
-    code: SendEstimateErrorCode
+SendEstimateError = mutation_error("SendEstimate", "NOT_FOUND INVALID_STATE EMPTY_DOCUMENT EXPIRED")
 
 
 CreateEstimateResult = Annotated[Estimate | CreateEstimateError, strawberry.union("CreateEstimateResult")]

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
 from typing import Annotated
 
 import strawberry
 
-from schema.base import UserError
+from schema.base import mutation_error
 from schema.documents.mutations import LineItemInput
 from schema.invoices.types import Invoice, InvoiceKind
 from schema.payments.enums import PaymentGateway
@@ -51,52 +50,16 @@ class UpdateInvoiceInput:
     )
 
 
-@strawberry.enum
-class CreateInvoiceErrorCode(Enum):
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_INPUT = "INVALID_INPUT"
-    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+CreateInvoiceError = mutation_error("CreateInvoice", "NOT_FOUND INVALID_INPUT IDEMPOTENCY_KEY_REUSED")
 
 
-@strawberry.enum
-class UpdateInvoiceErrorCode(Enum):
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_INPUT = "INVALID_INPUT"
-    INVALID_STATE = "INVALID_STATE"
+UpdateInvoiceError = mutation_error("UpdateInvoice", "NOT_FOUND INVALID_INPUT INVALID_STATE")
 
 
-@strawberry.enum
-class SendInvoiceErrorCode(Enum):
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_STATE = "INVALID_STATE"
-    EMPTY_DOCUMENT = "EMPTY_DOCUMENT"
+SendInvoiceError = mutation_error("SendInvoice", "NOT_FOUND INVALID_STATE EMPTY_DOCUMENT")
 
 
-@strawberry.enum
-class VoidInvoiceErrorCode(Enum):
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_STATE = "INVALID_STATE"
-    HAS_PAYMENTS = "HAS_PAYMENTS"
-
-
-@strawberry.type
-class CreateInvoiceError(UserError):
-    code: CreateInvoiceErrorCode
-
-
-@strawberry.type
-class UpdateInvoiceError(UserError):
-    code: UpdateInvoiceErrorCode
-
-
-@strawberry.type
-class SendInvoiceError(UserError):
-    code: SendInvoiceErrorCode
-
-
-@strawberry.type
-class VoidInvoiceError(UserError):
-    code: VoidInvoiceErrorCode
+VoidInvoiceError = mutation_error("VoidInvoice", "NOT_FOUND INVALID_STATE HAS_PAYMENTS")
 
 
 CreateInvoiceResult = Annotated[Invoice | CreateInvoiceError, strawberry.union("CreateInvoiceResult")]

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import strawberry
 
-from schema.base import UserError
+from schema.base import mutation_error
 from schema.payments.enums import PaymentMethodType
 from schema.payments.types import Payment, PaymentAttempt, SavedPaymentMethod
 from services.receipts import KEY_DESCRIPTION
@@ -45,55 +45,24 @@ class PayInvoicesInput:
     )
 
 
-@strawberry.enum
-class PayInvoicesErrorCode(Enum):
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_INPUT = "INVALID_INPUT"
-    ALREADY_PAID = "ALREADY_PAID"
-    INVALID_STATE = "INVALID_STATE"
-    EXCEEDS_BALANCE = "EXCEEDS_BALANCE"
-    CURRENCY_MISMATCH = "CURRENCY_MISMATCH"
-    GATEWAY_NOT_ALLOWED = strawberry.enum_value(
-        "GATEWAY_NOT_ALLOWED", description="An invoice does not accept this payment method type."
-    )
-    GATEWAY_NOT_CONFIGURED = strawberry.enum_value(
-        "GATEWAY_NOT_CONFIGURED", description="CARD and ACH need Stripe, which is not configured."
-    )
-    SIMULATED_NOT_ALLOWED = strawberry.enum_value(
-        "SIMULATED_NOT_ALLOWED",
-        description="The simulated gateway is off here: production, Stripe configured, or SIMULATED_PAYMENTS off.",
-    )
-    INVALID_PAYMENT_METHOD = "INVALID_PAYMENT_METHOD"
-    PAYMENT_PENDING = strawberry.enum_value(
-        "PAYMENT_PENDING", description="A payment of an invoice is clearing (ACH); pay again only if it fails."
-    )
-    PAYMENT_IN_PROGRESS = strawberry.enum_value(
-        "PAYMENT_IN_PROGRESS", description="Another attempt on these invoices is running; try again shortly."
-    )
-    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
-    GATEWAY_UNAVAILABLE = strawberry.enum_value(
-        "GATEWAY_UNAVAILABLE",
-        description="Stripe did not answer: retry with the same idempotencyKey (it never charges twice).",
-    )
-
-
-@strawberry.type
-class PayInvoicesError(UserError):
-    code: PayInvoicesErrorCode
+PayInvoicesError = mutation_error(
+    "PayInvoices",
+    "NOT_FOUND INVALID_INPUT ALREADY_PAID INVALID_STATE EXCEEDS_BALANCE CURRENCY_MISMATCH INVALID_PAYMENT_METHOD",
+    "IDEMPOTENCY_KEY_REUSED",
+    GATEWAY_NOT_ALLOWED="An invoice does not accept this payment method type.",
+    GATEWAY_NOT_CONFIGURED="CARD and ACH need Stripe, which is not configured.",
+    SIMULATED_NOT_ALLOWED="The simulated gateway is off here: production, Stripe configured, or "
+    "SIMULATED_PAYMENTS off.",
+    PAYMENT_PENDING="A payment of an invoice is clearing (ACH); pay again only if it fails.",
+    PAYMENT_IN_PROGRESS="Another attempt on these invoices is running; try again shortly.",
+    GATEWAY_UNAVAILABLE="Stripe did not answer: retry with the same idempotencyKey (it never charges twice).",
+)
 
 
 PayInvoicesResult = Annotated[PaymentAttempt | PayInvoicesError, strawberry.union("PayInvoicesResult")]
 
 
-@strawberry.enum
-class RemoveSavedPaymentMethodErrorCode(Enum):
-    NOT_FOUND = "NOT_FOUND"
-    GATEWAY_UNAVAILABLE = "GATEWAY_UNAVAILABLE"
-
-
-@strawberry.type
-class RemoveSavedPaymentMethodError(UserError):
-    code: RemoveSavedPaymentMethodErrorCode
+RemoveSavedPaymentMethodError = mutation_error("RemoveSavedPaymentMethod", "NOT_FOUND GATEWAY_UNAVAILABLE")
 
 
 RemoveSavedPaymentMethodResult = Annotated[
@@ -129,18 +98,9 @@ class RecordPaymentInput:
     idempotency_key: str | None = strawberry.field(default=None, description=KEY_DESCRIPTION)
 
 
-@strawberry.enum
-class RecordPaymentErrorCode(Enum):
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_INPUT = "INVALID_INPUT"
-    INVALID_STATE = "INVALID_STATE"
-    EXCEEDS_BALANCE = "EXCEEDS_BALANCE"
-    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
-
-
-@strawberry.type
-class RecordPaymentError(UserError):
-    code: RecordPaymentErrorCode
+RecordPaymentError = mutation_error(
+    "RecordPayment", "NOT_FOUND INVALID_INPUT INVALID_STATE EXCEEDS_BALANCE IDEMPOTENCY_KEY_REUSED"
+)
 
 
 RecordPaymentResult = Annotated[Payment | RecordPaymentError, strawberry.union("RecordPaymentResult")]

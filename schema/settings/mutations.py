@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated
 
 import strawberry
 
-from schema.base import UserError
+from schema.base import mutation_error
 from schema.payments.enums import PaymentGateway
 from schema.settings.types import PortalSettings
 
@@ -21,15 +20,7 @@ class PortalSettingsInput:
     notification_emails: list[str] | None = None
 
 
-@strawberry.enum
-class UpdatePortalSettingsErrorCode(Enum):
-    INVALID_EMAIL = "INVALID_EMAIL"
-    FORBIDDEN = "FORBIDDEN"
-
-
-@strawberry.type
-class UpdatePortalSettingsError(UserError):
-    code: UpdatePortalSettingsErrorCode
+UpdatePortalSettingsError = mutation_error("UpdatePortalSettings", "INVALID_EMAIL FORBIDDEN")
 
 
 UpdatePortalSettingsResult = Annotated[
