@@ -6,6 +6,7 @@ Loaders are made on first use, and the scoped SELECTs behind them are built once
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from functools import cached_property, lru_cache
@@ -107,6 +108,13 @@ class _Statements:
 @lru_cache(maxsize=4096)
 def statements(scope: Scope) -> _Statements:
     return _Statements(scope)
+
+
+async def reload(loader: DataLoader[Any, V], key: Any) -> V:
+    """``key`` read again, never from the loader's cache: what a mutation returns after it changed the row."""
+    with contextlib.suppress(KeyError):  # strawberry's clear() raises for a key it never loaded
+        loader.clear(key)
+    return await loader.load(key)
 
 
 class Loaders:

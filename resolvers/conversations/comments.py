@@ -3,8 +3,6 @@ staff comments the portal shows."""
 
 from __future__ import annotations
 
-import contextlib
-
 import strawberry
 from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +16,7 @@ from core.ids import from_global_id
 from core.scope import T_COMMENT, T_ESTIMATE, T_INVOICE, T_PROJECT
 from resolvers import reads
 from resolvers.common import pk_of, returns_errors
+from resolvers.loaders import reload
 from resolvers.pagination import paginate
 from resolvers.reads import OWNERS, owner_kind
 from schema.base import Connection
@@ -166,13 +165,7 @@ async def set_comment_visibility(
                 ip_address=ctx.client_ip,
                 details={"comment_id": comment_pk, "visible_in_portal": visible_in_portal},
             )
-    return await _reload(ctx, comment_pk)
-
-
-async def _reload(ctx: Context, comment_pk: int) -> Comment:
-    with contextlib.suppress(KeyError):  # strawberry's clear() raises for a key it never loaded
-        ctx.loaders.comment.clear(comment_pk)
-    return await ctx.loaders.comment.load(comment_pk)  # type: ignore[return-value]
+    return await reload(ctx.loaders.comment, comment_pk)  # type: ignore[return-value]
 
 
 @strawberry.type

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any, Literal
 
 import strawberry
@@ -13,6 +12,7 @@ from core.auth import StaffViewer
 from core.context import Context
 from core.errors import DomainError
 from core.scope import T_ESTIMATE, T_INVOICE
+from resolvers.loaders import reload
 from services.documents.history import record_activity
 from services.documents.lines import LineDraft, replace_line_items
 from subscriptions.events import DocumentStatusChanged, emit
@@ -55,10 +55,7 @@ async def lock_document(session: AsyncSession, ctx: Context, kind: DocumentKind,
 
 async def reload_document(ctx: Context, kind: DocumentKind, pk: int) -> Any:
     """The document as the viewer now sees it (a request may change it twice: never from the loader's cache)."""
-    loader = ctx.loaders.estimate if kind == "estimate" else ctx.loaders.invoice
-    with contextlib.suppress(KeyError):  # strawberry's clear() raises for a key it never loaded
-        loader.clear(pk)
-    return await loader.load(pk)
+    return await reload(ctx.loaders.estimate if kind == "estimate" else ctx.loaders.invoice, pk)
 
 
 async def mark_sent(session: AsyncSession, ctx: Context, viewer: StaffViewer, kind: DocumentKind, current: Any) -> None:
