@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hmac
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -13,153 +11,41 @@ from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import DocumentNode, GraphQLError, parse
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
-from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
-from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived, WebSocketDisconnected
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
-from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
-from core.auth import Viewer, authenticate, current_viewers
-from core.context import OPERATION_LOADERS, Context, client_address
+from core.auth import authenticate
+from core.context import Context, client_address
 from core.cost import cached_operation_cost
-from core.database import database_unavailable
-from core.errors import SERVICE_UNAVAILABLE_MESSAGE, TopLevelCode
+from core.errors import TopLevelCode
 from core.graphiql import graphiql_html
-from core.keepalive import KeepAliveTransportWSHandler
 from core.limits import take_budget
 from core.logging import request_id_var
 from core.persisted import PersistedDocuments, PersistedQueryError, load_manifest
 from core.security import csrf_token_for
-from core.sockets import CLOSE_SESSION_ENDED
 
 if TYPE_CHECKING:
     from services.runtime import Runtime  # the app's composition (app.py) hands it in
+from core.media import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, bearer_token, is_request_error, negotiate_media_type
+from core.websocket import PersistedOperationsWSHandler, TextFrameWebSocketAdapter
 
-GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
-APPLICATION_JSON = "application/json"
 _MEDIA_TYPE_KEY = "graphql_media_type"
+
+
 _STATUS_KEY = "graphql_status"
+
+
 _VIEWER_KEY = "portico_viewer"
-CLOSE_MESSAGE_TOO_BIG = 1009  # RFC 6455
+
+
 _HTTP_ERROR_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
-
-
-def bearer_token(authorization: str | None) -> str | None:
-    if not authorization:
-        return None
-    scheme, _, token = authorization.partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
-
-
-def negotiate_media_type(accept: str | None) -> str:
-    """The response media type for an ``Accept`` header (GraphQL over HTTP).
-
-    ``application/graphql-response+json`` when the client names it at least as highly as ``application/json``;
-    ``application/json`` when the header is missing, when only wildcards match (``*/*``), or when neither is
-    acceptable (the spec lets the server disregard ``Accept`` then, rather than answer 406).
-    """
-    if not accept or not accept.strip():
-        return APPLICATION_JSON
-    ranges: list[tuple[str, str, float]] = []
-    for part in accept.split(","):
-        media_range, *params = (piece.strip() for piece in part.split(";"))
-        main, _, sub = media_range.lower().partition("/")
-        if not main or not sub:
-            continue
-        quality = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    quality = min(max(float(value), 0.0), 1.0)
-                except ValueError:
-                    quality = 0.0
-        ranges.append((main, sub, quality))
-
-    def rank(candidate: str) -> tuple[float, int, int]:
-        main, sub = candidate.split("/")
-        best: tuple[int, float] | None = None  # (specificity, q) of the most specific matching range
-        for range_main, range_sub, quality in ranges:
-            if (range_main, range_sub) == (main, sub):
-                specificity = 2
-            elif range_main == main and range_sub == "*":
-                specificity = 1
-            elif (range_main, range_sub) == ("*", "*"):
-                specificity = 0
-            else:
-                continue
-            if best is None or specificity > best[0]:
-                best = (specificity, quality)
-        if best is None or best[1] <= 0:
-            return (0.0, -1, 0)
-        specificity, quality = best
-        # On a tie, a client that names the new type explicitly gets it; wildcards keep the legacy default.
-        preferred = (candidate == GRAPHQL_RESPONSE_JSON) == (specificity == 2)
-        return (quality, specificity, int(preferred))
-
-    new, legacy = rank(GRAPHQL_RESPONSE_JSON), rank(APPLICATION_JSON)
-    if new[0] <= 0 and legacy[0] <= 0:
-        return APPLICATION_JSON
-    return GRAPHQL_RESPONSE_JSON if new > legacy else APPLICATION_JSON
-
-
-def is_request_error(result: ExecutionResult) -> bool:
-    """True when the operation never ran: parse or validation failure, variable coercion, a rejected request."""
-    if isinstance(result, PreExecutionError):
-        return True
-    return result.data is None and bool(result.errors) and all(error.path is None for error in result.errors)
-
-
-class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
-    """graphql-transport-ws messages go in text frames: browsers' graphql-ws client cannot parse binary ones
-    (Strawberry sends bytes as binary frames, and our ``encode_json`` returns orjson's bytes).
-
-    Once the server has decided to close the socket (``closing``), whatever an operation still sends is dropped
-    quietly rather than raising in its task; a message larger than ``MAX_WS_MESSAGE_BYTES`` closes the socket
-    with 1009 before it is parsed.
-    """
-
-    closing = False
-
-    async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object, None]:
-        try:
-            while self.ws.application_state != WebSocketState.DISCONNECTED and not self.closing:
-                text = await self.ws.receive_text()
-                limit = self.view.settings.max_ws_message_bytes
-                if limit and len(text) > limit // 4 and len(text.encode()) > limit:
-                    await self.close(CLOSE_MESSAGE_TOO_BIG, "Message too big")
-                    return
-                try:
-                    yield self.view.decode_json(text)
-                except orjson.JSONDecodeError as error:
-                    if not ignore_parsing_errors:
-                        raise NonJsonMessageReceived from error
-        except KeyError as error:
-            raise NonTextMessageReceived from error
-        except WebSocketDisconnect:
-            pass
-
-    async def send_json(self, message: Mapping[str, object]) -> None:
-        if self.closing or self.ws.application_state == WebSocketState.DISCONNECTED:
-            return
-        encoded = self.view.encode_json(message)
-        try:
-            await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
-        except (WebSocketDisconnect, RuntimeError) as exc:  # RuntimeError: the close frame already went out
-            raise WebSocketDisconnected from exc
-
-    async def close(self, code: int, reason: str) -> None:
-        if self.ws.application_state == WebSocketState.DISCONNECTED:
-            return
-        self.closing = True
-        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-            await self.ws.close(code=code, reason=reason)
 
 
 class PersistedHTTPError(HTTPException):
@@ -168,93 +54,6 @@ class PersistedHTTPError(HTTPException):
     def __init__(self, code: str, reason: str) -> None:
         super().__init__(400, reason)
         self.code = code
-
-
-class PersistedOperationsWSHandler(KeepAliveTransportWSHandler):
-    """graphql-transport-ws with persisted operations (a subscribe message may name its document), server pings,
-    and the session checked again before every operation: a socket answers only while its session grants access.
-    """
-
-    websocket: TextFrameWebSocketAdapter
-
-    async def handle_connection_init(self, message: Any) -> None:
-        await super().handle_connection_init(message)
-        viewer = getattr(self.context, "viewer", None)
-        if self.connection_acknowledged and viewer is not None:
-            self.context.socket = self
-            # held by session, so that the end of the session (logout, revocation, expiry, access or portal
-            # disabled) closes this socket at once, on whichever process the change happened
-            self.view.runtime.connections.add(self, viewer)
-
-    async def shutdown(self) -> None:
-        self.view.runtime.connections.discard(self)
-        await super().shutdown()
-
-    async def close_socket(self, code: int, reason: str) -> None:
-        """Stop every operation of this socket, then close it (an operation may call this for its own socket)."""
-        self.view.runtime.connections.discard(self)
-        self.websocket.closing = True
-        current = asyncio.current_task()
-        for operation_id, operation in list(self.operations.items()):
-            if operation.task is not current:
-                await self.cleanup_operation(operation_id)
-        await self.websocket.close(code=code, reason=reason)
-
-    async def handle_task_exception(self, error: Exception) -> None:
-        if isinstance(error, WebSocketDisconnected):  # the client went away mid-operation: nothing to report
-            return
-        await super().handle_task_exception(error)
-
-    async def handle_subscribe(self, message: Any) -> None:
-        payload = message.get("payload")
-        if not self.connection_acknowledged or not isinstance(payload, dict):
-            await super().handle_subscribe(message)
-            return
-        context = self.context
-        try:
-            viewer = await self._current_viewer()
-            if viewer is None:
-                await self.close_socket(CLOSE_SESSION_ENDED, "Session ended")
-                return
-            persisted: PersistedDocuments = self.view.persisted
-            resolved = await persisted.resolve(
-                self.view.runtime.db,
-                query=payload.get("query"),
-                extensions=payload.get("extensions"),
-                document_id=payload.get("documentId") or payload.get("id"),
-            )
-        except PersistedQueryError as error:
-            await self._send_error(message, error.code, error.message)
-            return
-        except Exception as error:
-            if not database_unavailable(error):
-                raise
-            await self._send_error(message, TopLevelCode.SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE)
-            return
-        if resolved is not None:
-            message = {**message, "payload": {**payload, "query": resolved.query}}
-        # each operation on a long-lived socket gets loaders of its own (the operation's task copies this context),
-        # so a query sent over the socket never answers from what an earlier operation loaded
-        fresh = self.view.runtime.make_loaders(context.db, viewer.scope())
-        token = OPERATION_LOADERS.set(fresh)
-        try:
-            await super().handle_subscribe(message)
-        finally:
-            OPERATION_LOADERS.reset(token)
-
-    async def _current_viewer(self) -> Viewer | None:
-        """The socket's viewer as of now (the session re-read); None when it no longer grants access."""
-        viewer = self.context.viewer
-        if viewer is None:
-            return None
-        (current,) = await current_viewers(self.context.db, [viewer.session_id])
-        if current is not None:
-            self.context.viewer = current  # e.g. projects hidden since the socket connected
-        return current
-
-    async def _send_error(self, message: Any, code: str, text: str) -> None:
-        error_payload = [{"message": text, "extensions": {"code": str(code)}}]
-        await self.send_message({"id": message.get("id"), "type": "error", "payload": error_payload})
 
 
 class _NoCompiled:

@@ -17,8 +17,8 @@ from starlette.routing import Route
 
 from core.auth import PortalViewer, Viewer, authenticate
 from core.errors import DomainError
-from core.http import bearer_token
 from core.ids import from_global_id
+from core.media import bearer_token
 from services.documents.pdf import RenderedPdf, load_document, load_statement, to_pdf
 from services.runtime import Runtime
 from services.statements.compute import check_period

@@ -11,7 +11,7 @@ import pytest
 from httpx import AsyncClient
 from httpx_ws import WebSocketDisconnect, connect_ws
 
-from core.http import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, negotiate_media_type
+from core.media import APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, negotiate_media_type
 from tests.factories import PASSWORD, Factory
 from tests.http.conftest import require_node_package, run_node
 

@@ -1,0 +1,160 @@
+"""graphql-transport-ws at ``/graphql``: text frames, persisted operations, server pings, and the session
+checked again before every operation (a socket answers only while its session grants access)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived, WebSocketDisconnected
+
+from core.auth import Viewer, current_viewers
+from core.context import OPERATION_LOADERS
+from core.database import database_unavailable
+from core.errors import SERVICE_UNAVAILABLE_MESSAGE, TopLevelCode
+from core.keepalive import KeepAliveTransportWSHandler
+from core.persisted import PersistedDocuments, PersistedQueryError
+from core.sockets import CLOSE_SESSION_ENDED
+
+if TYPE_CHECKING:
+    pass  # the app's composition (app.py) hands it in
+
+CLOSE_MESSAGE_TOO_BIG = 1009  # RFC 6455
+
+
+class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages go in text frames: browsers' graphql-ws client cannot parse binary ones
+    (Strawberry sends bytes as binary frames, and our ``encode_json`` returns orjson's bytes).
+
+    Once the server has decided to close the socket (``closing``), whatever an operation still sends is dropped
+    quietly rather than raising in its task; a message larger than ``MAX_WS_MESSAGE_BYTES`` closes the socket
+    with 1009 before it is parsed.
+    """
+
+    closing = False
+
+    async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object, None]:
+        try:
+            while self.ws.application_state != WebSocketState.DISCONNECTED and not self.closing:
+                text = await self.ws.receive_text()
+                limit = self.view.settings.max_ws_message_bytes
+                if limit and len(text) > limit // 4 and len(text.encode()) > limit:
+                    await self.close(CLOSE_MESSAGE_TOO_BIG, "Message too big")
+                    return
+                try:
+                    yield self.view.decode_json(text)
+                except orjson.JSONDecodeError as error:
+                    if not ignore_parsing_errors:
+                        raise NonJsonMessageReceived from error
+        except KeyError as error:
+            raise NonTextMessageReceived from error
+        except WebSocketDisconnect:
+            pass
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        if self.closing or self.ws.application_state == WebSocketState.DISCONNECTED:
+            return
+        encoded = self.view.encode_json(message)
+        try:
+            await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+        except (WebSocketDisconnect, RuntimeError) as exc:  # RuntimeError: the close frame already went out
+            raise WebSocketDisconnected from exc
+
+    async def close(self, code: int, reason: str) -> None:
+        if self.ws.application_state == WebSocketState.DISCONNECTED:
+            return
+        self.closing = True
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await self.ws.close(code=code, reason=reason)
+
+
+class PersistedOperationsWSHandler(KeepAliveTransportWSHandler):
+    """graphql-transport-ws with persisted operations (a subscribe message may name its document), server pings,
+    and the session checked again before every operation: a socket answers only while its session grants access.
+    """
+
+    websocket: TextFrameWebSocketAdapter
+
+    async def handle_connection_init(self, message: Any) -> None:
+        await super().handle_connection_init(message)
+        viewer = getattr(self.context, "viewer", None)
+        if self.connection_acknowledged and viewer is not None:
+            self.context.socket = self
+            # held by session, so that the end of the session (logout, revocation, expiry, access or portal
+            # disabled) closes this socket at once, on whichever process the change happened
+            self.view.runtime.connections.add(self, viewer)
+
+    async def shutdown(self) -> None:
+        self.view.runtime.connections.discard(self)
+        await super().shutdown()
+
+    async def close_socket(self, code: int, reason: str) -> None:
+        """Stop every operation of this socket, then close it (an operation may call this for its own socket)."""
+        self.view.runtime.connections.discard(self)
+        self.websocket.closing = True
+        current = asyncio.current_task()
+        for operation_id, operation in list(self.operations.items()):
+            if operation.task is not current:
+                await self.cleanup_operation(operation_id)
+        await self.websocket.close(code=code, reason=reason)
+
+    async def handle_task_exception(self, error: Exception) -> None:
+        if isinstance(error, WebSocketDisconnected):  # the client went away mid-operation: nothing to report
+            return
+        await super().handle_task_exception(error)
+
+    async def handle_subscribe(self, message: Any) -> None:
+        payload = message.get("payload")
+        if not self.connection_acknowledged or not isinstance(payload, dict):
+            await super().handle_subscribe(message)
+            return
+        context = self.context
+        try:
+            viewer = await self._current_viewer()
+            if viewer is None:
+                await self.close_socket(CLOSE_SESSION_ENDED, "Session ended")
+                return
+            persisted: PersistedDocuments = self.view.persisted
+            resolved = await persisted.resolve(
+                self.view.runtime.db,
+                query=payload.get("query"),
+                extensions=payload.get("extensions"),
+                document_id=payload.get("documentId") or payload.get("id"),
+            )
+        except PersistedQueryError as error:
+            await self._send_error(message, error.code, error.message)
+            return
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            await self._send_error(message, TopLevelCode.SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE_MESSAGE)
+            return
+        if resolved is not None:
+            message = {**message, "payload": {**payload, "query": resolved.query}}
+        # each operation on a long-lived socket gets loaders of its own (the operation's task copies this context),
+        # so a query sent over the socket never answers from what an earlier operation loaded
+        fresh = self.view.runtime.make_loaders(context.db, viewer.scope())
+        token = OPERATION_LOADERS.set(fresh)
+        try:
+            await super().handle_subscribe(message)
+        finally:
+            OPERATION_LOADERS.reset(token)
+
+    async def _current_viewer(self) -> Viewer | None:
+        """The socket's viewer as of now (the session re-read); None when it no longer grants access."""
+        viewer = self.context.viewer
+        if viewer is None:
+            return None
+        (current,) = await current_viewers(self.context.db, [viewer.session_id])
+        if current is not None:
+            self.context.viewer = current  # e.g. projects hidden since the socket connected
+        return current
+
+    async def _send_error(self, message: Any, code: str, text: str) -> None:
+        error_payload = [{"message": text, "extensions": {"code": str(code)}}]
+        await self.send_message({"id": message.get("id"), "type": "error", "payload": error_payload})
