@@ -20,10 +20,12 @@ class DomainError(Exception):
 
 
 def not_found(message: str = "Not found.", field: str | None = "id") -> DomainError:
+    """NOT_FOUND: the id names nothing the viewer may see (another tenant's row reads exactly like a missing one)."""
     return DomainError("NOT_FOUND", message, field)
 
 
 def invalid(message: str, field: str | None = None) -> DomainError:
+    """INVALID_INPUT: the input is refused as given (``field`` names the part at fault)."""
     return DomainError("INVALID_INPUT", message, field)
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from email_validator import EmailNotValidError, validate_email
 
-from core.errors import DomainError
+from core.errors import DomainError, invalid
 from core.money import is_known_currency
 
 
@@ -15,12 +15,12 @@ def text(value: str | None, field: str, *, max_length: int, required: bool = Fal
     cleaned = value.strip() if value is not None else None
     if not cleaned:
         if required:
-            raise DomainError("INVALID_INPUT", f"{field} must not be empty.", field)
+            raise invalid(f"{field} must not be empty.", field)
         return None
     if len(cleaned) > max_length:
-        raise DomainError("INVALID_INPUT", f"{field} must be at most {max_length} characters.", field)
+        raise invalid(f"{field} must be at most {max_length} characters.", field)
     if any(ord(ch) < 32 and ch not in "\n\t\r" for ch in cleaned):
-        raise DomainError("INVALID_INPUT", f"{field} contains control characters.", field)
+        raise invalid(f"{field} contains control characters.", field)
     return cleaned
 
 
@@ -59,12 +59,12 @@ def decimal(
     try:
         number = Decimal(value)
     except (InvalidOperation, ValueError, TypeError):
-        raise DomainError("INVALID_INPUT", f"{field} must be a number.", field) from None
+        raise invalid(f"{field} must be a number.", field) from None
     if not number.is_finite():
-        raise DomainError("INVALID_INPUT", f"{field} must be a finite number.", field)
+        raise invalid(f"{field} must be a finite number.", field)
     if minimum is not None and (number < minimum or (exclusive_minimum and number == minimum)):
         bound = "greater than" if exclusive_minimum else "at least"
-        raise DomainError("INVALID_INPUT", f"{field} must be {bound} {minimum}.", field)
+        raise invalid(f"{field} must be {bound} {minimum}.", field)
     if maximum is not None and number > maximum:
-        raise DomainError("INVALID_INPUT", f"{field} must be at most {maximum}.", field)
+        raise invalid(f"{field} must be at most {maximum}.", field)
     return number

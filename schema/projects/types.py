@@ -116,7 +116,7 @@ class Project(Node):
     async def time_entries(
         self, info: strawberry.Info, first: int | None = None, after: str | None = None
     ) -> Connection[TimeEntry]:
-        from resolvers.projects.projects import time_entries_of
+        from resolvers.projects.queries import time_entries_of
 
         return await time_entries_of(info, self.pk, first=first, after=after)
 
