@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from resolvers.contacts import mutations, my_account, queries
+from resolvers.contacts import contacts, my_account, persons, queries
 
 QUERIES: tuple[type, ...] = (queries.Query,)
-MUTATIONS: tuple[type, ...] = (mutations.Mutation, my_account.Mutation)
+MUTATIONS: tuple[type, ...] = (contacts.Mutation, persons.Mutation, my_account.Mutation)

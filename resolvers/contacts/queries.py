@@ -1,4 +1,4 @@
-"""Contacts and contact persons: queries and staff mutations."""
+"""contacts and contact: staff see their organization's, a portal user their own contact."""
 
 from __future__ import annotations
 
