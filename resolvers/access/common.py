@@ -1,20 +1,25 @@
-"""What the access operations share: the viewer's own row, the throttle of its secrets, session cookies and
+"""What the access operations share: whose account a request concerns (the viewer's own row, or who may sign in
+with an email), opening a session for it, the throttle of its secrets, its history entries, session cookies and
 switching a request to a new session."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Select, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.auth import IssuedSession, PortalViewer, StaffViewer, Viewer, authenticate
+from core.auth import IssuedSession, PortalViewer, StaffViewer, Viewer, authenticate, issue_session
 from core.context import Context
-from core.scope import T_CONTACT_PERSON, T_STAFF_USER
+from core.scope import T_CONTACT_PERSON, T_ORGANIZATION, T_STAFF_USER
 from core.security import csrf_token_for
+from resolvers.common import record_action
 from schema.access.types import Session, StaffUser
 from schema.contacts.types import ContactPerson
 from services.access import throttle
+
+MAX_EMAIL = 320
+MAX_PORTAL_SLUG = 63
 
 
 def set_session_cookies(ctx: Context, token: str, max_age: int) -> None:
@@ -52,12 +57,46 @@ async def signed_in(ctx: Context, token: str) -> None:
     set_session_cookies(ctx, token, ctx.settings.session_absolute_timeout_hours * 3600)
 
 
+def subject_columns(table: Table, pk: int) -> dict[str, int | None]:
+    """The subject columns of tokens, sessions and recovery codes for the account ``pk`` of ``table``."""
+    return {"staff_user_id": pk} if table is T_STAFF_USER else {"contact_person_id": pk}
+
+
 def subject(viewer: Viewer) -> tuple[Table, int, dict[str, int | None]]:
     """The viewer's table, primary key and the subject columns of tokens and sessions."""
     if isinstance(viewer, StaffViewer):
-        return T_STAFF_USER, viewer.staff_user_id, {"staff_user_id": viewer.staff_user_id}
-    assert isinstance(viewer, PortalViewer)
-    return T_CONTACT_PERSON, viewer.contact_person_id, {"contact_person_id": viewer.contact_person_id}
+        table, pk = T_STAFF_USER, viewer.staff_user_id
+    else:
+        assert isinstance(viewer, PortalViewer)
+        table, pk = T_CONTACT_PERSON, viewer.contact_person_id
+    return table, pk, subject_columns(table, pk)
+
+
+def sign_in_names(email: str, portal: str | None) -> tuple[str, str | None]:
+    """The email and portal slug of a sign-in form as they are stored (trimmed, lower-cased, bounded)."""
+    return (
+        email.strip().lower()[:MAX_EMAIL],
+        portal.strip().lower()[:MAX_PORTAL_SLUG] if portal is not None else None,
+    )
+
+
+def account_query(portal: str | None, email: str, *columns: Any) -> tuple[Table, Select[Any]]:
+    """Who may sign in (or reset a password) with ``email``: with no portal named, an active staff user; else an
+    ACTIVE contact person of that portal while it is enabled. The account's table, and the query of its row (with
+    ``columns`` of the organization, say)."""
+    if portal is None:
+        table = T_STAFF_USER
+        conditions = [T_STAFF_USER.c.email == email, T_STAFF_USER.c.is_active.is_(True)]
+    else:
+        table = T_CONTACT_PERSON
+        conditions = [
+            T_ORGANIZATION.c.portal_slug == portal,
+            T_ORGANIZATION.c.portal_enabled.is_(True),
+            T_CONTACT_PERSON.c.email == email,
+            T_CONTACT_PERSON.c.portal_status == "ACTIVE",
+        ]
+    stmt = select(table, *columns).join(T_ORGANIZATION, T_ORGANIZATION.c.id == table.c.organization_id)
+    return table, stmt.where(*conditions)
 
 
 def secret_keys(ctx: Context, viewer: Viewer) -> list[throttle.ThrottleKey]:
@@ -67,10 +106,41 @@ def secret_keys(ctx: Context, viewer: Viewer) -> list[throttle.ThrottleKey]:
     return throttle.secret_keys(subject=f"{kind}:{pk}", client_ip=ctx.client_ip)
 
 
-async def own_row(session: AsyncSession, viewer: Viewer, *, lock: bool = False) -> Any:
-    table, pk, _ = subject(viewer)
+async def account_row(session: AsyncSession, table: Table, pk: int, *, lock: bool = False) -> Any:
     stmt = select(table).where(table.c.id == pk)
     return (await session.execute(stmt.with_for_update() if lock else stmt)).one()
+
+
+async def own_row(session: AsyncSession, viewer: Viewer, *, lock: bool = False) -> Any:
+    table, pk, _ = subject(viewer)
+    return await account_row(session, table, pk, lock=lock)
+
+
+async def store_password(session: AsyncSession, table: Table, pk: int, password_hash: str, **values: Any) -> Any:
+    """Write the account's new password hash (and ``values``); the row as it is now."""
+    stmt = update(table).where(table.c.id == pk).values(password_hash=password_hash, **values).returning(table)
+    return (await session.execute(stmt)).one()
+
+
+async def record_own_change(
+    ctx: Context, session: AsyncSession, row: Any, *, kind: str, description: str, **entry: Any
+) -> None:
+    """History: the viewer changed their own account ``row`` (filed under their contact when they are a client)."""
+    await record_action(
+        ctx, session, kind=kind, description=description, contact_id=getattr(row, "contact_id", None), **entry
+    )
+
+
+async def open_session(ctx: Context, session: AsyncSession, table: Table, row: Any) -> IssuedSession:
+    """A new session of the account ``row`` of ``table``, from this request's client."""
+    return await issue_session(
+        session,
+        ctx.settings,
+        organization_id=row.organization_id,
+        user_agent=ctx.user_agent,
+        ip_address=ctx.client_ip,
+        **subject_columns(table, row.id),
+    )
 
 
 def viewer_object(table: Table, row: Any) -> StaffUser | ContactPerson:
@@ -78,7 +148,6 @@ def viewer_object(table: Table, row: Any) -> StaffUser | ContactPerson:
 
 
 async def session_result(ctx: Context, issued: IssuedSession, table: Table, row: Any) -> Session:
-    from resolvers.access.common import signed_in
-
+    """The answer of a mutation that signs in: the session, with the request now acting as its viewer."""
     await signed_in(ctx, issued.token)
     return Session(token=issued.token, expires_at=issued.expires_at, viewer=viewer_object(table, row))

@@ -9,16 +9,23 @@ import strawberry
 from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.auth import PortalViewer, StaffViewer, issue_session, revoke_sessions
+from core.auth import PortalViewer, StaffViewer, revoke_sessions
 from core.context import Context
 from core.errors import DomainError
-from core.scope import T_CONTACT_PERSON, T_ORGANIZATION, T_STAFF_USER
+from core.scope import T_STAFF_USER
 from core.security import hash_password, needs_rehash, verify_password
-from resolvers.access.common import clear_session_cookies, signed_in
+from resolvers.access.common import (
+    account_query,
+    account_row,
+    clear_session_cookies,
+    open_session,
+    session_result,
+    sign_in_names,
+    subject_columns,
+)
 from resolvers.common import returns_errors
 from schema.access.mutations import LoginError, LoginInput, LoginResult
-from schema.access.types import Session, StaffUser, Viewer
-from schema.contacts.types import ContactPerson
+from schema.access.types import StaffUser, Viewer
 from services.access import throttle
 from services.access import two_factor as second_factor
 
@@ -26,23 +33,9 @@ BAD_CREDENTIALS = "The email or password is not right."
 
 
 async def _find_account(ctx: Context, portal: str | None, email: str) -> tuple[Any, Table] | None:
-    """The staff user (no portal) or the ACTIVE portal person of that portal with this email."""
+    """The account that may sign in with this email (``account_query``), and its table."""
+    table, stmt = account_query(portal, email)
     async with ctx.db.session() as session:
-        if portal is None:
-            stmt = select(T_STAFF_USER).where(T_STAFF_USER.c.email == email, T_STAFF_USER.c.is_active.is_(True))
-            table = T_STAFF_USER
-        else:
-            stmt = (
-                select(T_CONTACT_PERSON)
-                .join(T_ORGANIZATION, T_ORGANIZATION.c.id == T_CONTACT_PERSON.c.organization_id)
-                .where(
-                    T_ORGANIZATION.c.portal_slug == portal,
-                    T_ORGANIZATION.c.portal_enabled.is_(True),
-                    T_CONTACT_PERSON.c.email == email,
-                    T_CONTACT_PERSON.c.portal_status == "ACTIVE",
-                )
-            )
-            table = T_CONTACT_PERSON
         row = (await session.execute(stmt)).one_or_none()
     return (row, table) if row is not None else None
 
@@ -50,11 +43,10 @@ async def _find_account(ctx: Context, portal: str | None, email: str) -> tuple[A
 async def _check_second_factor(session: AsyncSession, row: Any, table: Table, otp: str) -> None:
     """A TOTP code not used before, or an unused recovery code; the row stays locked until the session is issued,
     so one code signs in once however many requests carry it."""
-    locked = (await session.execute(select(table).where(table.c.id == row.id).with_for_update())).one()
+    locked = await account_row(session, table, row.id, lock=True)
     if locked.totp_enabled_at is None:
         return  # turned off since the password was checked
-    owner = {"staff_user_id": row.id} if table is T_STAFF_USER else {"contact_person_id": row.id}
-    if not await second_factor.use_second_factor(session, table, locked, otp, **owner):
+    if not await second_factor.use_second_factor(session, table, locked, otp, **subject_columns(table, row.id)):
         raise DomainError("OTP_INVALID", "That code is not right.", "otp")
 
 
@@ -63,8 +55,7 @@ async def login(info: strawberry.Info, input: LoginInput) -> LoginResult:
     """Staff sign in with email and password; portal users add their organization's portal slug."""
     ctx: Context = info.context
     settings = ctx.settings
-    email = input.email.strip().lower()[:320]
-    portal = input.portal.strip().lower()[:63] if input.portal is not None else None
+    email, portal = sign_in_names(input.email, input.portal)
     keys = throttle.login_keys(portal=portal, email=email, client_ip=ctx.client_ip)
     # counted before the password is checked, so a parallel burst gets its free attempts checked and no more; a
     # wrong password or code needs no further write
@@ -87,18 +78,8 @@ async def login(info: strawberry.Info, input: LoginInput) -> LoginResult:
         await throttle.succeeded(session, keys)
         if new_hash is not None:
             await session.execute(update(table).where(table.c.id == row.id).values(password_hash=new_hash))
-        issued = await issue_session(
-            session,
-            settings,
-            organization_id=row.organization_id,
-            staff_user_id=row.id if table is T_STAFF_USER else None,
-            contact_person_id=row.id if table is T_CONTACT_PERSON else None,
-            user_agent=ctx.user_agent,
-            ip_address=ctx.client_ip,
-        )
-    viewer: Viewer = StaffUser.from_row(row) if table is T_STAFF_USER else ContactPerson.from_row(row)
-    await signed_in(ctx, issued.token)
-    return Session(token=issued.token, expires_at=issued.expires_at, viewer=viewer)
+        issued = await open_session(ctx, session, table, row)
+    return await session_result(ctx, issued, table, row)
 
 
 async def logout(info: strawberry.Info) -> bool:

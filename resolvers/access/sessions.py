@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from core.auth import T_SESSION, revoke_sessions
 from core.context import Context
-from core.errors import DomainError
+from core.errors import not_found
 from core.ids import decode_id, to_global_id
 from resolvers.access.common import subject
 from resolvers.common import returns_errors
@@ -19,12 +19,10 @@ from schema.access.types import ActiveSession
 
 
 def _active_sessions(ctx: Context) -> Any:
-    viewer = ctx.require_viewer()
-    _, _, owner = subject(viewer)
-    column = T_SESSION.c.staff_user_id if "staff_user_id" in owner else T_SESSION.c.contact_person_id
+    _, _, owner = subject(ctx.require_viewer())
     now = datetime.now(UTC)
     return select(T_SESSION).where(
-        column == next(iter(owner.values())),
+        *(T_SESSION.c[column] == pk for column, pk in owner.items()),
         T_SESSION.c.revoked_at.is_(None),
         T_SESSION.c.expires_at > now,
         T_SESSION.c.last_seen_at > now - timedelta(minutes=ctx.settings.session_idle_timeout_minutes),
@@ -65,7 +63,7 @@ async def revoke_session(info: strawberry.Info, id: strawberry.ID) -> RevokeSess
             else None
         )
         if row is None:
-            raise DomainError("NOT_FOUND", "No session of yours with this id.", "id")
+            raise not_found("No session of yours with this id.")
         await revoke_sessions(session, session_id=row.id)  # its sockets close after commit
     return _to_type(row, viewer.session_id)
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 import strawberry
 from sqlalchemy import select, update
 
 from core.context import Context
-from core.errors import DomainError
+from core.errors import DomainError, invalid
 from core.scope import T_ORGANIZATION
 from core.security import verify_password
-from resolvers.access.common import own_row, secret_keys, subject, viewer_object
+from resolvers.access.common import own_row, record_own_change, secret_keys, subject, viewer_object
 from resolvers.common import returns_errors
 from schema.access.mutations import (
     ConfirmTwoFactorResult,
@@ -25,7 +26,16 @@ from schema.access.mutations import (
 )
 from services.access import throttle
 from services.access import two_factor as second_factor
-from services.documents.history import record_activity
+
+
+def _require_off(row: Any) -> None:
+    if row.totp_enabled_at is not None:
+        raise DomainError("ALREADY_ENABLED", "Two-factor sign-in is already on.")
+
+
+def _require_on(row: Any) -> None:
+    if row.totp_enabled_at is None:
+        raise DomainError("NOT_ENABLED", "Two-factor sign-in is not on.")
 
 
 @returns_errors(TwoFactorError)
@@ -36,8 +46,7 @@ async def enable_two_factor(info: strawberry.Info) -> EnableTwoFactorResult:
     table, pk, _ = subject(viewer)
     async with ctx.db.transaction() as session:
         row = await own_row(session, viewer, lock=True)
-        if row.totp_enabled_at is not None:
-            raise DomainError("ALREADY_ENABLED", "Two-factor sign-in is already on.")
+        _require_off(row)
         secret = second_factor.new_totp_secret()
         # the steps used with an earlier secret say nothing about the new one
         await session.execute(update(table).where(table.c.id == pk).values(totp_secret=secret, totp_last_step=None))
@@ -55,8 +64,7 @@ async def confirm_two_factor(info: strawberry.Info, otp: str) -> ConfirmTwoFacto
     await throttle.reserve(ctx.db, keys)
     async with ctx.db.transaction() as session:
         row = await own_row(session, viewer, lock=True)
-        if row.totp_enabled_at is not None:
-            raise DomainError("ALREADY_ENABLED", "Two-factor sign-in is already on.")
+        _require_off(row)
         if not row.totp_secret:
             raise DomainError("NOT_STARTED", "Call enableTwoFactor first.")
         if not await second_factor.use_totp(session, table, row, otp):  # the confirming code cannot sign in afterwards
@@ -64,14 +72,8 @@ async def confirm_two_factor(info: strawberry.Info, otp: str) -> ConfirmTwoFacto
         await session.execute(update(table).where(table.c.id == pk).values(totp_enabled_at=datetime.now(UTC)))
         codes = await second_factor.replace_recovery_codes(session, **owner)
         await throttle.succeeded(session, keys)
-        await record_activity(
-            session,
-            viewer=viewer,
-            organization_id=viewer.organization_id,
-            contact_id=getattr(row, "contact_id", None),
-            kind="two_factor_enabled",
-            description="Two-factor sign-in turned on",
-            ip_address=ctx.client_ip,
+        await record_own_change(
+            ctx, session, row, kind="two_factor_enabled", description="Two-factor sign-in turned on"
         )
     return TwoFactorEnabled(recovery_codes=codes)
 
@@ -83,21 +85,19 @@ async def disable_two_factor(info: strawberry.Info, input: DisableTwoFactorInput
     viewer = ctx.require_viewer()
     table, pk, owner = subject(viewer)
     if not input.password and not input.otp:
-        raise DomainError("INVALID_INPUT", "Give the password or a code.")
+        raise invalid("Give the password or a code.")
     keys = secret_keys(ctx, viewer)
     await throttle.reserve(ctx.db, keys)
     if input.password:
         async with ctx.db.session() as session:
             row = await own_row(session, viewer)
-        if row.totp_enabled_at is None:
-            raise DomainError("NOT_ENABLED", "Two-factor sign-in is not on.")
+        _require_on(row)
         # Argon2 off the event loop, with no connection checked out
         if not await asyncio.to_thread(verify_password, ctx.settings, row.password_hash, input.password):
             raise DomainError("WRONG_PASSWORD", "The password is not right.", "password")
     async with ctx.db.transaction() as session:
         row = await own_row(session, viewer, lock=True)
-        if row.totp_enabled_at is None:
-            raise DomainError("NOT_ENABLED", "Two-factor sign-in is not on.")
+        _require_on(row)
         if not input.password and not await second_factor.use_second_factor(
             session, table, row, input.otp or "", **owner
         ):
@@ -112,14 +112,8 @@ async def disable_two_factor(info: strawberry.Info, input: DisableTwoFactorInput
         ).one()
         await second_factor.clear_recovery_codes(session, **owner)
         await throttle.succeeded(session, keys)
-        await record_activity(
-            session,
-            viewer=viewer,
-            organization_id=viewer.organization_id,
-            contact_id=getattr(row, "contact_id", None),
-            kind="two_factor_disabled",
-            description="Two-factor sign-in turned off",
-            ip_address=ctx.client_ip,
+        await record_own_change(
+            ctx, session, row, kind="two_factor_disabled", description="Two-factor sign-in turned off"
         )
     return viewer_object(table, row)
 

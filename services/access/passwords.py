@@ -1,8 +1,12 @@
-"""The password policy."""
+"""The password policy, and hashing a new password that meets it."""
 
 from __future__ import annotations
 
+import asyncio
+
 from core.errors import DomainError
+from core.security import hash_password
+from core.settings import Settings
 
 PASSWORD_MIN = 10
 
@@ -26,3 +30,9 @@ def check_password_policy(password: str, email: str | None, field: str = "passwo
         lowered = password.strip().lower()
         if lowered in (email.lower(), email.lower().split("@")[0]):
             raise DomainError("PASSWORD_MATCHES_EMAIL", PASSWORD_POLICY, field)
+
+
+async def hash_new_password(settings: Settings, password: str, email: str | None, field: str = "password") -> str:
+    """The Argon2id hash of a new ``password`` that meets the policy (hashed off the event loop)."""
+    check_password_policy(password, email, field)
+    return await asyncio.to_thread(hash_password, settings, password)
