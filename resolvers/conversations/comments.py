@@ -11,11 +11,11 @@ from sqlalchemy.sql import ColumnElement
 from core import validation
 from core.auth import PortalViewer, StaffViewer
 from core.context import Context
-from core.errors import DomainError
+from core.errors import DomainError, not_found
 from core.ids import from_global_id
 from core.scope import T_COMMENT, T_ESTIMATE, T_INVOICE, T_PROJECT
 from resolvers import reads
-from resolvers.common import pk_of, returns_errors
+from resolvers.common import create_once, one_or_raise, pk_of, record_action, returns_errors
 from resolvers.loaders import reload
 from resolvers.pagination import paginate
 from resolvers.reads import OWNERS, owner_kind
@@ -32,11 +32,13 @@ from schema.conversations.types import Comment
 from schema.estimates.types import Estimate
 from schema.invoices.types import Invoice
 from schema.projects.types import Project
-from services import receipts
-from services.documents.history import record_activity
 from subscriptions.events import CommentAdded, emit
 
 TARGETS = {"Estimate": T_ESTIMATE, "Invoice": T_INVOICE, "Project": T_PROJECT}
+
+
+def _no_target() -> DomainError:
+    return not_found("No estimate, invoice or project with this id.", "targetId")
 
 
 async def comments_on(
@@ -58,9 +60,22 @@ async def comments_on(
     )
 
 
-def _label(type_name: str, row: object) -> str:
-    name = getattr(row, "name", None) if type_name == "Project" else getattr(row, "number", None)
-    return f"{type_name.lower()} {name}"
+def _target_id(target_id: strawberry.ID) -> tuple[str, int]:
+    """``(type, pk)`` of the estimate, invoice or project a comment goes on; NOT_FOUND for any other id."""
+    decoded = from_global_id(target_id)
+    if decoded is None or decoded[0] not in TARGETS:
+        raise _no_target()
+    return decoded
+
+
+async def _visible_target(ctx: Context, session: AsyncSession, type_name: str, target_pk: int) -> tuple[int, str]:
+    """The target's contact and its label for the history (``invoice INV-0001``, ``project Website``), read through
+    the viewer's scope: a portal user comments only on their contact's non-draft documents and shown projects."""
+    table = TARGETS[type_name]
+    label: ColumnElement[str] = table.c.name if type_name == "Project" else table.c.number
+    stmt = ctx.scope.select(table, table.c.contact_id, label.label("label")).where(table.c.id == target_pk)
+    target = await one_or_raise(session, stmt, _no_target())
+    return target.contact_id, f"{type_name.lower()} {target.label}"
 
 
 @returns_errors(AddCommentError)
@@ -72,63 +87,42 @@ async def add_comment(info: strawberry.Info, input: AddCommentInput) -> AddComme
     """
     ctx: Context = info.context
     viewer = ctx.require_viewer()
-    decoded = from_global_id(input.target_id)
-    if decoded is None or decoded[0] not in TARGETS:
-        raise DomainError("NOT_FOUND", "No estimate, invoice or project with this id.", "targetId")
-    type_name, target_pk = decoded
+    type_name, target_pk = _target_id(input.target_id)
     body = validation.required_text(input.body, "body", max_length=MAX_COMMENT)
     client = isinstance(viewer, PortalViewer)
     visible = True if client else bool(input.visible_in_portal)
-    table = TARGETS[type_name]
-    label_column: ColumnElement[str] = table.c.name if type_name == "Project" else table.c.number
+    on_target = {f"{type_name.lower()}_id": target_pk}
 
     async def add(session: AsyncSession) -> int:
-        target = (
-            await session.execute(
-                ctx.scope.select(table, table.c.contact_id, label_column).where(table.c.id == target_pk)
-            )
-        ).one_or_none()
-        if target is None:
-            raise DomainError("NOT_FOUND", "No estimate, invoice or project with this id.", "targetId")
-        owner = {f"{type_name.lower()}_id": target_pk}
+        contact_pk, label = await _visible_target(ctx, session, type_name, target_pk)
         comment_pk = await session.scalar(
             insert(T_COMMENT)
             .values(
                 organization_id=viewer.organization_id,
-                contact_id=target.contact_id,
+                contact_id=contact_pk,
                 author_staff_id=viewer.staff_user_id if isinstance(viewer, StaffViewer) else None,
                 author_contact_person_id=viewer.contact_person_id if client else None,
                 body=body,
                 visible_in_portal=visible,
-                **owner,
+                **on_target,
             )
             .returning(T_COMMENT.c.id)
         )
         assert comment_pk is not None
-        await record_activity(
+        await record_action(
+            ctx,
             session,
-            viewer=viewer,
-            organization_id=viewer.organization_id,
-            contact_id=target.contact_id,
             kind="commented",
-            description=f"{'Client' if client else 'Staff'} comment on {_label(type_name, target)}",
+            description=f"{'Client' if client else 'Staff'} comment on {label}",
+            contact_id=contact_pk,
             client_visible=visible,
-            ip_address=ctx.client_ip,
             details={"comment_id": comment_pk, "author": "client" if client else "staff"},
-            **owner,
+            **on_target,
         )
-        emit(
-            session,
-            ctx.broker,
-            viewer.organization_id,
-            CommentAdded(comment_id=comment_pk, contact_id=target.contact_id),
-        )
+        emit(session, ctx.broker, viewer.organization_id, CommentAdded(comment_id=comment_pk, contact_id=contact_pk))
         return int(comment_pk)
 
-    async with ctx.db.transaction() as session:
-        comment_pk = await receipts.once(
-            session, viewer, operation="addComment", input=input, result_type="Comment", create=add
-        )
+    comment_pk = await create_once(ctx, operation="addComment", input=input, result_type="Comment", create=add)
     return await ctx.loaders.comment.load(comment_pk)  # type: ignore[return-value]
 
 
@@ -140,29 +134,27 @@ async def set_comment_visibility(
 ) -> SetCommentVisibilityResult:
     """Staff: show a staff comment in the portal, or hide it again. Clients' comments are always visible."""
     ctx: Context = info.context
-    viewer = ctx.require_staff()
+    ctx.require_staff()
     comment_pk = pk_of(id, "Comment")
     async with ctx.db.transaction() as session:
-        current = (await session.execute(ctx.scope.where_id(T_COMMENT, comment_pk).with_for_update())).one_or_none()
-        if current is None:
-            raise DomainError("NOT_FOUND", "No comment with this id.", "id")
+        current = await one_or_raise(
+            session, ctx.scope.where_id(T_COMMENT, comment_pk).with_for_update(), not_found("No comment with this id.")
+        )
         if current.author_contact_person_id is not None:
             raise DomainError("INVALID_STATE", "A client's comment is always visible to the client.", "id")
         if current.visible_in_portal != visible_in_portal:
             await session.execute(
                 update(T_COMMENT).where(T_COMMENT.c.id == comment_pk).values(visible_in_portal=visible_in_portal)
             )
-            await record_activity(
+            await record_action(
+                ctx,
                 session,
-                viewer=viewer,
-                organization_id=viewer.organization_id,
                 contact_id=current.contact_id,
                 estimate_id=current.estimate_id,
                 invoice_id=current.invoice_id,
                 project_id=current.project_id,
                 kind="comment_visibility_changed",
                 description="Comment shown in the portal" if visible_in_portal else "Comment hidden from the portal",
-                ip_address=ctx.client_ip,
                 details={"comment_id": comment_pk, "visible_in_portal": visible_in_portal},
             )
     return await reload(ctx.loaders.comment, comment_pk)  # type: ignore[return-value]

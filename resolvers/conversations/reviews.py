@@ -11,14 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import validation
 from core.context import Context
-from core.errors import DomainError
+from core.errors import DomainError, invalid
 from core.scope import T_ORGANIZATION, T_REVIEW
-from resolvers.common import returns_errors
+from resolvers.common import create_once, record_action, returns_errors
 from resolvers.pagination import paginate
 from schema.conversations.mutations import MAX_REVIEW, SubmitReviewError, SubmitReviewInput, SubmitReviewResult
 from schema.conversations.types import Review, ReviewConnection
-from services import receipts
-from services.documents.history import record_activity
 
 AVERAGE_PLACES = Decimal("0.01")
 
@@ -29,7 +27,7 @@ async def submit_review(info: strawberry.Info, input: SubmitReviewInput) -> Subm
     ctx: Context = info.context
     viewer = ctx.require_portal()
     if not 1 <= input.rating <= 5:
-        raise DomainError("INVALID_INPUT", "rating must be between 1 and 5.", "rating")
+        raise invalid("rating must be between 1 and 5.", "rating")
     text = validation.text(input.text, "text", max_length=MAX_REVIEW)
 
     async def submit(session: AsyncSession) -> int:
@@ -50,22 +48,18 @@ async def submit_review(info: strawberry.Info, input: SubmitReviewInput) -> Subm
                 set_={"rating": statement.excluded.rating, "text": statement.excluded.text, "updated_at": func.now()},
             ).returning(T_REVIEW.c.id)
         )
-        await record_activity(
+        await record_action(
+            ctx,
             session,
-            viewer=viewer,
-            organization_id=viewer.organization_id,
-            contact_id=viewer.contact_id,
             kind="review_submitted",
             description=f"Review submitted: {input.rating} of 5",
-            ip_address=ctx.client_ip,
+            contact_id=viewer.contact_id,
             details={"review_id": review_pk, "rating": input.rating},
         )
         return int(review_pk)
 
-    async with ctx.db.transaction() as session:
-        review_pk = await receipts.once(
-            session, viewer, operation="submitReview", input=input, result_type="Review", create=submit
-        )
+    review_pk = await create_once(ctx, operation="submitReview", input=input, result_type="Review", create=submit)
+    async with ctx.db.session() as session:
         row = (await session.execute(ctx.scope.where_id(T_REVIEW, review_pk))).one()
     return Review.from_row(row)
 

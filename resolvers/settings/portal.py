@@ -12,10 +12,9 @@ from core.auth import sessions_changed
 from core.context import Context
 from core.errors import DomainError
 from core.scope import T_ORGANIZATION
-from resolvers.common import returns_errors
+from resolvers.common import record_action, returns_errors
 from schema.settings.mutations import PortalSettingsInput, UpdatePortalSettingsError, UpdatePortalSettingsResult
 from schema.settings.types import Organization, PortalSettings
-from services.documents.history import record_activity
 
 
 async def portal_settings(info: strawberry.Info) -> PortalSettings:
@@ -54,13 +53,11 @@ async def update_portal_settings(info: strawberry.Info, input: PortalSettingsInp
     async with ctx.db.transaction() as session:
         if values:
             await session.execute(update(T_ORGANIZATION).where(*ctx.scope.conditions(T_ORGANIZATION)).values(**values))
-            await record_activity(
+            await record_action(
+                ctx,
                 session,
-                viewer=viewer,
-                organization_id=viewer.organization_id,
                 kind="portal_settings_updated",
                 description="Portal settings updated",
-                ip_address=ctx.client_ip,
                 details={"fields": sorted(values)},
             )
             if values.get("portal_enabled") is False:  # the organization's portal sockets close after commit
