@@ -8,7 +8,6 @@ user sees their contact's, staff see their organization's (and may remove one at
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import strawberry
 from sqlalchemy import delete
@@ -16,7 +15,7 @@ from strawberry.dataloader import DataLoader
 
 from core.context import Context
 from core.errors import DomainError
-from core.scope import T_ORGANIZATION, T_PAYMENT, T_SAVED_METHOD
+from core.scope import T_ORGANIZATION, T_SAVED_METHOD
 from resolvers.common import pk_of, returns_errors
 from schema.payments.enums import PaymentAttemptStatus, PaymentFailureCode, PaymentMethodType
 from schema.payments.mutations import (
@@ -28,9 +27,10 @@ from schema.payments.mutations import (
 )
 from schema.payments.types import Payment, PaymentAttempt, SavedPaymentMethod
 from services.documents.history import record_activity
-from services.payments import pay as pay_service
+from services.payments import checkout
+from services.payments.attempts import pending_payments_by_invoice
 from services.payments.gateway import GatewayRejected, GatewayUnavailable, is_configured, open_gateway
-from services.payments.pay import simulated_offered
+from services.payments.requests import Deps, Payer, PayRequest, simulated_offered
 
 
 @returns_errors(PayInvoicesError)
@@ -39,7 +39,7 @@ async def pay_invoices(info: strawberry.Info, input: PayInvoicesInput) -> PayInv
     ctx: Context = info.context
     viewer = ctx.require_portal()
     saved_id = input.method.saved_payment_method_id
-    request = pay_service.PayRequest(
+    request = PayRequest(
         invoice_ids=tuple(pk_of(gid, "Invoice", field="invoiceIds") for gid in input.invoice_ids),
         amount=input.amount,
         method_type=input.method.type.value,
@@ -50,9 +50,9 @@ async def pay_invoices(info: strawberry.Info, input: PayInvoicesInput) -> PayInv
         save_method=bool(input.save_payment_method),
         idempotency_key=input.idempotency_key,
     )
-    result = await pay_service.pay_invoices(
-        pay_service.Deps(db=ctx.db, broker=ctx.broker, settings=ctx.settings),
-        pay_service.Payer(viewer=viewer, ip_address=ctx.client_ip, user_agent=ctx.user_agent),
+    result = await checkout.pay_invoices(
+        Deps(db=ctx.db, broker=ctx.broker, settings=ctx.settings),
+        Payer(viewer=viewer, ip_address=ctx.client_ip, user_agent=ctx.user_agent),
         request,
     )
     return PaymentAttempt(
@@ -70,7 +70,7 @@ async def pay_invoices(info: strawberry.Info, input: PayInvoicesInput) -> PayInv
 
 async def available_payment_methods(info: strawberry.Info) -> list[PaymentMethodType]:
     """What payInvoices accepts here: CARD and/or ACH (as the organization offers them) with Stripe, else SIMULATED
-    where it is allowed (``services.pay.simulated_offered``)."""
+    where it is allowed (``services.payments.requests.simulated_offered``)."""
     ctx: Context = info.context
     scope = ctx.scope
     async with ctx.db.session() as session:
@@ -132,22 +132,9 @@ async def pending_payment(info: strawberry.Info, invoice_pk: int) -> Payment | N
         scope = ctx.scope
 
         async def load(keys: Sequence[int]) -> list[Payment | None]:
-            stmt = (
-                scope.select(T_PAYMENT, T_PAYMENT, pay_service.T_ATTEMPT_INVOICE.c.invoice_id.label("for_invoice"))
-                .join(pay_service.T_ATTEMPT, pay_service.T_ATTEMPT.c.payment_id == T_PAYMENT.c.id)
-                .join(
-                    pay_service.T_ATTEMPT_INVOICE,
-                    pay_service.T_ATTEMPT_INVOICE.c.attempt_id == pay_service.T_ATTEMPT.c.id,
-                )
-                .where(
-                    T_PAYMENT.c.status == "PENDING",
-                    pay_service.T_ATTEMPT.c.status == "PROCESSING",
-                    pay_service.T_ATTEMPT_INVOICE.c.invoice_id.in_(keys),
-                )
-            )
             async with ctx.db.session() as session:
-                rows = (await session.execute(stmt)).all()
-            found: dict[int, Any] = {row.for_invoice: Payment.from_row(row) for row in rows}
+                rows = await pending_payments_by_invoice(session, scope, keys)
+            found = {invoice_pk: Payment.from_row(row) for invoice_pk, row in rows.items()}
             return [found.get(key) for key in keys]
 
         # batched, not cached: a websocket context lives long and the answer changes when the debit settles

@@ -11,11 +11,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from typing import Any
 
 import stripe
 
+from core.money import minor_unit, quantize
 from core.settings import Settings
+
+# our method types as Stripe's PaymentMethod types
+STRIPE_METHOD_TYPES = {"CARD": "card", "ACH": "us_bank_account"}
 
 
 class GatewayError(Exception):
@@ -50,6 +55,19 @@ class GatewayUnavailable(GatewayError):
 
 def is_configured(settings: Settings) -> bool:
     return bool(settings.stripe_secret_key)
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    """An amount in the currency's minor unit (cents for USD, yen for JPY): what Stripe takes."""
+    units = amount / minor_unit(currency)
+    if units != units.to_integral_value():
+        raise ValueError(f"{amount} {currency} is not a whole number of minor units")
+    return int(units)
+
+
+def from_minor(units: int, currency: str) -> Decimal:
+    """A Stripe amount (minor units) as our Decimal in ``currency``."""
+    return quantize(Decimal(units) * minor_unit(currency), currency)
 
 
 def _plain(obj: Any) -> dict[str, Any]:

@@ -4,7 +4,8 @@ The signature (``Stripe-Signature``, HMAC-SHA256 with ``STRIPE_WEBHOOK_SECRET``,
 the raw body before anything is read from it: a wrong secret, a changed body or a stale timestamp gets 400 and
 nothing is recorded. Each event id is inserted into ``stripe_event`` in the same transaction that applies it,
 so a re-delivered event (even two deliveries at once: the second waits on the first's key) changes nothing.
-Events may arrive in any order: ``services.pay`` only moves an attempt forward.
+Events may arrive in any order: ``services.payments.outcomes`` only moves an attempt forward, and
+``services.payments.refunds`` applies a refund's cumulative amount.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from models import StripeEvent
-from services.payments import pay
+from services.payments.outcomes import apply_intent_status
+from services.payments.refunds import apply_refund
+from services.payments.requests import Deps
+from services.payments.stripe_flow import lock_attempt_for_intent
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +63,7 @@ async def stripe_webhook(request: Request) -> JSONResponse:
         return JSONResponse({"error": "Invalid signature or payload."}, status_code=400)
     if not _well_formed(event):
         return JSONResponse({"error": "Not a Stripe event."}, status_code=400)
-    deps = pay.Deps(db=runtime.db, broker=runtime.broker, settings=settings)
+    deps = Deps(db=runtime.db, broker=runtime.broker, settings=settings)
     outcome = await apply_event(deps, event)
     log.info("stripe event", extra={"event_id": event["id"], "type": event["type"], "outcome": outcome})
     return JSONResponse({"received": True, "outcome": outcome})
@@ -76,7 +80,7 @@ def _well_formed(event: Any) -> bool:
     )
 
 
-async def apply_event(deps: pay.Deps, event: dict[str, Any]) -> str:
+async def apply_event(deps: Deps, event: dict[str, Any]) -> str:
     """Apply one verified event; returns "applied", "unchanged", "ignored" or "duplicate"."""
     obj = event["data"]["object"]
     kind = event["type"]
@@ -103,12 +107,12 @@ async def apply_event(deps: pay.Deps, event: dict[str, Any]) -> str:
             return "duplicate"
         outcome = "ignored"
         if intent is not None and isinstance(intent_id, str):
-            attempt = await pay.lock_attempt_for_intent(
+            attempt = await lock_attempt_for_intent(
                 session, intent if kind in INTENT_EVENTS else {**intent, "amount": None}, attempt_id=None
             )
             if attempt is not None and kind in INTENT_EVENTS:
-                outcome = await pay.apply_intent_status(session, deps.broker, attempt, INTENT_EVENTS[kind], obj)
+                outcome = await apply_intent_status(session, deps.broker, attempt, INTENT_EVENTS[kind], obj)
             elif attempt is not None:
-                outcome = await pay.apply_refund(session, deps.broker, attempt, obj)
+                outcome = await apply_refund(session, deps.broker, attempt, obj)
         await session.execute(update(T_EVENT).where(T_EVENT.c.id == event["id"]).values(outcome=outcome))
     return outcome

@@ -20,7 +20,7 @@ from core.auth import issue_session
 from core.database import Database
 from core.scope import T_ACTIVITY, T_ALLOCATION, T_INVOICE, T_PAYMENT
 from core.settings import Settings
-from services.payments.pay import T_ATTEMPT
+from services.payments.attempts import T_ATTEMPT
 from subscriptions.events import organization_channel
 from tests.client import GraphQLClient
 from tests.conftest import base_settings

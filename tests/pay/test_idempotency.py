@@ -108,7 +108,7 @@ async def test_an_attempt_left_without_an_answer_holds_the_invoice_only_for_a_wh
 ) -> None:
     from sqlalchemy import update
 
-    from services.payments.pay import IN_FLIGHT, T_ATTEMPT
+    from services.payments.attempts import IN_FLIGHT, T_ATTEMPT
 
     for failing_path in (r"/v1/payment_intents", r"/v1/payment_intents/[^/]+/confirm"):
         # given an attempt whose Stripe call failed and that the client never retried
