@@ -10,14 +10,14 @@ the contact's currency count (a statement has one currency). Everything is read 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import DomainError
+from core.errors import invalid
 from core.money import quantize
 from core.scope import T_ALLOCATION, T_CONTACT, T_INVOICE, T_PAYMENT, Scope
 
@@ -25,6 +25,12 @@ STATEMENT_INVOICE_EXCLUDED = ("DRAFT", "VOID")
 
 
 MAX_STATEMENT_DAYS = 366 * 10
+
+
+LINE_ORDER = {"INVOICE": 0, "PAYMENT": 1}  # on one day, invoices first: the balance never dips below zero
+
+
+ZERO = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +66,9 @@ class Statement:
 def check_period(from_: dt.date, to: dt.date) -> None:
     """Raise INVALID_INPUT for a period that ends before it starts or spans more than ten years."""
     if to < from_:
-        raise DomainError("INVALID_INPUT", "The period ends before it starts.", "to")
+        raise invalid("The period ends before it starts.", "to")
     if (to - from_).days > MAX_STATEMENT_DAYS:
-        raise DomainError("INVALID_INPUT", "A statement covers at most ten years.", "from")
+        raise invalid("A statement covers at most ten years.", "from")
 
 
 async def compute_statement(
@@ -73,93 +79,127 @@ async def compute_statement(
     contact = (await session.execute(scope.where_id(T_CONTACT, contact_id))).one_or_none()
     if contact is None:
         return None
-    currency = contact.currency
-    invoices = [
-        T_INVOICE.c.contact_id == contact_id,
-        T_INVOICE.c.status.not_in(STATEMENT_INVOICE_EXCLUDED),
-        T_INVOICE.c.currency == currency,
-    ]
-    payments = [
-        T_PAYMENT.c.contact_id == contact_id,
-        T_PAYMENT.c.status == "SUCCEEDED",
-        T_PAYMENT.c.currency == currency,
-    ]
-    zero = Decimal(0)
-    invoiced_before = (
-        scope.select(T_INVOICE, func.coalesce(func.sum(T_INVOICE.c.total), zero))
-        .where(*invoices, T_INVOICE.c.issue_date < from_)
-        .scalar_subquery()
-    )
-    paid_before = (
-        scope.select(T_PAYMENT, func.coalesce(func.sum(T_PAYMENT.c.amount), zero))
-        .where(*payments, T_PAYMENT.c.payment_date < from_)
-        .scalar_subquery()
-    )
-    before = (await session.execute(select(invoiced_before, paid_before))).one()
-    opening = quantize(Decimal(before[0]) - Decimal(before[1]), currency)
-
-    invoice_rows = (
-        await session.execute(scope.select(T_INVOICE).where(*invoices, T_INVOICE.c.issue_date.between(from_, to)))
-    ).all()
-    payment_rows = (
-        await session.execute(scope.select(T_PAYMENT).where(*payments, T_PAYMENT.c.payment_date.between(from_, to)))
-    ).all()
-    applied = await _invoice_numbers_by_payment(session, scope, [row.id for row in payment_rows])
-
-    entries: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
-    for row in invoice_rows:
-        entries.append(
-            (
-                (row.issue_date, 0, row.id),
-                {
-                    "date": row.issue_date,
-                    "kind": "INVOICE",
-                    "id": row.id,
-                    "number": row.number,
-                    "description": f"Invoice {row.number}",
-                    "charge": quantize(row.total, currency),
-                    "payment": quantize(zero, currency),
-                    "due_date": row.due_date,
-                },
-            )
-        )
-    for row in payment_rows:
-        numbers = applied.get(row.id, ())
-        description = "Payment" + (f" for {', '.join(numbers)}" if numbers else "")
-        entries.append(
-            (
-                (row.payment_date, 1, row.id),  # on one day, invoices first: the balance never dips below zero
-                {
-                    "date": row.payment_date,
-                    "kind": "PAYMENT",
-                    "id": row.id,
-                    "number": row.reference or "",
-                    "description": description,
-                    "charge": quantize(zero, currency),
-                    "payment": quantize(row.amount, currency),
-                    "invoice_numbers": numbers,
-                },
-            )
-        )
-    balance = opening
-    lines = []
-    for _, values in sorted(entries, key=lambda entry: entry[0]):
-        balance = balance + values["charge"] - values["payment"]
-        lines.append(StatementLine(balance=balance, **values))
-    invoiced = quantize(sum((line.charge for line in lines), zero), currency)
-    paid = quantize(sum((line.payment for line in lines), zero), currency)
+    counted = _Counted.of(contact_id, contact.currency)
+    opening = await _opening_balance(session, scope, counted, from_)
+    invoice_lines = await _invoice_lines(session, scope, counted, from_, to)
+    payment_lines = await _payment_lines(session, scope, counted, from_, to)
+    lines = _with_running_balance(opening, invoice_lines + payment_lines)
+    invoiced = counted.amount(sum((line.charge for line in lines), ZERO))
+    paid = counted.amount(sum((line.payment for line in lines), ZERO))
     return Statement(
         contact_id=contact_id,
         contact_name=contact.display_name,
-        currency=currency,
+        currency=counted.currency,
         from_=from_,
         to=to,
         opening_balance=opening,
         invoiced=invoiced,
         paid=paid,
-        closing_balance=quantize(opening + invoiced - paid, currency),
-        lines=tuple(lines),
+        closing_balance=counted.amount(opening + invoiced - paid),
+        lines=lines,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    """What a statement counts, as WHERE conditions: the contact's issued invoices and succeeded payments, in the
+    contact's currency."""
+
+    currency: str
+    invoices: tuple[ColumnElement[bool], ...]
+    payments: tuple[ColumnElement[bool], ...]
+
+    @staticmethod
+    def of(contact_id: int, currency: str) -> _Counted:
+        return _Counted(
+            currency=currency,
+            invoices=(
+                T_INVOICE.c.contact_id == contact_id,
+                T_INVOICE.c.status.not_in(STATEMENT_INVOICE_EXCLUDED),
+                T_INVOICE.c.currency == currency,
+            ),
+            payments=(
+                T_PAYMENT.c.contact_id == contact_id,
+                T_PAYMENT.c.status == "SUCCEEDED",
+                T_PAYMENT.c.currency == currency,
+            ),
+        )
+
+    def amount(self, value: Decimal) -> Decimal:
+        return quantize(value, self.currency)
+
+
+async def _opening_balance(session: AsyncSession, scope: Scope, counted: _Counted, from_: dt.date) -> Decimal:
+    """Invoiced minus paid before ``from_``."""
+    invoiced_before = (
+        scope.select(T_INVOICE, func.coalesce(func.sum(T_INVOICE.c.total), ZERO))
+        .where(*counted.invoices, T_INVOICE.c.issue_date < from_)
+        .scalar_subquery()
+    )
+    paid_before = (
+        scope.select(T_PAYMENT, func.coalesce(func.sum(T_PAYMENT.c.amount), ZERO))
+        .where(*counted.payments, T_PAYMENT.c.payment_date < from_)
+        .scalar_subquery()
+    )
+    before = (await session.execute(select(invoiced_before, paid_before))).one()
+    return counted.amount(Decimal(before[0]) - Decimal(before[1]))
+
+
+async def _invoice_lines(
+    session: AsyncSession, scope: Scope, counted: _Counted, from_: dt.date, to: dt.date
+) -> list[StatementLine]:
+    """A charge per invoice issued in the period (balances still to be filled in)."""
+    stmt = scope.select(T_INVOICE).where(*counted.invoices, T_INVOICE.c.issue_date.between(from_, to))
+    return [
+        StatementLine(
+            date=row.issue_date,
+            kind="INVOICE",
+            id=row.id,
+            number=row.number,
+            description=f"Invoice {row.number}",
+            charge=counted.amount(row.total),
+            payment=counted.amount(ZERO),
+            balance=ZERO,
+            due_date=row.due_date,
+        )
+        for row in (await session.execute(stmt)).all()
+    ]
+
+
+async def _payment_lines(
+    session: AsyncSession, scope: Scope, counted: _Counted, from_: dt.date, to: dt.date
+) -> list[StatementLine]:
+    """A credit per payment made in the period, naming the invoices it was applied to (balances still to come)."""
+    stmt = scope.select(T_PAYMENT).where(*counted.payments, T_PAYMENT.c.payment_date.between(from_, to))
+    rows = (await session.execute(stmt)).all()
+    applied = await _invoice_numbers_by_payment(session, scope, [row.id for row in rows])
+    lines = []
+    for row in rows:
+        numbers = applied.get(row.id, ())
+        lines.append(
+            StatementLine(
+                date=row.payment_date,
+                kind="PAYMENT",
+                id=row.id,
+                number=row.reference or "",
+                description="Payment" + (f" for {', '.join(numbers)}" if numbers else ""),
+                charge=counted.amount(ZERO),
+                payment=counted.amount(row.amount),
+                balance=ZERO,
+                invoice_numbers=numbers,
+            )
+        )
+    return lines
+
+
+def _with_running_balance(opening: Decimal, lines: list[StatementLine]) -> tuple[StatementLine, ...]:
+    """``lines`` in date order, each with the balance after it."""
+    balance = opening
+    ordered = []
+    for line in sorted(lines, key=lambda line: (line.date, LINE_ORDER[line.kind], line.id)):
+        balance = balance + line.charge - line.payment
+        ordered.append(replace(line, balance=balance))
+    return tuple(ordered)
 
 
 async def _invoice_numbers_by_payment(
