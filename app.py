@@ -21,11 +21,12 @@ from core.graphiql import asset_routes
 from core.http import PorticoGraphQL
 from core.limits import BodySizeLimit, DatabaseUnavailable
 from core.logging import RequestIdMiddleware, configure_logging
-from core.persisted import load_manifest
+from core.persisted import PersistedDocuments, load_manifest
 from core.settings import Settings, get_settings
 from resolvers.compiled import CompiledOperations
 from resolvers.documents.downloads import routes as download_routes
 from resolvers.loaders import Loaders
+from resolvers.planner.answer import PlannedReads
 from schema.schema import build_schema
 from services.payments.webhooks import stripe_webhook
 from services.runtime import Runtime
@@ -37,8 +38,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """Build the ASGI app for ``settings`` (default: from the environment)."""
     settings = settings or get_settings()
     runtime = Runtime(settings, loaders=Loaders)
-    compiled = CompiledOperations(load_manifest(settings.persisted_manifest))
-    graphql = PorticoGraphQL(build_schema(settings), runtime=runtime, compiled=compiled)
+    manifest = load_manifest(settings.persisted_manifest)
+    schema = build_schema(settings)
+    compiled = CompiledOperations(manifest)
+    planned = PlannedReads(schema, settings, PersistedDocuments(manifest, allow_list=settings.allow_list_enabled))
+    graphql = PorticoGraphQL(schema, runtime=runtime, compiled=compiled, planned=planned)
 
     async def healthz(request: Request) -> JSONResponse:
         try:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.database import Database, publish_after_commit
@@ -107,9 +107,10 @@ async def issue_session(
     return IssuedSession(token=token, session_id=session_id, expires_at=expires_at)
 
 
-# The one rule of which session grants access, for HTTP requests and for every operation and event on a websocket:
-# not revoked, not past its absolute expiry, a staff user still active or a portal person still ACTIVE in an
-# organization whose portal is on. The idle timeout applies to requests only (an open socket is activity).
+# The one rule of which session grants access, for HTTP requests, the planned read path (in SQL, in the same
+# statement as the read) and every operation and event on a websocket: not revoked, not past its absolute expiry, a
+# staff user still active or a portal person still ACTIVE in an organization whose portal is on. The idle timeout
+# applies to requests only (an open socket is activity).
 _SESSION_VIEWER = select(
     T_SESSION.c.id,
     T_SESSION.c.organization_id,
@@ -130,14 +131,32 @@ _SESSION_VIEWER = select(
 )
 
 
-def _viewer_of(row: Any) -> Viewer | None:
-    """The viewer a session row grants, or None when the person behind it has lost access."""
+# ... and who still has access: an active staff user, or an ACTIVE portal person of an organization whose portal is on
+ACCESS_GRANTED = or_(
+    T_STAFF.c.is_active.is_(True),
+    and_(T_PERSON.c.portal_status == "ACTIVE", T_ORG.c.portal_enabled.is_(True)),
+)
+
+
+def session_is_live(now: Any) -> list[Any]:
+    """The conditions of a session that still counts at ``now``: not revoked, not expired (no idle rule here)."""
+    return [T_SESSION.c.revoked_at.is_(None), T_SESSION.c.expires_at > now, ACCESS_GRANTED]
+
+
+def request_session(token_hash: Any, *, now: Any, idle_minutes: int) -> list[Any]:
+    """The conditions that make the session of ``token_hash`` answer a request (idle timeout included)."""
+    idle_limit = (
+        now - timedelta(minutes=idle_minutes)
+        if isinstance(now, datetime)
+        else (now - func.make_interval(0, 0, 0, 0, 0, idle_minutes))
+    )
+    return [T_SESSION.c.token_hash == token_hash, T_SESSION.c.last_seen_at > idle_limit, *session_is_live(now)]
+
+
+def _viewer_of(row: Any) -> Viewer:
+    """The viewer of a session row that passed ``session_is_live``."""
     if row.staff_id is not None:
-        if not row.is_active:
-            return None
         return StaffViewer(row.id, row.organization_id, row.staff_id, row.role, row.expires_at)
-    if row.portal_status != "ACTIVE" or not row.portal_enabled:
-        return None
     return PortalViewer(
         row.id, row.organization_id, row.contact_id, row.person_id, row.portal_show_projects, row.expires_at
     )
@@ -148,19 +167,14 @@ async def authenticate(db: Database, settings: Settings, token: str | None) -> V
     if not token or len(token) > 200:
         return None
     now = _now()
-    idle_limit = now - timedelta(minutes=settings.session_idle_timeout_minutes)
-    stmt = _SESSION_VIEWER.where(
-        T_SESSION.c.token_hash == token_digest(token),
-        T_SESSION.c.revoked_at.is_(None),
-        T_SESSION.c.expires_at > now,
-        T_SESSION.c.last_seen_at > idle_limit,
-    )
+    idle = settings.session_idle_timeout_minutes
+    stmt = _SESSION_VIEWER.where(*request_session(token_digest(token), now=now, idle_minutes=idle))
     async with db.session() as session:
         row = (await session.execute(stmt)).one_or_none()
         if row is None:
             return None
         viewer = _viewer_of(row)
-        if viewer is not None and now - row.last_seen_at > LAST_SEEN_RESOLUTION:
+        if now - row.last_seen_at > LAST_SEEN_RESOLUTION:
             await session.execute(update(T_SESSION).where(T_SESSION.c.id == row.id).values(last_seen_at=now))
     return viewer
 
@@ -169,9 +183,7 @@ async def current_viewers(db: Database, session_ids: Sequence[int]) -> list[View
     """The viewer of each session now (same rule as ``authenticate``, no idle timeout), None where access ended."""
     if not session_ids:
         return []
-    stmt = _SESSION_VIEWER.where(
-        T_SESSION.c.id.in_(set(session_ids)), T_SESSION.c.revoked_at.is_(None), T_SESSION.c.expires_at > _now()
-    )
+    stmt = _SESSION_VIEWER.where(T_SESSION.c.id.in_(set(session_ids)), *session_is_live(_now()))
     async with db.session() as session:
         rows = (await session.execute(stmt)).all()
     found = {row.id: _viewer_of(row) for row in rows}

@@ -73,7 +73,7 @@ class PorticoGraphQL(GraphQL):
     websocket_adapter_class = TextFrameWebSocketAdapter  # type: ignore[assignment]
     graphql_transport_ws_handler_class = PersistedOperationsWSHandler
 
-    def __init__(self, schema: Any, *, runtime: Runtime, compiled: Any = None) -> None:
+    def __init__(self, schema: Any, *, runtime: Runtime, compiled: Any = None, planned: Any = None) -> None:
         settings = runtime.settings
         super().__init__(
             schema,
@@ -89,6 +89,8 @@ class PorticoGraphQL(GraphQL):
         # hot persisted operations answered by one SQL statement (resolvers.compiled.CompiledOperations), or none
         self.compiled = compiled if compiled is not None and settings.compiled_operations else _NoCompiled()
         self._compiled_documents: dict[str, DocumentNode] = {}
+        # queries the planner writes as one statement (resolvers.planner.PlannedReads), or none
+        self.planned = planned if settings.planned_reads else None
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(graphiql_html(self.settings.csrf_cookie_name))
@@ -101,9 +103,14 @@ class PorticoGraphQL(GraphQL):
         media_type = negotiate_media_type(request.headers.get("accept"))
         request.scope.setdefault("state", {})[_MEDIA_TYPE_KEY] = media_type
         try:
+            planned = await self.planned.answer(request, self.runtime.db, media_type) if self.planned else None
+            if planned is not None:
+                return planned
             response = await self._compiled_response(request, media_type) or await super().run(
                 request, context, root_value
             )
+            if self.settings.path_header:
+                response.headers.setdefault("x-portico-path", "executed")
         except HTTPException as error:
             response = self._http_error_response(request, error, media_type)
         else:

@@ -95,6 +95,15 @@ async def take(db: Database, wanted: list[Bucket], cost: float) -> int | None:
         return wait
 
 
+async def give_back(db: Database, paid: list[Bucket], cost: float) -> None:
+    """Return ``cost`` to each bucket in ``paid`` (capped at its burst): the operation it paid for did not run."""
+    if not paid:
+        return
+    async with db.session() as session:
+        for bucket in paid:
+            await session.execute(_REFUND, {"key": bucket.key, "cost": float(cost), "burst": float(bucket.burst)})
+
+
 async def prune(db: Database, *, idle_hours: float = 24) -> int:
     """Forget buckets untouched for ``idle_hours`` (a full one is the same as none)."""
     async with db.session() as session:

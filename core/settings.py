@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     )
     persisted_only: bool | None = Field(default=None, description="allow-list mode; default: on in production")
     compiled_operations: bool = Field(default=True, description="answer hot persisted operations with one SQL")
+    planned_reads: bool = Field(default=True, description="answer plannable queries with one SQL statement")
+    path_header: bool = Field(default=False, description="X-Portico-Path on GraphQL answers: planned or executed")
 
     max_query_depth: int = 12
     max_aliases: int = 30

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, specified_rules
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
@@ -20,6 +20,8 @@ from strawberry.extensions import (
 from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_limit_rule
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.tools import merge_types
 
 from core.cost import cost_description
@@ -97,6 +99,8 @@ class MaskInternalErrors(SchemaExtension):
 
 
 class PorticoSchema(strawberry.Schema):
+    validation_rules: tuple[Any, ...] = ()  # set by build_schema
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Client errors are the client's business; unexpected ones are logged once, by MaskInternalErrors."""
 
@@ -116,14 +120,11 @@ def build_schema(config: Settings) -> strawberry.Schema:
     Query = root_type("Query", list(query_parts()), budget)
     Mutation = root_type("Mutation", list(mutation_parts()), budget)
     Subscription = root_type("Subscription", list(SUBSCRIPTIONS), budget)
-    limit_rules = (
-        depth_limit_rule(config.max_query_depth, None, None),
-        alias_limit_rule(config.max_aliases),
-    )
+    limit_rules = added_rules(config)
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension] | Any] = [
         # the limit rules are made once: ValidationCache keys on the rule classes, and Strawberry's limiter
         # extensions make new classes for every request, so no validation would ever come from the cache
-        lambda: AddValidationRules(list(limit_rules)),
+        lambda: AddValidationRules(list(limit_rules)),  # (and introspection off, when it is)
         lambda: MaxTokensLimiter(max_token_count=config.max_tokens),
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
@@ -131,9 +132,7 @@ def build_schema(config: Settings) -> strawberry.Schema:
         lambda: MaskInternalErrors(hide_suggestions=not config.field_suggestions_enabled),
         RejectNulBytes,  # no U+0000 in variables or string literals (PostgreSQL text cannot hold one)
     ]
-    if not config.introspection_enabled:
-        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return PorticoSchema(
+    schema = PorticoSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -143,3 +142,18 @@ def build_schema(config: Settings) -> strawberry.Schema:
         scalar_overrides={Decimal: DecimalScalar},  # one canonical input form (core/scalars.py)
         execution_context_class=SharedSubscriptionExecutor,  # FastLeafExecutor, sharing subscription results
     )
+    # every rule a request is validated with: graphql-core's, ours, Strawberry's own (for the planned read path)
+    schema.validation_rules = (*specified_rules, *limit_rules, MaybeNullValidationRule, OneOfInputValidationRule)
+    return schema
+
+
+def added_rules(config: Settings) -> tuple[Any, ...]:
+    """The validation rules Portico adds to graphql-core's: depth, aliases, and no introspection when it is off.
+    Made once per schema: the validation cache keys on the rule classes."""
+    rules: tuple[Any, ...] = (
+        depth_limit_rule(config.max_query_depth, None, None),
+        alias_limit_rule(config.max_aliases),
+    )
+    if not config.introspection_enabled:
+        rules += (NoSchemaIntrospectionCustomRule,)
+    return rules

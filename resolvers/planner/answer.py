@@ -1,0 +1,270 @@
+"""The planned read path: an HTTP request whose query the planner can write is answered by one statement.
+
+For a query (sent as text, by ``documentId`` or by APQ hash) the path does what normal execution does before it
+runs — the persisted-document rules, parsing with the token limit, the schema's validation rules, the NUL rule,
+variable coercion, the cost limit — then runs the one statement (``statements.assemble``) whose text is the
+response body. Whatever it does not handle — a mutation, an anonymous request, a cookie without its CSRF header,
+an invalid document, a value normal execution refuses, a field outside the catalog, an empty rate-limit bucket —
+returns None, and normal execution answers with its own results and errors. Statements are built once per
+operation, viewer kind and shape, and persisted operations at start-up.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    Visitor,
+    parse,
+    validate,
+    visit,
+)
+from graphql.execution.values import get_argument_values, get_variable_values
+from starlette.requests import Request
+from starlette.responses import Response
+
+from core import ratelimit
+from core.auth import PortalViewer, authenticate
+from core.context import client_address
+from core.cost import cached_operation_cost
+from core.database import Database
+from core.media import bearer_token
+from core.nul_bytes import nul_literal, nul_path
+from core.persisted import PersistedDocuments, PersistedQueryError
+from core.security import csrf_token_for, token_digest
+from core.settings import Settings
+from resolvers.planner.compile import Compiler, NotPlanned
+from resolvers.planner.statements import TEMPLATES, Statement, assemble
+
+log = logging.getLogger(__name__)
+
+CACHE_SIZE = 1024
+PATH_HEADER = "x-portico-path"
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    document: DocumentNode
+    statement: Statement
+    binders: tuple[Any, ...]
+
+
+class _Shape(Visitor):
+    """What of the variables decides a statement's structure: which arguments are null, which directives hold."""
+
+    def __init__(self, variables: dict[str, Any]) -> None:
+        super().__init__()
+        self.variables = variables
+        self.parts: list[Any] = []
+
+    def enter_argument(self, node: Any, *_: Any) -> None:
+        value = node.value
+        if value.kind == "variable":
+            given = self.variables.get(value.name.value)
+            self.parts.append((node.name.value, given is None, given if isinstance(given, bool) else None))
+        else:
+            self.parts.append((node.name.value, value.kind == "null_value", None))
+
+
+def shape_of(document: DocumentNode, variables: dict[str, Any]) -> tuple[Any, ...]:
+    shape = _Shape(variables)
+    visit(document, shape)
+    return tuple(shape.parts)
+
+
+class PlannedReads:
+    """The planned read path of one app (its schema and settings)."""
+
+    def __init__(self, schema: Any, settings: Settings, persisted: PersistedDocuments) -> None:
+        self.schema: GraphQLSchema = schema._schema
+        self.settings = settings
+        self.persisted = persisted
+        self.rules = schema.validation_rules
+        self.documents: OrderedDict[str, DocumentNode | None] = OrderedDict()
+        self.plans: OrderedDict[tuple[Any, ...], Planned | None] = OrderedDict()
+        self.kinds: OrderedDict[bytes, str] = OrderedDict()
+
+    # ---- what normal execution checks before it runs
+
+    def document(self, text: str) -> DocumentNode | None:
+        """The parsed and validated document (cached), or None when normal execution would refuse it."""
+        if text in self.documents:
+            self.documents.move_to_end(text)
+            return self.documents[text]
+        try:
+            document = parse(text, max_tokens=self.settings.max_tokens)
+        except GraphQLError:
+            document = None
+        if document is not None and (validate(self.schema, document, self.rules) or nul_literal(document, text)):
+            document = None
+        self._remember(self.documents, text, document)
+        return document
+
+    def _remember(self, cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+        cache[key] = value
+        if len(cache) > CACHE_SIZE:
+            cache.popitem(last=False)
+
+    def operation(self, document: DocumentNode, name: Any) -> OperationDefinitionNode | None:
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        if name is not None:
+            operations = [o for o in operations if o.name is not None and o.name.value == name]
+        if len(operations) != 1 or operations[0].operation != OperationType.QUERY:
+            return None
+        return operations[0]
+
+    # ---- planning
+
+    def plan(
+        self, document: DocumentNode, operation: OperationDefinitionNode, variables: Any, raw: dict[str, Any], kind: str
+    ) -> Planned | None:
+        key = (id(document), operation.name.value if operation.name else None, kind, shape_of(document, raw))
+        if key in self.plans:
+            planned = self.plans[key]
+            if planned is None or planned.document is document:
+                return planned
+        try:
+            compiler = Compiler(self.schema, document, operation, variables, TEMPLATES[kind], portal=kind == "portal")
+            body = compiler.root()
+            planned = Planned(document, assemble(kind, body, self.settings), tuple(compiler.build.binders))
+        except NotPlanned as reason:
+            log.debug("not planned: %s", reason)
+            planned = None
+        self._remember(self.plans, key, planned)
+        return planned
+
+    # ---- one request
+
+    async def answer(self, request: Request, db: Database, media_type: str) -> Response | None:
+        """The response, or None for normal execution."""
+        data = await self._request_data(request)
+        if data is None:
+            return None
+        token, kind = await self._viewer(request, db)
+        if kind is None:
+            return None
+        try:
+            resolved = await self.persisted.resolve(
+                db,
+                query=data.get("query"),
+                extensions=data.get("extensions"),
+                document_id=data.get("documentId") or data.get("id"),
+            )
+        except PersistedQueryError:
+            return None
+        if resolved is None or not isinstance(resolved.query, str):
+            return None
+        document = self.document(resolved.query)
+        operation = self.operation(document, data.get("operationName")) if document is not None else None
+        raw = data.get("variables") or {}
+        if document is None or operation is None or not isinstance(raw, dict) or nul_path(raw) is not None:
+            return None
+        coerced = get_variable_values(self.schema, operation.variable_definitions or [], raw)
+        if isinstance(coerced, list):  # variable errors: normal execution reports them
+            return None
+        planned = self.plan(document, operation, coerced, raw, kind)
+        if planned is None:
+            return None
+        cost = cached_operation_cost(self.schema, document, data.get("operationName"), raw)
+        if cost > self.settings.max_query_cost:
+            return None
+        try:
+            values = self._values(planned, coerced, token, cost, request)
+        except (NotPlanned, GraphQLError, ValueError, TypeError):
+            return None
+        async with db.session() as session:  # (through SQLAlchemy, so statement counters see it like any other)
+            connection = await session.connection()
+            body = (await connection.exec_driver_sql(planned.statement.sql, tuple(values))).scalar()
+        if body is None:
+            return None
+        if body.startswith("LIMITED"):
+            await self._give_back(db, body, request, token, cost)
+            return None
+        headers = {"vary": "Accept"}
+        if self.settings.path_header:
+            headers[PATH_HEADER] = "planned"
+        return Response(body.encode(), media_type=media_type, headers=headers)
+
+    async def _give_back(self, db: Database, answer: str, request: Request, token: str, cost: int) -> None:
+        """A refused operation costs nothing: give back what a bucket paid for it (as ``ratelimit.take`` does)."""
+        viewer = await authenticate(db, self.settings, token)
+        if viewer is None:
+            return
+        wanted = ratelimit.buckets(
+            self.settings, session_id=viewer.session_id, client_ip=client_address(request, self.settings)
+        )
+        paid = [bucket for bucket, flag in zip(wanted, answer.removeprefix("LIMITED:"), strict=False) if flag == "1"]
+        await ratelimit.give_back(db, paid, max(1, cost))
+
+    async def _request_data(self, request: Request) -> dict[str, Any] | None:
+        if request.method == "POST":
+            if "json" not in request.headers.get("content-type", ""):
+                return None
+            try:
+                data = orjson.loads(await request.body())
+            except orjson.JSONDecodeError:
+                return None
+            return data if isinstance(data, dict) else None
+        if request.method == "GET":
+            data: dict[str, Any] = dict(request.query_params)
+            try:
+                for name in ("variables", "extensions"):
+                    if data.get(name):
+                        data[name] = orjson.loads(data[name])
+            except orjson.JSONDecodeError:
+                return None
+            return data
+        return None
+
+    async def _viewer(self, request: Request, db: Database) -> tuple[str | None, str | None]:
+        """The request's token and its session's kind (``portal`` or ``staff``; None: normal execution)."""
+        token = bearer_token(request.headers.get("authorization"))
+        if token is None:
+            token = request.cookies.get(self.settings.session_cookie_name)
+            header = request.headers.get("x-csrf-token", "")
+            if (
+                token
+                and request.method != "GET"
+                and not (header and hmac.compare_digest(header.encode(), csrf_token_for(token).encode()))
+            ):
+                return None, None
+        if not token or len(token) > 200:
+            return None, None
+        digest = token_digest(token)
+        kind = self.kinds.get(digest)
+        if kind is None:  # a session's kind never changes; its validity is checked by the statement itself
+            viewer = await authenticate(db, self.settings, token)
+            if viewer is None:
+                return None, None
+            kind = "portal" if isinstance(viewer, PortalViewer) else "staff"
+            self._remember(self.kinds, digest, kind)
+        return token, kind
+
+    def _values(self, planned: Planned, coerced: Any, token: str, cost: int, request: Request) -> list[Any]:
+        values: dict[str, Any] = {"token": token_digest(token), "cost": float(max(1, cost))}
+        arguments: dict[int, dict[str, Any]] = {}
+        for binder in planned.binders:
+            node: FieldNode = binder.node
+            if id(node) not in arguments:
+                arguments[id(node)] = get_argument_values(binder.field_def, node, coerced)
+            values[binder.name] = binder.value(arguments[id(node)])
+        settings = self.settings
+        values |= {
+            "address_key": f"address:{client_address(request, settings) or 'unknown'}",
+            "burst0": float(settings.rate_limit_session_burst),
+            "rate0": float(settings.rate_limit_session_per_second),
+            "burst1": float(settings.rate_limit_address_burst),
+            "rate1": float(settings.rate_limit_address_per_second),
+        }
+        return [values[name] for name in planned.statement.names]

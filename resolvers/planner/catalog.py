@@ -1,0 +1,307 @@
+"""What the planner can answer, field by field: how each GraphQL field of the read path is written in SQL.
+
+A field is a ``Leaf`` (a JSON value of the row), ``Same`` (an object made of the same row: an address, the
+payment behind an applied payment), ``Child`` (one related row, or null), ``Children`` (a list of related rows)
+or ``Page`` (a Relay connection). Every row source reads through the viewer's scope with the rules the loaders
+use (``resolvers.reads``, ``Scope.attached_conditions`` for the children of a row already in scope), and every
+value is written as the type's ``from_row`` builds it; ``tests/persisted/test_planner_parity.py`` compares the
+two over the fixture data. A field that is not here makes the operation unplanned: normal execution answers it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, Text, case, cast, func, literal, select
+
+from core.scope import T_ALLOCATION, T_COMMENT, T_CONTACT, T_ESTIMATE, T_INVOICE, T_LINE_ITEM, T_PAYMENT, Scope
+from resolvers import reads
+from resolvers.planner.sqljson import (
+    date_of,
+    datetime_of,
+    global_id_text,
+    money,
+    raw_of,
+    text_of,
+    trimmed,
+)
+
+Row = Any  # a FROM clause (alias) whose ``.c`` holds the row's columns
+
+
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    json: Callable[[Row, Scope], Any]
+    staff_only: bool = False  # ``schema.base.staff_only``: null (or ``empty``) for portal viewers
+    empty: str = "null"
+
+
+@dataclass(frozen=True, slots=True)
+class Same:
+    """An object made of the same row (or of a part of it, ``row``: e.g. a JSONB column's keys)."""
+
+    type_name: str
+    row: Callable[[Row], Row] = field(default=lambda row: row)
+
+
+class JsonbKeys:
+    """A JSONB column seen as a row whose columns are its keys (``->>``): an address."""
+
+    def __init__(self, column: Any) -> None:
+        self.column = column
+        self.c = self
+
+    def __getitem__(self, key: str) -> Any:
+        return self.column.op("->>")(key)
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    type_name: str
+    rows: Callable[[Scope, Row], Select[Any]]  # at most one row, correlated to the parent
+    nullable: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Children:
+    type_name: str
+    rows: Callable[[Scope, Row], Select[Any]]
+    order: Callable[[Row], list[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A connection of ``type_name`` nodes ordered by ``key`` (``(column, cursor kind)``), as ``paginate`` does."""
+
+    type_name: str
+    rows: Callable[[Scope, Row | None], Select[Any]]
+    key: tuple[tuple[str, str], ...]
+    descending: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ById:
+    """A root field ``x(id: ID!)``: the object with that global id in the viewer's scope, or null."""
+
+    type_name: str
+    rows: Callable[[Scope], Select[Any]]
+
+
+Spec = Leaf | Same | Child | Children | Page | ById
+
+
+def _text(name: str) -> Leaf:
+    return Leaf(lambda r, _: text_of(r.c[name]))
+
+
+def _raw(name: str) -> Leaf:
+    return Leaf(lambda r, _: raw_of(r.c[name]))
+
+
+def _date(name: str) -> Leaf:
+    return Leaf(lambda r, _: date_of(r.c[name]))
+
+
+def _datetime(name: str) -> Leaf:
+    return Leaf(lambda r, _: datetime_of(r.c[name]))
+
+
+def _money(name: str) -> Leaf:
+    return Leaf(lambda r, _: money(r.c[name], r.c["currency"]))
+
+
+def _trimmed(name: str) -> Leaf:
+    return Leaf(lambda r, _: trimmed(r.c[name]))
+
+
+def _id(type_name: str) -> Leaf:
+    return Leaf(lambda r, _: text_of(global_id_text(type_name, r.c["id"])))
+
+
+def _comment_count(owner: str) -> Leaf:
+    def count(r: Row, scope: Scope) -> Any:
+        column = T_COMMENT.c[f"{owner}_id"]
+        return raw_of(
+            select(func.count())
+            .select_from(T_COMMENT)
+            .where(column == r.c["id"], *scope.attached_conditions(T_COMMENT))
+            .scalar_subquery()
+        )
+
+    return Leaf(count)
+
+
+def _lines(owner: str) -> Children:
+    def rows(scope: Scope, parent: Row) -> Select[Any]:
+        return select(T_LINE_ITEM, parent.c["currency"].label("currency")).where(
+            T_LINE_ITEM.c[f"{owner}_id"] == parent.c["id"], *scope.attached_conditions(T_LINE_ITEM)
+        )
+
+    return Children("LineItem", rows, lambda r: [r.c["position"], r.c["id"]])
+
+
+def _taxes(owner: str) -> Children:
+    """Lines' taxes grouped by name and rate, in order of first appearance (``tax_breakdown``)."""
+
+    def rows(scope: Scope, parent: Row) -> Select[Any]:
+        line = T_LINE_ITEM
+        return (
+            select(
+                line.c.tax_name.label("name"),
+                line.c.tax_percent.label("percent"),
+                func.sum(line.c.tax_amount).label("amount"),
+                func.min(line.c.position).label("first_position"),
+                func.min(line.c.id).label("first_id"),
+                parent.c["currency"].label("currency"),
+            )
+            .where(
+                line.c[f"{owner}_id"] == parent.c["id"],
+                *scope.attached_conditions(line),
+                (line.c.tax_name.is_not(None)) | (line.c.tax_percent > 0),
+            )
+            .group_by(line.c.tax_name, line.c.tax_percent)
+        )
+
+    return Children("TaxAmount", rows, lambda r: [r.c["first_position"], r.c["first_id"]])
+
+
+def _comments(owner: str, table: Any) -> Page:
+    def rows(scope: Scope, parent: Row | None) -> Select[Any]:
+        assert parent is not None
+        return reads.comments(scope, on=table).where(T_COMMENT.c[f"{owner}_id"] == parent.c["id"])
+
+    return Page("Comment", rows, (("id", "int"),), descending=False)
+
+
+def _contact(scope: Scope, parent: Row) -> Select[Any]:
+    return scope.select(T_CONTACT).where(T_CONTACT.c.id == parent.c["contact_id"])
+
+
+def _document_fields(type_name: str, owner: str, table: Any) -> dict[str, Spec]:
+    return {
+        "id": _id(type_name),
+        "number": _text("number"),
+        "reference": _text("reference"),
+        "status": _text("effective_status"),
+        "issueDate": _date("issue_date"),
+        "currency": _text("currency"),
+        "subtotal": _money("subtotal"),
+        "taxTotal": _money("tax_total"),
+        "total": _money("total"),
+        "notes": _text("notes"),
+        "terms": _text("terms"),
+        "sentAt": _datetime("sent_at"),
+        "createdAt": _datetime("created_at"),
+        "viewed": Leaf(lambda r, _: raw_of(r.c["viewed_at"].is_not(None))),
+        "viewedAt": _datetime("viewed_at"),
+        "commentCount": _comment_count(owner),
+        "lineItems": _lines(owner),
+        "taxes": _taxes(owner),
+        "comments": _comments(owner, table),
+        "contact": Child("Contact", _contact, nullable=False),
+    }
+
+
+def _applied_payments(scope: Scope, parent: Row) -> Select[Any]:
+    return (
+        select(T_PAYMENT, T_ALLOCATION.c.amount.label("applied_amount"))
+        .select_from(T_ALLOCATION)
+        .join(T_PAYMENT, T_PAYMENT.c.id == T_ALLOCATION.c.payment_id)
+        .where(T_ALLOCATION.c.invoice_id == parent.c["id"], *scope.attached_conditions(T_ALLOCATION))
+    )
+
+
+def _address(column: str) -> Same:
+    return Same("Address", lambda row: JsonbKeys(row.c[column]))
+
+
+_ADDRESS_PARTS = ("attention", "street1", "street2", "city", "state", "zip", "country", "phone")
+
+CATALOG: dict[str, dict[str, Spec]] = {
+    "Query": {
+        "invoices": Page(
+            "Invoice", lambda scope, _: reads.invoices(scope), (("issue_date", "date"), ("id", "int")), True
+        ),
+        "invoice": ById("Invoice", reads.invoices),
+        "estimates": Page(
+            "Estimate", lambda scope, _: reads.estimates(scope), (("issue_date", "date"), ("id", "int")), True
+        ),
+        "estimate": ById("Estimate", reads.estimates),
+    },
+    "Invoice": {
+        **_document_fields("Invoice", "invoice", T_INVOICE),
+        "kind": _text("kind"),
+        "dueDate": _date("due_date"),
+        "amountPaid": _money("amount_paid"),
+        "balanceDue": _money("balance_due"),
+        "paymentGateways": Leaf(lambda r, _: func.coalesce(cast(func.to_json(r.c["payment_gateways"]), Text), "[]")),
+        "payments": Children("AppliedPayment", _applied_payments, lambda r: [r.c["payment_date"], r.c["id"]]),
+    },
+    "Estimate": {
+        **_document_fields("Estimate", "estimate", T_ESTIMATE),
+        "expiryDate": _date("expiry_date"),
+        "acceptedAt": _datetime("accepted_at"),
+        "signatureName": _text("signature_name"),
+        "declinedAt": _datetime("declined_at"),
+        "declineReason": _text("decline_reason"),
+        "acceptedIp": Leaf(lambda r, _: text_of(func.host(r.c["accepted_ip"])), staff_only=True),
+    },
+    "LineItem": {
+        "position": _raw("position"),
+        "name": _text("name"),
+        "description": _text("description"),
+        "quantity": _trimmed("quantity"),
+        "rate": _money("rate"),
+        "discountPercent": _trimmed("discount_percent"),
+        "taxName": _text("tax_name"),
+        "taxPercent": _trimmed("tax_percent"),
+        "amount": _money("amount"),
+        "taxAmount": _money("tax_amount"),
+    },
+    "TaxAmount": {"name": _text("name"), "percent": _trimmed("percent"), "amount": _money("amount")},
+    "AppliedPayment": {
+        "amount": _money("applied_amount"),
+        "paymentDate": _date("payment_date"),
+        "mode": _text("mode"),
+        "status": _text("status"),
+        "reference": _text("reference"),
+        "payment": Same("Payment"),
+    },
+    "Payment": {
+        "id": _id("Payment"),
+        "amount": _money("amount"),
+        "currency": _text("currency"),
+        "paymentDate": _date("payment_date"),
+        "mode": _text("mode"),
+        "status": _text("status"),
+        "reference": _text("reference"),
+        "notes": Leaf(lambda r, _: text_of(r.c["notes"]), staff_only=True),
+        "createdAt": _datetime("created_at"),
+        "contact": Child("Contact", _contact, nullable=False),
+    },
+    "Comment": {
+        "id": _id("Comment"),
+        "body": _text("body"),
+        "visibleInPortal": _raw("visible_in_portal"),
+        "authorKind": Leaf(
+            lambda r, _: text_of(case((r.c["author_contact_person_id"].is_not(None), literal("CLIENT")), else_="STAFF"))
+        ),
+        "authorName": Leaf(lambda r, _: text_of(func.coalesce(r.c["author_name"], ""))),
+        "createdAt": _datetime("created_at"),
+    },
+    "Contact": {
+        "id": _id("Contact"),
+        "displayName": _text("display_name"),
+        "companyName": _text("company_name"),
+        "email": _text("email"),
+        "phone": _text("phone"),
+        "currency": _text("currency"),
+        "billingAddress": _address("billing_address"),
+        "shippingAddress": _address("shipping_address"),
+        "notes": Leaf(lambda r, _: text_of(r.c["notes"]), staff_only=True),
+        "createdAt": _datetime("created_at"),
+    },
+    "Address": {part: _text(part) for part in _ADDRESS_PARTS},
+}

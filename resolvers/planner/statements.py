@@ -1,0 +1,121 @@
+"""The statement a planned operation runs: the session check, its rate-limit take and the read, in one round trip.
+
+``WITH viewer AS (…)`` finds the request's session by its token with the rule ``core.auth`` applies to every
+request (``request_session``), ``seen`` moves its ``last_seen_at`` on (once a minute, as ``authenticate`` does),
+``take`` draws the operation's cost from the session's and the address's token buckets (``core.ratelimit``), and
+the body — the compiled read, whose scope is the viewer's row (``TEMPLATES``) — runs only when the session holds.
+The answer is the response body, NULL (no such session: normal execution says why) or ``LIMITED:xy`` (a bucket
+is empty; x, y: whether the session's and the address's bucket paid, to be given back: normal execution then
+refuses the operation with its ``Retry-After``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, literal, literal_column, select
+from sqlalchemy.dialects.postgresql import asyncpg
+
+from core.auth import T_ORG, T_PERSON, T_SESSION, T_STAFF, request_session
+from core.scope import PortalScope, Scope, StaffScope
+from core.settings import Settings
+
+_MARKER = re.compile(r"__param_([a-z0-9_]+)__")
+
+
+def _viewer(column: str) -> Any:
+    return literal_column(f"(SELECT {column} FROM viewer)")
+
+
+TEMPLATES: dict[str, Scope] = {
+    "portal": PortalScope(
+        organization_id=_viewer("organization_id"),
+        contact_id=_viewer("contact_id"),
+        contact_person_id=_viewer("person_id"),
+        show_projects=False,
+    ),
+    "staff": StaffScope(organization_id=_viewer("organization_id"), staff_user_id=_viewer("staff_user_id")),
+}
+
+
+def _viewer_select(kind: str, settings: Settings) -> Any:
+    token = literal_column("CAST(__param_token__ AS BYTEA)")
+    conditions = request_session(token, now=func.now(), idle_minutes=settings.session_idle_timeout_minutes)
+    columns = [T_SESSION.c.id.label("session_id"), T_SESSION.c.organization_id]
+    if kind == "portal":
+        columns += [T_PERSON.c.contact_id, T_PERSON.c.id.label("person_id")]
+        joins = T_SESSION.join(T_ORG, T_ORG.c.id == T_SESSION.c.organization_id).join(
+            T_PERSON, T_PERSON.c.id == T_SESSION.c.contact_person_id
+        )
+        # (the access rule also names the staff table: an outer join that finds nothing for a portal session)
+        joins = joins.outerjoin(T_STAFF, T_STAFF.c.id == T_SESSION.c.staff_user_id)
+    else:
+        columns += [T_STAFF.c.id.label("staff_user_id")]
+        joins = (
+            T_SESSION.join(T_ORG, T_ORG.c.id == T_SESSION.c.organization_id)
+            .join(T_STAFF, T_STAFF.c.id == T_SESSION.c.staff_user_id)
+            .outerjoin(T_PERSON, T_PERSON.c.id == T_SESSION.c.contact_person_id)
+        )
+    return select(*columns).select_from(joins).where(*conditions)
+
+
+_DIALECT = asyncpg.dialect()  # numeric parameters: a literal `%` stays `%` (pyformat would double it)
+
+
+def render(statement: Any) -> str:
+    """SQL text with every constant inline (request values are ``__param_x__`` markers, numbered at the end)."""
+    return str(statement.compile(dialect=_DIALECT, compile_kwargs={"literal_binds": True, "render_postcompile": True}))
+
+
+_SEEN = """seen AS (
+    UPDATE auth_session SET last_seen_at = now()
+    WHERE id = (SELECT session_id FROM viewer) AND last_seen_at < now() - interval '1 minute'
+    RETURNING 1
+)"""
+_TAKE = """take{n} AS (
+    INSERT INTO rate_limit_bucket AS b (key, tokens, updated_at)
+    SELECT {key}, CAST(__param_burst{n}__ AS float8) - CAST(__param_cost__ AS float8), now()
+    WHERE EXISTS (SELECT 1 FROM viewer) AND CAST(__param_burst{n}__ AS float8) >= CAST(__param_cost__ AS float8)
+    ON CONFLICT (key) DO UPDATE SET tokens = {refilled} - CAST(__param_cost__ AS float8), updated_at = now()
+        WHERE {refilled} >= CAST(__param_cost__ AS float8)
+    RETURNING 1
+)"""
+_REFILLED = (
+    "least(CAST(__param_burst{n}__ AS float8), b.tokens + CAST(__param_rate{n}__ AS float8) * "
+    "extract(epoch FROM now() - b.updated_at))"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    sql: str
+    names: tuple[str, ...]  # the parameters, as $1, $2, … in this order
+
+
+def assemble(kind: str, body: Any, settings: Settings) -> Statement:
+    """The whole statement for a compiled ``body`` (the JSON text of ``data``) and a viewer kind."""
+    ctes = [f"viewer AS ({render(_viewer_select(kind, settings))})", _SEEN]
+    limited = "false"
+    took = "'LIMITED'"
+    if settings.rate_limit_enabled:
+        keys = ["'session:' || (SELECT session_id FROM viewer)", "CAST(__param_address_key__ AS varchar)"]
+        for n, key in enumerate(keys):
+            ctes.append(_TAKE.format(n=n, key=key, refilled=_REFILLED.format(n=n)))
+        limited = "(SELECT count(*) FROM take0) + (SELECT count(*) FROM take1) < 2"
+        took = "'LIMITED:' || (SELECT count(*) FROM take0) || (SELECT count(*) FROM take1)"
+    answer = select(func.concat(literal('{"data":'), body, literal("}")).label("body"))
+    sql = (
+        "WITH " + ",\n".join(ctes) + "\n"
+        f"SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM viewer) THEN NULL WHEN {limited} THEN {took} "
+        f"ELSE ({render(answer)}) END"
+    )
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    return Statement(_MARKER.sub(number, sql), tuple(names))
