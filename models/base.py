@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Identity, Numeric, String, func
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Identity, Numeric, func
 from sqlmodel import Field
 
 MONEY = Numeric(20, 4)  # amounts are quantized to the currency's minor unit in code; 4 places fit any ISO currency
@@ -48,6 +48,3 @@ def money(*, default: Any = None, nullable: bool = False) -> Any:
     server_default = None if nullable else "0"
     return Field(default=default, sa_column=Column(MONEY, nullable=nullable, server_default=server_default))
 
-
-def enum_column(length: int = 20, *, default: str | None = None, index: bool = False) -> Any:
-    return Field(default=default, sa_column=Column(String(length), nullable=False, index=index))

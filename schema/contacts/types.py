@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Annotated, Any
+from typing import Any
 
 import strawberry
 
 from core.ids import to_global_id
 from schema.base import Address, Node, gravatar_url, staff_only
+
+
+async def _load_contact(root: Any, info: strawberry.Info) -> Contact:
+    return await info.context.loaders.contact.load(root.contact_id)  # type: ignore[no-any-return]
+
+
+def contact_field() -> Any:
+    """The ``contact`` field of a type that keeps its contact's ``contact_id``: the contact, through the request's
+    loader (one query for every contact a response names)."""
+    return strawberry.field(resolver=_load_contact)
 
 
 @strawberry.type(description="A person at a contact. Portal users are contact persons.")
@@ -32,9 +42,7 @@ class ContactPerson(Node):
     def avatar_url(self) -> str:
         return gravatar_url(self.email)
 
-    @strawberry.field
-    async def contact(self, info: strawberry.Info) -> Annotated[Contact, strawberry.lazy("schema.contacts.types")]:
-        return await info.context.loaders.contact.load(self.contact_id)
+    contact: Contact = contact_field()
 
     @staticmethod
     def from_row(row: Any) -> ContactPerson:

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import strawberry
 
 from core.ids import to_global_id
-from schema.base import Node
+from schema.base import Edge, Node, PageInfo
 from schema.contacts.types import ContactPerson
-
-if TYPE_CHECKING:
-    pass
-from collections.abc import Awaitable, Callable
-
-from schema.base import Edge, PageInfo
 
 
 @strawberry.enum

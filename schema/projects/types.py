@@ -12,7 +12,7 @@ import strawberry
 from core.ids import to_global_id
 from core.money import quantize, trim
 from schema.base import Connection, Node
-from schema.contacts.types import Contact
+from schema.contacts.types import Contact, contact_field
 from schema.conversations.types import Comment
 
 
@@ -104,9 +104,7 @@ class Project(Node):
     pk: strawberry.Private[int]
     contact_id: strawberry.Private[int]
 
-    @strawberry.field
-    async def contact(self, info: strawberry.Info) -> Contact:
-        return await info.context.loaders.contact.load(self.contact_id)
+    contact: Contact = contact_field()
 
     @strawberry.field(description="Tasks; the portal lists billable tasks only.")
     async def tasks(self, info: strawberry.Info) -> list[Task]:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 
 from core.ids import to_global_id
-from schema.contacts.types import Contact
+from schema.contacts.types import Contact, contact_field
 from schema.invoices.types import Invoice
 from schema.payments.types import Payment
 
@@ -72,9 +72,7 @@ class Statement:
     entries: list[StatementEntry]
     contact_id: strawberry.Private[int]
 
-    @strawberry.field
-    async def contact(self, info: strawberry.Info) -> Contact:
-        return await info.context.loaders.contact.load(self.contact_id)  # type: ignore[no-any-return]
+    contact: Contact = contact_field()
 
     @staticmethod
     def from_data(data: StatementData) -> Statement:
