@@ -21,6 +21,8 @@ from sqlmodel import Field, SQLModel
 
 from models.base import created_at, fk, pk, tenant, timestamp
 
+_ONE_SUBJECT = "num_nonnulls(staff_user_id, contact_person_id) = 1"  # a staff user's or a contact person's
+
 
 class AuthSession(SQLModel, table=True):
     """A signed-in session of a staff user or a contact person. Only the token's SHA-256 is stored."""
@@ -40,7 +42,7 @@ class AuthSession(SQLModel, table=True):
     ip_address: str | None = Field(default=None, sa_column=Column(INET))
 
     __table_args__ = (
-        CheckConstraint("num_nonnulls(staff_user_id, contact_person_id) = 1", name="auth_session_one_subject"),
+        CheckConstraint(_ONE_SUBJECT, name="auth_session_one_subject"),
         Index("ix_auth_session_staff", "staff_user_id"),
         Index("ix_auth_session_contact_person", "contact_person_id"),
     )
@@ -75,7 +77,7 @@ class OneTimeToken(SQLModel, table=True):
 
     __table_args__ = (
         CheckConstraint("kind IN ('INVITE', 'RESET')", name="one_time_token_kind"),
-        CheckConstraint("num_nonnulls(staff_user_id, contact_person_id) = 1", name="one_time_token_one_subject"),
+        CheckConstraint(_ONE_SUBJECT, name="one_time_token_one_subject"),
         Index("ix_one_time_token_person", "contact_person_id", "kind"),
         Index("ix_one_time_token_staff", "staff_user_id", "kind"),
     )
@@ -94,7 +96,7 @@ class RecoveryCode(SQLModel, table=True):
     used_at: datetime | None = timestamp()
 
     __table_args__ = (
-        CheckConstraint("num_nonnulls(staff_user_id, contact_person_id) = 1", name="recovery_code_one_subject"),
+        CheckConstraint(_ONE_SUBJECT, name="recovery_code_one_subject"),
         Index("ix_recovery_code_staff", "staff_user_id"),
         Index("ix_recovery_code_person", "contact_person_id"),
     )

@@ -4,6 +4,8 @@ switching a request to a new session."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import Select, Table, select, update
@@ -16,7 +18,7 @@ from core.security import csrf_token_for
 from resolvers.common import record_action
 from schema.access.types import Session, StaffUser
 from schema.contacts.types import ContactPerson
-from services.access import throttle
+from services.access import throttle, tokens
 
 MAX_EMAIL = 320
 MAX_PORTAL_SLUG = 63
@@ -104,6 +106,19 @@ def secret_keys(ctx: Context, viewer: Viewer) -> list[throttle.ThrottleKey]:
     table, pk, _ = subject(viewer)
     kind = "staff" if table is T_STAFF_USER else "person"
     return throttle.secret_keys(subject=f"{kind}:{pk}", client_ip=ctx.client_ip)
+
+
+@asynccontextmanager
+async def redeeming(ctx: Context, kind: str, token: str) -> AsyncIterator[tuple[AsyncSession, Any]]:
+    """The transaction that uses a single-use link (an invitation or a password reset): the token redeemed in it
+    (UNKNOWN_TOKEN, TOKEN_EXPIRED, … otherwise) and the client address throttled around it — a token cannot be
+    guessed, but spraying guesses is stopped all the same."""
+    keys = throttle.address_keys(ctx.client_ip)
+    await throttle.reserve(ctx.db, keys)
+    async with ctx.db.transaction() as session:
+        redeemed = await tokens.redeem_token(session, kind=kind, token=token)
+        yield session, redeemed
+        await throttle.succeeded(session, keys)
 
 
 async def account_row(session: AsyncSession, table: Table, pk: int, *, lock: bool = False) -> Any:

@@ -15,7 +15,7 @@ from core.context import Context
 from core.errors import DomainError, invalid, not_found
 from core.ids import decode_id, from_global_id
 from core.scope import T_CONTACT, T_CONTACT_PERSON, T_ORGANIZATION
-from resolvers.access.common import account_row, open_session, session_result, store_password
+from resolvers.access.common import account_row, open_session, redeeming, session_result, store_password
 from resolvers.common import one_or_raise, record_action, returns_errors
 from schema.access.mutations import (
     AcceptInviteError,
@@ -27,7 +27,7 @@ from schema.access.mutations import (
     InvitePortalUsersPayload,
     InvitePortalUsersResult,
 )
-from services.access import passwords, throttle, tokens
+from services.access import passwords, tokens
 from services.documents.history import record_activity
 from services.mail import outbox as mail
 from services.mail.render import render_mail
@@ -131,10 +131,7 @@ async def _invite(ctx: Context, session: AsyncSession, org: Any, person: Any) ->
 async def accept_invite(info: strawberry.Info, input: AcceptInviteInput) -> AcceptInviteResult:
     """Set a password from an invitation link and sign in."""
     ctx: Context = info.context
-    keys = throttle.address_keys(ctx.client_ip)
-    await throttle.reserve(ctx.db, keys)  # a token cannot be guessed, but spraying guesses is stopped all the same
-    async with ctx.db.transaction() as session:
-        token = await tokens.redeem_token(session, kind="INVITE", token=input.token)
+    async with redeeming(ctx, "INVITE", input.token) as (session, token):
         person = await account_row(session, T_CONTACT_PERSON, token.contact_person_id, lock=True)
         portal_enabled = await session.scalar(
             select(T_ORGANIZATION.c.portal_enabled).where(T_ORGANIZATION.c.id == person.organization_id)
@@ -143,7 +140,6 @@ async def accept_invite(info: strawberry.Info, input: AcceptInviteInput) -> Acce
             raise DomainError("PORTAL_DISABLED", "This portal is switched off; ask the business.")
         password_hash = await passwords.hash_new_password(ctx.settings, input.password, person.email)
         row = await store_password(session, T_CONTACT_PERSON, person.id, password_hash, portal_status="ACTIVE")
-        await throttle.succeeded(session, keys)
         await record_activity(
             session,
             viewer=None,

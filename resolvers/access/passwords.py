@@ -22,6 +22,7 @@ from resolvers.access.common import (
     open_session,
     own_row,
     record_own_change,
+    redeeming,
     secret_keys,
     session_result,
     sign_in_names,
@@ -142,10 +143,7 @@ async def _send_reset_link(session: AsyncSession, settings: Settings, table: Tab
 async def reset_password(info: strawberry.Info, input: ResetPasswordInput) -> ResetPasswordResult:
     """Set a new password from a reset link; every session of that account ends, and a new one starts."""
     ctx: Context = info.context
-    keys = throttle.address_keys(ctx.client_ip)
-    await throttle.reserve(ctx.db, keys)  # a token cannot be guessed, but spraying guesses is stopped all the same
-    async with ctx.db.transaction() as session:
-        token = await tokens.redeem_token(session, kind="RESET", token=input.token)
+    async with redeeming(ctx, "RESET", input.token) as (session, token):
         table = T_STAFF_USER if token.staff_user_id else T_CONTACT_PERSON
         pk = token.staff_user_id or token.contact_person_id
         row = await account_row(session, table, pk, lock=True)
@@ -153,7 +151,6 @@ async def reset_password(info: strawberry.Info, input: ResetPasswordInput) -> Re
             session, table, pk, await passwords.hash_new_password(ctx.settings, input.password, row.email)
         )
         revoked = await revoke_sessions(session, **subject_columns(table, pk))
-        await throttle.succeeded(session, keys)
         await record_activity(
             session,
             viewer=None,

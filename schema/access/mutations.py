@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated
 
 import strawberry
 
 from schema.access.types import ActiveSession, Session, StaffUser
-from schema.base import UserError, mutation_error
+from schema.base import error_codes, error_type, mutation_error
 from schema.contacts.types import ContactPerson
 from services.access.passwords import PASSWORD_POLICY
-
-RETRY_AFTER_DESCRIPTION = "With TOO_MANY_ATTEMPTS: wait this long before trying again."
 
 
 @strawberry.input
@@ -70,23 +67,19 @@ class AcceptInviteInput:
     password: str = strawberry.field(description=PASSWORD_DESCRIPTION)
 
 
-@strawberry.enum
-class TokenPasswordErrorCode(Enum):
-    UNKNOWN_TOKEN = "UNKNOWN_TOKEN"
-    TOKEN_EXPIRED = "TOKEN_EXPIRED"
-    TOKEN_USED = "TOKEN_USED"
-    TOKEN_SUPERSEDED = "TOKEN_SUPERSEDED"
-    PORTAL_DISABLED = "PORTAL_DISABLED"
-    PASSWORD_TOO_SHORT = "PASSWORD_TOO_SHORT"
-    PASSWORD_TOO_LONG = "PASSWORD_TOO_LONG"
-    PASSWORD_MATCHES_EMAIL = "PASSWORD_MATCHES_EMAIL"
-    TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
+TokenPasswordErrorCode = error_codes(
+    "TokenPasswordErrorCode",
+    "UNKNOWN_TOKEN TOKEN_EXPIRED TOKEN_USED TOKEN_SUPERSEDED PORTAL_DISABLED",
+    "PASSWORD_TOO_SHORT PASSWORD_TOO_LONG PASSWORD_MATCHES_EMAIL TOO_MANY_ATTEMPTS",
+)
 
 
-@strawberry.type(description="Wrong tokens are throttled per client address (TOO_MANY_ATTEMPTS).")
-class AcceptInviteError(UserError):
-    code: TokenPasswordErrorCode
-    retry_after_seconds: int | None = strawberry.field(default=None, description=RETRY_AFTER_DESCRIPTION)
+TOKENS_THROTTLED = "Wrong tokens are throttled per client address (TOO_MANY_ATTEMPTS)."
+
+
+AcceptInviteError = error_type(
+    "AcceptInviteError", TokenPasswordErrorCode, retry_after=True, description=TOKENS_THROTTLED
+)
 
 
 AcceptInviteResult = Annotated[Session | AcceptInviteError, strawberry.union("AcceptInviteResult")]
@@ -109,10 +102,9 @@ class ResetPasswordInput:
     password: str = strawberry.field(description=PASSWORD_DESCRIPTION)
 
 
-@strawberry.type(description="Wrong tokens are throttled per client address (TOO_MANY_ATTEMPTS).")
-class ResetPasswordError(UserError):
-    code: TokenPasswordErrorCode
-    retry_after_seconds: int | None = strawberry.field(default=None, description=RETRY_AFTER_DESCRIPTION)
+ResetPasswordError = error_type(
+    "ResetPasswordError", TokenPasswordErrorCode, retry_after=True, description=TOKENS_THROTTLED
+)
 
 
 ResetPasswordResult = Annotated[Session | ResetPasswordError, strawberry.union("ResetPasswordResult")]

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated
 
 import strawberry
 
-from schema.base import AddressInput, UserError, mutation_error
+from schema.base import AddressInput, error_codes, error_type, mutation_error
 from schema.contacts.types import Contact, ContactPerson
 from services.receipts import KEY_DESCRIPTION
 
@@ -90,42 +89,26 @@ class UpdateContactPersonInput:
     is_primary: bool | None = None
 
 
-@strawberry.enum
-class ContactErrorCode(Enum):
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_INPUT = "INVALID_INPUT"
-    INVALID_CURRENCY = "INVALID_CURRENCY"
-    CURRENCY_IN_USE = "CURRENCY_IN_USE"
-    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+ContactErrorCode = error_codes(
+    "ContactErrorCode", "NOT_FOUND INVALID_INPUT INVALID_CURRENCY CURRENCY_IN_USE IDEMPOTENCY_KEY_REUSED"
+)
 
 
-@strawberry.enum
-class ContactPersonErrorCode(Enum):
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_INPUT = "INVALID_INPUT"
-    INVALID_EMAIL = "INVALID_EMAIL"
-    EMAIL_TAKEN = "EMAIL_TAKEN"
-    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+ContactPersonErrorCode = error_codes(
+    "ContactPersonErrorCode", "NOT_FOUND INVALID_INPUT INVALID_EMAIL EMAIL_TAKEN IDEMPOTENCY_KEY_REUSED"
+)
 
 
-@strawberry.type
-class CreateContactError(UserError):
-    code: ContactErrorCode
+CreateContactError = error_type("CreateContactError", ContactErrorCode)
 
 
-@strawberry.type
-class UpdateContactError(UserError):
-    code: ContactErrorCode
+UpdateContactError = error_type("UpdateContactError", ContactErrorCode)
 
 
-@strawberry.type
-class CreateContactPersonError(UserError):
-    code: ContactPersonErrorCode
+CreateContactPersonError = error_type("CreateContactPersonError", ContactPersonErrorCode)
 
 
-@strawberry.type
-class UpdateContactPersonError(UserError):
-    code: ContactPersonErrorCode
+UpdateContactPersonError = error_type("UpdateContactPersonError", ContactPersonErrorCode)
 
 
 CreateContactResult = Annotated[Contact | CreateContactError, strawberry.union("CreateContactResult")]

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from enum import Enum
 from typing import Annotated
 
 import strawberry
 
-from schema.base import UserError
+from schema.base import error_codes, error_type
 from schema.projects.types import Project, ProjectStatus, Task, TimeEntry, TimeEntryStatus
 from services.receipts import KEY_DESCRIPTION
 
@@ -85,61 +84,37 @@ class UpdateTimeEntryInput:
     )
 
 
-@strawberry.enum
-class ProjectErrorCode(Enum):
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_INPUT = "INVALID_INPUT"
-    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+ProjectErrorCode = error_codes("ProjectErrorCode", "NOT_FOUND INVALID_INPUT IDEMPOTENCY_KEY_REUSED")
 
 
-@strawberry.enum
-class TaskErrorCode(Enum):
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_INPUT = "INVALID_INPUT"
-    PROJECT_NOT_ACTIVE = "PROJECT_NOT_ACTIVE"
-    HAS_BILLED_TIME = "HAS_BILLED_TIME"
-    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+TaskErrorCode = error_codes(
+    "TaskErrorCode", "NOT_FOUND INVALID_INPUT PROJECT_NOT_ACTIVE HAS_BILLED_TIME IDEMPOTENCY_KEY_REUSED"
+)
 
 
-@strawberry.enum
-class TimeEntryErrorCode(Enum):
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_INPUT = "INVALID_INPUT"
-    INVALID_DURATION = "INVALID_DURATION"
-    PROJECT_NOT_ACTIVE = "PROJECT_NOT_ACTIVE"
-    TASK_NOT_BILLABLE = "TASK_NOT_BILLABLE"
-    ALREADY_BILLED = "ALREADY_BILLED"
-    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+TimeEntryErrorCode = error_codes(
+    "TimeEntryErrorCode",
+    "NOT_FOUND INVALID_INPUT INVALID_DURATION PROJECT_NOT_ACTIVE",
+    "TASK_NOT_BILLABLE ALREADY_BILLED IDEMPOTENCY_KEY_REUSED",
+)
 
 
-@strawberry.type
-class CreateProjectError(UserError):
-    code: ProjectErrorCode
+CreateProjectError = error_type("CreateProjectError", ProjectErrorCode)
 
 
-@strawberry.type
-class UpdateProjectError(UserError):
-    code: ProjectErrorCode
+UpdateProjectError = error_type("UpdateProjectError", ProjectErrorCode)
 
 
-@strawberry.type
-class CreateTaskError(UserError):
-    code: TaskErrorCode
+CreateTaskError = error_type("CreateTaskError", TaskErrorCode)
 
 
-@strawberry.type
-class UpdateTaskError(UserError):
-    code: TaskErrorCode
+UpdateTaskError = error_type("UpdateTaskError", TaskErrorCode)
 
 
-@strawberry.type
-class CreateTimeEntryError(UserError):
-    code: TimeEntryErrorCode
+CreateTimeEntryError = error_type("CreateTimeEntryError", TimeEntryErrorCode)
 
 
-@strawberry.type
-class UpdateTimeEntryError(UserError):
-    code: TimeEntryErrorCode
+UpdateTimeEntryError = error_type("UpdateTimeEntryError", TimeEntryErrorCode)
 
 
 CreateProjectResult = Annotated[Project | CreateProjectError, strawberry.union("CreateProjectResult")]
