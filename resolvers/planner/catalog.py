@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, Text, case, cast, func, literal, select
+from sqlalchemy import Select, case, func, literal, select
 
 from core.scope import T_ALLOCATION, T_COMMENT, T_CONTACT, T_ESTIMATE, T_INVOICE, T_LINE_ITEM, T_PAYMENT, Scope
 from resolvers import reads
@@ -23,6 +23,7 @@ from resolvers.planner.sqljson import (
     datetime_of,
     global_id_text,
     money,
+    precision,
     raw_of,
     text_of,
     trimmed,
@@ -109,7 +110,7 @@ def _datetime(name: str) -> Leaf:
 
 
 def _money(name: str) -> Leaf:
-    return Leaf(lambda r, _: money(r.c[name], r.c["currency"]))
+    return Leaf(lambda r, _: money(r.c[name], r.c["digits"]))
 
 
 def _trimmed(name: str) -> Leaf:
@@ -135,7 +136,7 @@ def _comment_count(owner: str) -> Leaf:
 
 def _lines(owner: str) -> Children:
     def rows(scope: Scope, parent: Row) -> Select[Any]:
-        return select(T_LINE_ITEM, parent.c["currency"].label("currency")).where(
+        return select(T_LINE_ITEM, parent.c["digits"].label("digits")).where(
             T_LINE_ITEM.c[f"{owner}_id"] == parent.c["id"], *scope.attached_conditions(T_LINE_ITEM)
         )
 
@@ -154,7 +155,7 @@ def _taxes(owner: str) -> Children:
                 func.sum(line.c.tax_amount).label("amount"),
                 func.min(line.c.position).label("first_position"),
                 func.min(line.c.id).label("first_id"),
-                parent.c["currency"].label("currency"),
+                parent.c["digits"].label("digits"),
             )
             .where(
                 line.c[f"{owner}_id"] == parent.c["id"],
@@ -177,6 +178,19 @@ def _comments(owner: str, table: Any) -> Page:
 
 def _contact(scope: Scope, parent: Row) -> Select[Any]:
     return scope.select(T_CONTACT).where(T_CONTACT.c.id == parent.c["contact_id"])
+
+
+def digits_of(table: Any) -> Any:
+    """The minor-unit decimals of the row's currency, computed once per row (money leaves read ``digits``)."""
+    return precision(table.c.currency).label("digits")
+
+
+def _invoices(scope: Scope, _: Row | None = None) -> Select[Any]:
+    return reads.invoices(scope).add_columns(digits_of(T_INVOICE))
+
+
+def _estimates(scope: Scope, _: Row | None = None) -> Select[Any]:
+    return reads.estimates(scope).add_columns(digits_of(T_ESTIMATE))
 
 
 def _document_fields(type_name: str, owner: str, table: Any) -> dict[str, Spec]:
@@ -206,7 +220,7 @@ def _document_fields(type_name: str, owner: str, table: Any) -> dict[str, Spec]:
 
 def _applied_payments(scope: Scope, parent: Row) -> Select[Any]:
     return (
-        select(T_PAYMENT, T_ALLOCATION.c.amount.label("applied_amount"))
+        select(T_PAYMENT, T_ALLOCATION.c.amount.label("applied_amount"), digits_of(T_PAYMENT))
         .select_from(T_ALLOCATION)
         .join(T_PAYMENT, T_PAYMENT.c.id == T_ALLOCATION.c.payment_id)
         .where(T_ALLOCATION.c.invoice_id == parent.c["id"], *scope.attached_conditions(T_ALLOCATION))
@@ -221,14 +235,10 @@ _ADDRESS_PARTS = ("attention", "street1", "street2", "city", "state", "zip", "co
 
 CATALOG: dict[str, dict[str, Spec]] = {
     "Query": {
-        "invoices": Page(
-            "Invoice", lambda scope, _: reads.invoices(scope), (("issue_date", "date"), ("id", "int")), True
-        ),
-        "invoice": ById("Invoice", reads.invoices),
-        "estimates": Page(
-            "Estimate", lambda scope, _: reads.estimates(scope), (("issue_date", "date"), ("id", "int")), True
-        ),
-        "estimate": ById("Estimate", reads.estimates),
+        "invoices": Page("Invoice", _invoices, (("issue_date", "date"), ("id", "int")), True),
+        "invoice": ById("Invoice", _invoices),
+        "estimates": Page("Estimate", _estimates, (("issue_date", "date"), ("id", "int")), True),
+        "estimate": ById("Estimate", _estimates),
     },
     "Invoice": {
         **_document_fields("Invoice", "invoice", T_INVOICE),
@@ -236,7 +246,7 @@ CATALOG: dict[str, dict[str, Spec]] = {
         "dueDate": _date("due_date"),
         "amountPaid": _money("amount_paid"),
         "balanceDue": _money("balance_due"),
-        "paymentGateways": Leaf(lambda r, _: func.coalesce(cast(func.to_json(r.c["payment_gateways"]), Text), "[]")),
+        "paymentGateways": Leaf(lambda r, _: func.to_json(r.c["payment_gateways"])),
         "payments": Children("AppliedPayment", _applied_payments, lambda r: [r.c["payment_date"], r.c["id"]]),
     },
     "Estimate": {

@@ -2,7 +2,7 @@
 
 The walk follows the selection as graphql-core's executor would (fields collected through fragments, ``@skip`` and
 ``@include`` applied, response keys merged) and asks ``catalog.CATALOG`` how each field is written. Objects are
-JSON text concatenated in selection order; a list is an ordered ``string_agg`` in a correlated scalar subquery; a
+JSON objects in selection order (``json_build_object``); a list is an ordered ``json_agg`` in a correlated subquery; a
 connection pages its rows in a derived table (``LIMIT first + 1``, as ``paginate`` does) and builds edges, page
 info and total count from it. Request values (page sizes, cursors, ids) are parameters, so the statement is built
 once per operation and shape (which arguments are given, which directives hold) and reused.
@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -36,14 +35,14 @@ from graphql import (
     is_abstract_type,
 )
 from graphql.execution.values import get_argument_values
-from sqlalchemy import Select, func, literal, literal_column, select, true, tuple_
+from sqlalchemy import Select, false, func, literal, literal_column, select, true, tuple_
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from core.ids import decode_id
 from core.scope import Scope
 from resolvers.pagination import MAX_PAGE, decode_cursor
 from resolvers.planner.catalog import CATALOG, ById, Child, Children, Leaf, Page, Same
-from resolvers.planner.sqljson import NULL, cursor_text, json_array, json_object, raw_of, text_of
+from resolvers.planner.sqljson import EMPTY_LIST, NULL, cursor_text, json_array, json_object, raw_of, text_of
 
 CURSOR_KINDS = {"date": dt.date, "datetime": dt.datetime, "int": int}
 SQL_TYPES = {"date": "DATE", "datetime": "TIMESTAMPTZ", "int": "BIGINT"}
@@ -215,7 +214,7 @@ class Compiler:
         for key, nodes in fields.items():
             name = nodes[0].name.value
             if name == "__typename":
-                pairs.append((key, literal(orjson.dumps(object_type.name).decode())))
+                pairs.append((key, literal(object_type.name)))
                 continue
             spec = specs.get(name)
             field_def = object_type.fields.get(name)
@@ -234,7 +233,7 @@ class Compiler:
             raise NotPlanned("arguments")
         if isinstance(spec, Leaf):
             if spec.staff_only and self.portal:
-                return literal(spec.empty)
+                return EMPTY_LIST if spec.empty == "[]" else NULL
             return spec.json(row, self.scope)
         target = self.object_type_of(field_def)
         if isinstance(spec, Same):
@@ -249,7 +248,7 @@ class Compiler:
                 value = select(element).select_from(sub).limit(1).scalar_subquery()
                 return func.coalesce(value, NULL) if spec.nullable else value
             aggregated = select(json_array(element, *spec.order(child))).select_from(sub).scalar_subquery()
-            return func.coalesce(aggregated, literal("[]"))
+            return func.coalesce(aggregated, EMPTY_LIST)
         raise NotPlanned(f"spec {spec!r}")
 
     def object_type_of(self, field_def: GraphQLField) -> GraphQLObjectType:
@@ -305,15 +304,20 @@ class Compiler:
         edge_fields = self.collect(edge_type, fields["edges"]) if "edges" in fields else {}
         node_field = edge_type.fields["node"]
         node_type = self.object_type_of(node_field)
-        columns: list[Any] = [func.row_number().over(order_by=order).label("rn")]
-        columns.append(cursor_text(list(zip(key, [kind for _, kind in spec.key], strict=True))).label("cursor"))
-        for edge_key, edge_nodes in edge_fields.items():
-            if edge_nodes[0].name.value == "node":
-                columns.append(self.object(node_type, cols, self.collect(node_type, edge_nodes)).label(f"n_{edge_key}"))
         self.aliases += 1
         correlate = parent.froms if parent is not None else []
-        paged = source.with_only_columns(*columns).order_by(*order).limit(limit).correlate(*correlate)
-        p = paged.subquery(f"page{self.aliases}")
+        # the page's rows as they are (derived columns such as a currency's digits computed once per row) ...
+        rows = source.order_by(*order).limit(limit).correlate(*correlate).subquery(f"rows{self.aliases}")
+        row = Cols.of_subquery(rows)
+        row_key = [row[name] for name, _ in spec.key]
+        row_order = [k.desc() if spec.descending else k.asc() for k in row_key]
+        # ... then each row's place, cursor and node
+        columns: list[Any] = [func.row_number().over(order_by=row_order).label("rn")]
+        columns.append(cursor_text(list(zip(row_key, [kind for _, kind in spec.key], strict=True))).label("cursor"))
+        for edge_key, edge_nodes in edge_fields.items():
+            if edge_nodes[0].name.value == "node":
+                columns.append(self.object(node_type, row, self.collect(node_type, edge_nodes)).label(f"n_{edge_key}"))
+        p = select(*columns).select_from(rows).subquery(f"page{self.aliases}")
         shown = p.c.rn <= first
         # one row at least (an empty page still answers), joined to the page rows
         rows_from: Any = select(literal(1).label("one")).subquery(f"one{self.aliases}").outerjoin(p, true())
@@ -326,7 +330,7 @@ class Compiler:
         for key_name, field_nodes in fields.items():
             name = field_nodes[0].name.value
             if name == "__typename":
-                pairs.append((key_name, literal(orjson.dumps(connection_type.name).decode())))
+                pairs.append((key_name, literal(connection_type.name)))
             elif name == "totalCount":
                 pairs.append((key_name, raw_of(func.max(totals.c.n))))
             elif name == "edges":
@@ -338,13 +342,11 @@ class Compiler:
                     elif edge_name == "node":
                         edge_pairs.append((edge_key, p.c[f"n_{edge_key}"]))
                     elif edge_name == "__typename":
-                        edge_pairs.append((edge_key, literal(orjson.dumps(edge_type.name).decode())))
+                        edge_pairs.append((edge_key, literal(edge_type.name)))
                     else:
                         raise NotPlanned(f"edge field {edge_name}")
-                joined = func.string_agg(json_object(edge_pairs), aggregate_order_by(literal(","), p.c.rn)).filter(
-                    shown
-                )
-                pairs.append((key_name, func.concat(literal("["), func.coalesce(joined, ""), literal("]"))))
+                joined = func.json_agg(aggregate_order_by(json_object(edge_pairs), p.c.rn)).filter(shown)
+                pairs.append((key_name, func.coalesce(joined, EMPTY_LIST)))
             elif name == "pageInfo":
                 pairs.append((key_name, self.page_info(connection_type, field_nodes, p, shown, after_given)))
             else:
@@ -370,13 +372,13 @@ class Compiler:
             if name == "hasNextPage":
                 pairs.append((key, raw_of(func.count(p.c.rn) > func.count(p.c.rn).filter(shown))))
             elif name == "hasPreviousPage":
-                pairs.append((key, literal("true" if after else "false")))
+                pairs.append((key, true() if after else false()))
             elif name == "startCursor":
                 pairs.append((key, shown_cursor(p.c.rn)))
             elif name == "endCursor":
                 pairs.append((key, shown_cursor(p.c.rn.desc())))
             elif name == "__typename":
-                pairs.append((key, literal(orjson.dumps(info_type.name).decode())))
+                pairs.append((key, literal(info_type.name)))
             else:
                 raise NotPlanned(f"pageInfo field {name}")
         return json_object(pairs)

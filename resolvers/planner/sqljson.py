@@ -1,10 +1,11 @@
-"""SQL that writes JSON text exactly as normal execution serializes it (orjson over Strawberry's scalars).
+"""SQL that writes the JSON normal execution writes (orjson over Strawberry's scalars), in PostgreSQL.
 
-A planned statement builds the response body in PostgreSQL by concatenating JSON text — compact, keys in selection
-order — so Python sends the text as it comes, with no decoding and encoding again. The value formats follow the
-scalars: money quantized to its currency's minor unit and written as a string, quantities without insignificant
-zeros, dates ``YYYY-MM-DD``, date-times as Python's ``isoformat()`` writes them (microseconds only when there are
-some), global ids and cursors in base64url without padding.
+A planned statement builds the response body with ``json_build_object`` and ``json_agg`` (keys in selection order),
+so Python sends the text as it comes, with no decoding and encoding again; it differs from orjson's bytes only in
+the spaces PostgreSQL puts after separators. The value formats follow the scalars: money quantized to its currency's
+minor unit and written as a string, quantities without insignificant zeros, dates ``YYYY-MM-DD``, date-times as
+Python's ``isoformat()`` writes them (microseconds only when there are some), global ids and cursors in base64url
+without padding.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from babel.numbers import get_currency_precision, list_currencies
-from sqlalchemy import Text, case, cast, extract, func, literal
+from sqlalchemy import Text, case, cast, extract, func, literal, literal_column, null
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 _ODD_PRECISIONS = {code: get_currency_precision(code) for code in list_currencies()}
 _ODD_PRECISIONS = {code: digits for code, digits in _ODD_PRECISIONS.items() if digits != 2}
-NULL = literal("null")
+NULL = null()
+EMPTY_LIST = literal_column("'[]'::json")
 
 
 def precision(currency: Any) -> Any:
@@ -26,23 +28,23 @@ def precision(currency: Any) -> Any:
 
 
 def text_of(value: Any) -> Any:
-    """A JSON string (or ``null``) of a text expression."""
-    return func.coalesce(cast(func.to_json(value), Text), NULL)
+    """A text value (a JSON string, or null)."""
+    return value
 
 
 def raw_of(value: Any) -> Any:
-    """A JSON number or boolean (or ``null``): the expression's own text."""
-    return func.coalesce(cast(value, Text), NULL)
+    """A number or boolean (or null)."""
+    return value
 
 
-def money(value: Any, currency: Any) -> Any:
-    """``quantize(value, currency)`` (half-up, as ``round`` does), as a JSON string."""
-    return text_of(cast(func.round(value, precision(currency)), Text))
+def money(value: Any, digits: Any) -> Any:
+    """``quantize(value, currency)`` given the currency's ``precision`` (half-up, as ``round``), as a JSON string."""
+    return cast(func.round(value, digits), Text)
 
 
 def trimmed(value: Any) -> Any:
     """``core.money.trim``: the number without insignificant zeros, as a JSON string."""
-    return text_of(cast(func.trim_scale(value), Text))
+    return cast(func.trim_scale(value), Text)
 
 
 def b64url(text: Any) -> Any:
@@ -52,7 +54,7 @@ def b64url(text: Any) -> Any:
 
 
 def global_id_text(type_name: str, pk: Any) -> Any:
-    """``core.ids.to_global_id`` (text, not yet JSON)."""
+    """``core.ids.to_global_id``."""
     return b64url(literal(f"{type_name}:") + cast(pk, Text))
 
 
@@ -69,11 +71,11 @@ def iso_datetime_text(value: Any) -> Any:
 
 
 def datetime_of(value: Any) -> Any:
-    return text_of(iso_datetime_text(value))
+    return iso_datetime_text(value)  # (to_char of NULL is NULL)
 
 
 def date_of(value: Any) -> Any:
-    return text_of(func.to_char(value, "YYYY-MM-DD"))
+    return value  # json_build_object writes a date as YYYY-MM-DD
 
 
 def cursor_text(values: list[tuple[Any, str]]) -> Any:
@@ -91,29 +93,19 @@ def cursor_text(values: list[tuple[Any, str]]) -> Any:
         else:
             raise ValueError(kind)
     parts.append(literal("]"))
-    return b64url(concat(parts))
+    return b64url(func.concat(*parts))
 
 
-def concat(parts: list[Any]) -> Any:
-    """``concat(…)`` of any number of parts (PostgreSQL functions take at most 100 arguments)."""
-    while len(parts) > 90:
-        parts = [func.concat(*parts[i : i + 90]) for i in range(0, len(parts), 90)]
-    return func.concat(*parts)
+MAX_PAIRS = 50  # json_build_object takes at most 100 arguments
 
 
 def json_object(pairs: list[tuple[str, Any]]) -> Any:
-    """``{"key":value,…}`` from ``(response key, JSON text expression)`` pairs, in order."""
-    if not pairs:
-        return literal("{}")
-    parts: list[Any] = []
-    for index, (key, value) in enumerate(pairs):
-        parts.append(literal(('{"' if index == 0 else ',"') + key + '":'))
-        parts.append(value)
-    parts.append(literal("}"))
-    return concat(parts)
+    """A JSON object of ``(response key, value)`` pairs, in order (PostgreSQL writes it: C, not Python)."""
+    if len(pairs) > MAX_PAIRS:
+        raise ValueError("too many fields")
+    return func.json_build_object(*(item for key, value in pairs for item in (literal(key), value)))
 
 
 def json_array(element: Any, *order_by: Any) -> Any:
-    """An aggregate: ``[e1,e2,…]`` of the JSON texts ``element`` in ``order_by`` order; ``[]`` when none."""
-    joined = func.string_agg(element, aggregate_order_by(literal(","), *order_by))
-    return func.concat(literal("["), func.coalesce(joined, ""), literal("]"))
+    """An aggregate: the JSON array of ``element`` in ``order_by`` order; ``[]`` when there are none."""
+    return func.coalesce(func.json_agg(aggregate_order_by(element, *order_by)), EMPTY_LIST)

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, literal, literal_column, select
+from sqlalchemy import Text, cast, func, literal, literal_column, select
 from sqlalchemy.dialects.postgresql import asyncpg
 
 from core.auth import T_ORG, T_PERSON, T_SESSION, T_STAFF, request_session
@@ -105,7 +105,7 @@ def assemble(kind: str, body: Any, settings: Settings) -> Statement:
             ctes.append(_TAKE.format(n=n, key=key, refilled=_REFILLED.format(n=n)))
         limited = "(SELECT count(*) FROM take0) + (SELECT count(*) FROM take1) < 2"
         took = "'LIMITED:' || (SELECT count(*) FROM take0) || (SELECT count(*) FROM take1)"
-    answer = select(func.concat(literal('{"data":'), body, literal("}")).label("body"))
+    answer = select(cast(func.json_build_object(literal("data"), body), Text).label("body"))
     sql = (
         "WITH " + ",\n".join(ctes) + "\n"
         f"SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM viewer) THEN NULL WHEN {limited} THEN {took} "
