@@ -60,27 +60,35 @@ class Planned:
     binders: tuple[Any, ...]
 
 
-class _Shape(Visitor):
-    """What of the variables decides a statement's structure: which arguments are null, which directives hold."""
+class _Arguments(Visitor):
+    """Every argument of a document, in order: its name, and the variable it takes (or whether it is null)."""
 
-    def __init__(self, variables: dict[str, Any]) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.variables = variables
-        self.parts: list[Any] = []
+        self.found: list[tuple[str, str | None, bool]] = []
 
     def enter_argument(self, node: Any, *_: Any) -> None:
         value = node.value
-        if value.kind == "variable":
-            given = self.variables.get(value.name.value)
-            self.parts.append((node.name.value, given is None, given if isinstance(given, bool) else None))
+        variable = value.name.value if value.kind == "variable" else None
+        self.found.append((node.name.value, variable, value.kind == "null_value"))
+
+
+def arguments_of(document: DocumentNode) -> tuple[tuple[str, str | None, bool], ...]:
+    found = _Arguments()
+    visit(document, found)
+    return tuple(found.found)
+
+
+def shape_of(arguments: tuple[tuple[str, str | None, bool], ...], variables: dict[str, Any]) -> tuple[Any, ...]:
+    """What of the variables decides a statement's structure: which arguments are null, which directives hold."""
+    shape = []
+    for _name, variable, null_literal in arguments:
+        if variable is None:
+            shape.append(null_literal)
         else:
-            self.parts.append((node.name.value, value.kind == "null_value", None))
-
-
-def shape_of(document: DocumentNode, variables: dict[str, Any]) -> tuple[Any, ...]:
-    shape = _Shape(variables)
-    visit(document, shape)
-    return tuple(shape.parts)
+            given = variables.get(variable)
+            shape.append(given if isinstance(given, bool) else given is None)
+    return tuple(shape)
 
 
 class PlannedReads:
@@ -92,6 +100,7 @@ class PlannedReads:
         self.persisted = persisted
         self.rules = schema.validation_rules
         self.documents: OrderedDict[str, DocumentNode | None] = OrderedDict()
+        self.arguments: dict[int, tuple[tuple[str, str | None, bool], ...]] = {}  # by id(document), while cached
         self.plans: OrderedDict[tuple[Any, ...], Planned | None] = OrderedDict()
         self.kinds: OrderedDict[bytes, str] = OrderedDict()
 
@@ -108,13 +117,17 @@ class PlannedReads:
             document = None
         if document is not None and (validate(self.schema, document, self.rules) or nul_literal(document, text)):
             document = None
+        if document is not None:
+            self.arguments[id(document)] = arguments_of(document)
         self._remember(self.documents, text, document)
         return document
 
     def _remember(self, cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
         cache[key] = value
         if len(cache) > CACHE_SIZE:
-            cache.popitem(last=False)
+            _, dropped = cache.popitem(last=False)
+            if cache is self.documents and dropped is not None:
+                self.arguments.pop(id(dropped), None)
 
     def operation(self, document: DocumentNode, name: Any) -> OperationDefinitionNode | None:
         operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
@@ -129,7 +142,8 @@ class PlannedReads:
     def plan(
         self, document: DocumentNode, operation: OperationDefinitionNode, variables: Any, raw: dict[str, Any], kind: str
     ) -> Planned | None:
-        key = (id(document), operation.name.value if operation.name else None, kind, shape_of(document, raw))
+        shape = shape_of(self.arguments[id(document)], raw)
+        key = (id(document), operation.name.value if operation.name else None, kind, shape)
         if key in self.plans:
             planned = self.plans[key]
             if planned is None or planned.document is document:
