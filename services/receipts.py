@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types.base import StrawberryObjectDefinition
 
 from core.auth import PortalViewer, Viewer
-from core.errors import DomainError
+from core.errors import DomainError, invalid, not_found
 from core.scope import (
     T_COMMENT,
     T_CONTACT,
@@ -87,9 +87,7 @@ def client_key(input: object) -> str | None:
     if key is None:
         return None
     if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
-        raise DomainError(
-            "INVALID_INPUT", f"idempotencyKey takes 1 to {MAX_KEY_LENGTH} printable characters.", "idempotencyKey"
-        )
+        raise invalid(f"idempotencyKey takes 1 to {MAX_KEY_LENGTH} printable characters.", "idempotencyKey")
     return str(key)
 
 
@@ -137,7 +135,7 @@ async def _replay(session: AsyncSession, viewer: Viewer, row: Any, digest: bytes
     table = RESULT_TABLES[row.result_type]
     visible = await session.scalar(viewer.scope().select(table, table.c.id).where(table.c.id == row.result_id))
     if visible is None:
-        raise DomainError("NOT_FOUND", "What this idempotency key made is no longer there.", "idempotencyKey")
+        raise not_found("What this idempotency key made is no longer there.", "idempotencyKey")
     return int(row.result_id)
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import insert, select
 
 from core import validation
 from core.database import Database, make_engine, resolve_database_url
-from core.errors import DomainError
+from core.errors import invalid
 from core.scope import T_ORGANIZATION, T_STAFF_USER
 from core.security import hash_password
 from core.settings import Settings
@@ -30,17 +30,17 @@ async def insert_organization(
 ) -> int:
     """Create an organization with its owner in one transaction; returns the organization's id."""
     if not SLUG.match(slug):
-        raise DomainError("INVALID_INPUT", "The slug takes lower-case letters, digits and dashes.", "slug")
+        raise invalid("The slug takes lower-case letters, digits and dashes.", "slug")
     email = validation.email(owner_email, "ownerEmail")
     if email is None:
-        raise DomainError("INVALID_INPUT", "The owner needs an email.", "ownerEmail")
+        raise invalid("The owner needs an email.", "ownerEmail")
     if len(password) < 10:
-        raise DomainError("INVALID_INPUT", "The password needs at least 10 characters.", "password")
+        raise invalid("The password needs at least 10 characters.", "password")
     async with db.transaction() as session:
         if await session.scalar(select(T_ORGANIZATION.c.id).where(T_ORGANIZATION.c.portal_slug == slug)):
-            raise DomainError("INVALID_INPUT", f"The slug {slug!r} is taken.", "slug")
+            raise invalid(f"The slug {slug!r} is taken.", "slug")
         if await session.scalar(select(T_STAFF_USER.c.id).where(T_STAFF_USER.c.email == email)):
-            raise DomainError("INVALID_INPUT", f"{email} already belongs to a staff user.", "ownerEmail")
+            raise invalid(f"{email} already belongs to a staff user.", "ownerEmail")
         org_id = await session.scalar(
             insert(T_ORGANIZATION)
             .values(
