@@ -14,7 +14,7 @@ from sqlalchemy import delete
 from strawberry.dataloader import DataLoader
 
 from core.context import Context
-from core.errors import DomainError
+from core.errors import DomainError, not_found
 from core.scope import T_ORGANIZATION, T_SAVED_METHOD
 from resolvers.common import pk_of, returns_errors
 from schema.payments.enums import PaymentAttemptStatus, PaymentFailureCode, PaymentMethodType
@@ -100,7 +100,7 @@ async def remove_saved_payment_method(info: strawberry.Info, id: strawberry.ID) 
     async with ctx.db.session() as session:
         row = (await session.execute(scope.where_id(T_SAVED_METHOD, pk))).one_or_none()
     if row is None:
-        raise DomainError("NOT_FOUND", "No saved payment method with this id.", "id")
+        raise not_found("No saved payment method with this id.", "id")
     if is_configured(ctx.settings):
         async with open_gateway(ctx.settings) as gateway:
             try:
