@@ -1,9 +1,13 @@
-"""What estimates and invoices share: line items, numbering counters, the append-only activity history."""
+"""What estimates and invoices share: line items, numbering counters, the append-only activity history, and the
+words their status vocabularies are written in (``Tone``, ``Move``, ``one_of``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -22,6 +26,43 @@ from sqlalchemy.dialects.postgresql import INET, JSONB
 from sqlmodel import Field, SQLModel
 
 from models.base import PERCENT, QUANTITY, created_at, fk, money, pk, tenant
+
+
+def one_of(column: str, values: Iterable[str]) -> str:
+    """SQL text ``column IN ('A', 'B')`` for a check constraint or a partial index (the values are identifiers)."""
+    return f"{column} IN ({', '.join(repr(str(value)) for value in values)})"
+
+
+class Tone(StrEnum):
+    """How a status reads at a glance; a PDF's status stamp takes its colour from it."""
+
+    SETTLED = "SETTLED"  # done, and well: paid, accepted
+    ONWARD = "ONWARD"  # done, carried on elsewhere: invoiced
+    PENDING = "PENDING"  # on its way: partially paid
+    PROBLEM = "PROBLEM"  # needs someone: overdue, declined, void
+    INACTIVE = "INACTIVE"  # not in play: draft, expired
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One way a document's status changes (``services.documents.transitions`` carries it out).
+
+    ``start`` lists the stored statuses it may start from; ``to`` is where it leads (None: the status stays).
+    """
+
+    activity: str  # the kind of its history entry
+    start: tuple[str, ...]
+    to: str | None = None
+    at: str | None = None  # the column that records when it happened
+    client_visible: bool = False  # its history entry shows in the portal
+    notify: str | None = None  # done by a client (or the system), staff are mailed "<who> <notify> <document>"
+    unseen: bool = False  # the document goes to the client (again): viewed starts over, the history keeps old views
+    announce: bool = True  # a status change publishes DocumentStatusChanged
+
+
+def moves_of(namespace: type) -> tuple[Move, ...]:
+    """The moves a class lists as attributes (``EstimateMoves``, ``InvoiceMoves``)."""
+    return tuple(value for value in vars(namespace).values() if isinstance(value, Move))
 
 
 class DocumentCounter(SQLModel, table=True):
@@ -75,6 +116,8 @@ class Activity(SQLModel, table=True):
     kind: str = Field(sa_column=Column(String(40), nullable=False))
     actor_staff_id: int | None = fk("staff_user.id", nullable=True, ondelete="SET NULL")
     actor_contact_person_id: int | None = fk("contact_person.id", nullable=True, ondelete="SET NULL")
+    # the actor's name when the entry was written: the history says who it was then, whatever they are called now
+    actor_name: str | None = Field(default=None, sa_column=Column(Text))
     client_visible: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default="false"))
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default="{}"))
     ip_address: str | None = Field(default=None, sa_column=Column(INET))

@@ -1,17 +1,83 @@
-"""Estimates."""
+"""Estimates, and their status vocabulary: every status, how each reads and the moves between them.
+
+This module is the one source of the statuses: the check constraint below, the GraphQL enums (``EstimateStatus``
+and the event payload's ``DocumentStatus``), the PDF stamps and the demo data derive from ``EstimateStatus``.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Column, Date, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import INET
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at, fk, money, pk, tenant, timestamp
+from models.documents import Move, Tone, one_of
 
-ESTIMATE_STATUSES = ("DRAFT", "SENT", "ACCEPTED", "DECLINED", "INVOICED")  # EXPIRED is derived from expiry_date
+
+class EstimateStatus(StrEnum):
+    DRAFT = "DRAFT"
+    SENT = "SENT"
+    ACCEPTED = "ACCEPTED"
+    DECLINED = "DECLINED"
+    EXPIRED = "EXPIRED"  # derived: a SENT estimate past its expiry date (services.documents.statuses)
+    INVOICED = "INVOICED"
+
+
+ESTIMATE_DERIVED = frozenset({EstimateStatus.EXPIRED})
+
+
+ESTIMATE_STATUSES = tuple(status for status in EstimateStatus if status not in ESTIMATE_DERIVED)  # stored ones
+
+
+# how each status reads (None: plainly in play, no stamp on the PDF)
+ESTIMATE_TONES: dict[EstimateStatus, Tone | None] = {
+    EstimateStatus.DRAFT: Tone.INACTIVE,
+    EstimateStatus.SENT: None,
+    EstimateStatus.ACCEPTED: Tone.SETTLED,
+    EstimateStatus.DECLINED: Tone.PROBLEM,
+    EstimateStatus.EXPIRED: Tone.INACTIVE,
+    EstimateStatus.INVOICED: Tone.ONWARD,
+}
+
+
+# the column holding the client's own words for a status, printed on the PDF ("Declined: …")
+ESTIMATE_REASONS: dict[EstimateStatus, str] = {EstimateStatus.DECLINED: "decline_reason"}
+
+
+# what the dashboard counts as waiting for the client's answer (effective statuses: an expired one waits no more)
+AWAITING_APPROVAL = (EstimateStatus.SENT,)
+
+
+class EstimateMoves:
+    """Every way an estimate's status changes."""
+
+    SEND = Move("sent", (EstimateStatus.DRAFT,), to=EstimateStatus.SENT, at="sent_at", client_visible=True, unseen=True)
+    SEND_AGAIN = Move("sent", (EstimateStatus.SENT,), client_visible=True, unseen=True)
+    ACCEPT = Move(
+        "accepted",
+        (EstimateStatus.SENT,),
+        to=EstimateStatus.ACCEPTED,
+        at="accepted_at",
+        client_visible=True,
+        notify="accepted",
+    )
+    DECLINE = Move(
+        "declined",
+        (EstimateStatus.SENT,),
+        to=EstimateStatus.DECLINED,
+        at="declined_at",
+        client_visible=True,
+        notify="declined",
+    )
+    # staff's edit of a declined estimate: a draft again (the decline stays in the history); staff's own edit is
+    # not announced (documentStatusChanged covers send, accept, decline, pay and void)
+    REVISE = Move("revised", (EstimateStatus.DECLINED,), to=EstimateStatus.DRAFT, announce=False)
+    # ACCEPTED and INVOICED are commitments the client made; they are never edited
+    UPDATE = Move("updated", (EstimateStatus.DRAFT, EstimateStatus.SENT))
 
 
 class Estimate(SQLModel, table=True):
@@ -20,7 +86,7 @@ class Estimate(SQLModel, table=True):
     contact_id: int = fk("contact.id")
     number: str = Field(sa_column=Column(String(32), nullable=False))
     reference: str | None = Field(default=None, sa_column=Column(String(100)))
-    status: str = Field(default="DRAFT", sa_column=Column(String(12), nullable=False))
+    status: str = Field(default=EstimateStatus.DRAFT, sa_column=Column(String(12), nullable=False))
     issue_date: date = Field(sa_column=Column(Date, nullable=False))
     expiry_date: date | None = Field(default=None, sa_column=Column(Date))
     currency: str = Field(sa_column=Column(String(3), nullable=False))
@@ -43,7 +109,7 @@ class Estimate(SQLModel, table=True):
     updated_at: datetime | None = timestamp()
 
     __table_args__ = (
-        CheckConstraint(f"status IN {ESTIMATE_STATUSES!r}", name="estimate_status"),
+        CheckConstraint(one_of("status", ESTIMATE_STATUSES), name="estimate_status"),
         UniqueConstraint("organization_id", "number", name="uq_estimate_org_number"),
         Index("ix_estimate_org_date", "organization_id", "issue_date", "id"),
         Index("ix_estimate_contact_date", "contact_id", "issue_date", "id"),

@@ -269,7 +269,7 @@ def _dashboard(scope: Scope, variant: Hashable) -> Select[Any]:
             func.count().label("count"),
             func.coalesce(func.sum(T_INVOICE.c.balance_due), 0).label("total"),
         )
-        .where(T_INVOICE.c.status.in_(("SENT", "PARTIALLY_PAID")), T_INVOICE.c.currency == contact)
+        .where(reads.outstanding(), T_INVOICE.c.currency == contact)
         .group_by(T_INVOICE.c.kind)
         .cte("outstanding")
     )
@@ -298,7 +298,7 @@ def _dashboard(scope: Scope, variant: Hashable) -> Select[Any]:
             last.c.status,
         )
     ).scalar_subquery()
-    awaiting = scope.select(T_ESTIMATE, func.count()).where(reads.estimate_status_in(["SENT"])).scalar_subquery()
+    awaiting = scope.select(T_ESTIMATE, func.count()).where(reads.awaiting_approval()).scalar_subquery()
     dashboard = obj(
         "currency",
         contact,

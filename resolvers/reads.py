@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, and_, case, false, func, literal_column, or_, select
+from sqlalchemy import Select, Table, and_, case, func, select
 
 from core.scope import (
     T_ACTIVITY,
@@ -20,51 +19,14 @@ from core.scope import (
     T_TIME_ENTRY,
     Scope,
 )
-
-TODAY = func.current_date()
-
-ESTIMATE_STATUS = case(
-    (and_(T_ESTIMATE.c.status == "SENT", T_ESTIMATE.c.expiry_date < TODAY), literal_column("'EXPIRED'")),
-    else_=T_ESTIMATE.c.status,
+from services.documents.statuses import (  # noqa: F401  (the read paths' status filters, re-exported)
+    ESTIMATE_STATUS,
+    INVOICE_STATUS,
+    awaiting_approval,
+    estimate_status_in,
+    invoice_status_in,
+    outstanding,
 )
-INVOICE_STATUS = case(
-    (
-        and_(T_INVOICE.c.status.in_(("SENT", "PARTIALLY_PAID")), T_INVOICE.c.due_date < TODAY),
-        literal_column("'OVERDUE'"),
-    ),
-    else_=T_INVOICE.c.status,
-)
-
-
-def _open_ended(column: Any) -> Any:
-    return or_(column.is_(None), column >= TODAY)
-
-
-def estimate_status_in(statuses: Iterable[Any]) -> ColumnElement[bool]:
-    """``ESTIMATE_STATUS IN statuses`` written so that indexes on status and expiry date apply."""
-    conditions = []
-    for status in {getattr(s, "value", s) for s in statuses}:
-        if status == "EXPIRED":
-            conditions.append(and_(T_ESTIMATE.c.status == "SENT", T_ESTIMATE.c.expiry_date < TODAY))
-        elif status == "SENT":
-            conditions.append(and_(T_ESTIMATE.c.status == "SENT", _open_ended(T_ESTIMATE.c.expiry_date)))
-        else:
-            conditions.append(T_ESTIMATE.c.status == status)
-    return or_(false(), *conditions)
-
-
-def invoice_status_in(statuses: Iterable[Any]) -> ColumnElement[bool]:
-    """``INVOICE_STATUS IN statuses`` written so that indexes on status and due date apply."""
-    conditions = []
-    for status in {getattr(s, "value", s) for s in statuses}:
-        if status == "OVERDUE":
-            conditions.append(and_(T_INVOICE.c.status.in_(("SENT", "PARTIALLY_PAID")), T_INVOICE.c.due_date < TODAY))
-        elif status in ("SENT", "PARTIALLY_PAID"):
-            conditions.append(and_(T_INVOICE.c.status == status, _open_ended(T_INVOICE.c.due_date)))
-        else:
-            conditions.append(T_INVOICE.c.status == status)
-    return or_(false(), *conditions)
-
 
 OWNERS: dict[str, Table] = {"estimate": T_ESTIMATE, "invoice": T_INVOICE, "project": T_PROJECT}
 
@@ -99,12 +61,9 @@ def comments(scope: Scope, on: Table | None = None) -> Select[Any]:
 
 
 def activities(scope: Scope) -> Select[Any]:
-    actor = func.coalesce(T_STAFF_USER.c.name, PERSON_NAME).label("actor_name")
-    return (
-        scope.select(T_ACTIVITY, T_ACTIVITY, actor)
-        .outerjoin(T_STAFF_USER, T_STAFF_USER.c.id == T_ACTIVITY.c.actor_staff_id)
-        .outerjoin(T_CONTACT_PERSON, T_CONTACT_PERSON.c.id == T_ACTIVITY.c.actor_contact_person_id)
-    )
+    """History entries with the actor's name as the entry keeps it (the system's entries: "", as always)."""
+    columns = [column for column in T_ACTIVITY.c if column.key != "actor_name"]
+    return scope.select(T_ACTIVITY, *columns, func.coalesce(T_ACTIVITY.c.actor_name, "").label("actor_name"))
 
 
 def tasks(scope: Scope) -> Select[Any]:

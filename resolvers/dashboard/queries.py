@@ -13,6 +13,8 @@ from core.context import Context
 from core.database import Database
 from core.money import quantize
 from core.scope import T_CONTACT, T_ESTIMATE, T_INVOICE, T_ORGANIZATION, T_PAYMENT, Scope
+from models.estimates import AWAITING_APPROVAL
+from models.invoices import OUTSTANDING_SHOWN, InvoiceKind
 from resolvers import reads
 from schema.dashboard.types import (
     CurrencyTotal,
@@ -21,15 +23,7 @@ from schema.dashboard.types import (
     InvoiceFilterValues,
     OutstandingInvoices,
 )
-from schema.estimates.types import EstimateStatus
-from schema.invoices.types import InvoiceKind, InvoiceStatus
 from schema.payments.types import Payment
-
-OUTSTANDING_STORED = ("SENT", "PARTIALLY_PAID")  # OVERDUE is derived from these two
-
-
-OUTSTANDING = [InvoiceStatus.SENT, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.OVERDUE]
-
 
 LAST_PAYMENT_STATUSES = ("SUCCEEDED", "PENDING")
 
@@ -52,10 +46,10 @@ async def build_dashboard(db: Database, scope: Scope) -> Dashboard:
             func.count().label("count"),
             func.coalesce(func.sum(T_INVOICE.c.balance_due), 0).label("total"),
         )
-        .where(T_INVOICE.c.status.in_(OUTSTANDING_STORED))
+        .where(reads.outstanding())
         .group_by(T_INVOICE.c.currency, T_INVOICE.c.kind)
     )
-    awaiting = scope.select(T_ESTIMATE, func.count()).where(reads.estimate_status_in(["SENT"]))
+    awaiting = scope.select(T_ESTIMATE, func.count()).where(reads.awaiting_approval())
     last_payment = (
         scope.select(T_PAYMENT)
         .where(T_PAYMENT.c.status.in_(LAST_PAYMENT_STATUSES))
@@ -76,7 +70,7 @@ async def build_dashboard(db: Database, scope: Scope) -> Dashboard:
         currency=currency,
         outstanding_total=quantize(regular_total, currency),
         outstanding_count=regular_count,
-        outstanding_filter=InvoiceFilterValues(status=list(OUTSTANDING), kind=InvoiceKind.REGULAR),
+        outstanding_filter=InvoiceFilterValues(status=list(OUTSTANDING_SHOWN), kind=InvoiceKind.REGULAR),
         outstanding_by_currency=[
             CurrencyTotal(currency=code, total=quantize(total, code), count=count)
             for code, (count, total) in sorted(by_kind["REGULAR"].items())
@@ -84,11 +78,11 @@ async def build_dashboard(db: Database, scope: Scope) -> Dashboard:
         retainer_invoices=OutstandingInvoices(
             total=quantize(retainer_total, currency),
             count=retainer_count,
-            filter=InvoiceFilterValues(status=list(OUTSTANDING), kind=InvoiceKind.RETAINER),
+            filter=InvoiceFilterValues(status=list(OUTSTANDING_SHOWN), kind=InvoiceKind.RETAINER),
         ),
         last_payment=Payment.from_row(payment) if payment is not None else None,
         estimates_awaiting_approval=awaiting_count,
-        estimates_awaiting_approval_filter=EstimateFilterValues(status=[EstimateStatus.SENT]),
+        estimates_awaiting_approval_filter=EstimateFilterValues(status=list(AWAITING_APPROVAL)),
     )
 
 

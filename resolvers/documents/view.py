@@ -7,7 +7,6 @@ DocumentViewed event. Later views only add a ``viewed_again`` entry (staff-only 
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import strawberry
@@ -19,11 +18,11 @@ from core.errors import DomainError
 from core.ids import from_global_id
 from core.scope import T_ESTIMATE, T_INVOICE
 from resolvers.common import returns_errors
-from resolvers.estimates.answer import person_name
+from resolvers.loaders import reload
 from schema.documents.mutations import RecordViewError, RecordViewResult
 from schema.estimates.types import Estimate
 from schema.invoices.types import Invoice
-from services.documents.history import record_activity
+from services.documents.history import actor_name, record_activity
 from subscriptions.events import DocumentViewed, emit
 
 TABLES: dict[str, tuple[Table, str]] = {"Estimate": (T_ESTIMATE, "ESTIMATE"), "Invoice": (T_INVOICE, "INVOICE")}
@@ -38,9 +37,7 @@ def _target(global_id: str) -> tuple[str, int]:
 
 async def _load(ctx: Context, type_name: str, pk: int) -> Estimate | Invoice | None:
     loader: Any = ctx.loaders.estimate if type_name == "Estimate" else ctx.loaders.invoice
-    with contextlib.suppress(KeyError):  # strawberry's clear() raises for a key it never loaded
-        loader.clear(pk)
-    return await loader.load(pk)  # type: ignore[no-any-return]
+    return await reload(loader, pk)  # type: ignore[no-any-return]
 
 
 @returns_errors(RecordViewError)
@@ -78,7 +75,7 @@ async def _record(ctx: Context, viewer: PortalViewer, type_name: str, pk: int) -
             ).one_or_none()
             if row is None:
                 raise DomainError("NOT_FOUND", "No estimate or invoice with this id.", "id")
-        name = await person_name(session, ctx, viewer)
+        name = await actor_name(session, viewer)
         await record_activity(
             session,
             viewer=viewer,
@@ -88,6 +85,7 @@ async def _record(ctx: Context, viewer: PortalViewer, type_name: str, pk: int) -
             description=f"{type_name} {row.number} {'viewed' if first else 'viewed again'} by {name}",
             client_visible=first is not None,
             ip_address=ctx.client_ip,
+            actor_name=name,
             **{f"{label}_id": pk},
         )
         if first is not None:

@@ -1,26 +1,48 @@
-"""What the estimate and invoice mutations share: set fields, line totals, locking and re-reading a document."""
+"""What staff's estimate and invoice mutations share: create, the common part of an update, send, re-reading.
+
+Each kind says how it differs in a ``DocumentForm`` (its type name, its end date, its header fields); every status
+change goes through ``services.documents.transitions``.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
 import strawberry
-from sqlalchemy import func, update
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.auth import StaffViewer
 from core.context import Context
-from core.errors import DomainError
-from core.scope import T_ESTIMATE, T_INVOICE
+from core.errors import DomainError, invalid
+from core.scope import Scope
+from models.documents import Move
+from resolvers.common import create_once, pk_of, record_action
 from resolvers.loaders import reload
-from services.documents.history import record_activity
-from services.documents.lines import LineDraft, replace_line_items
-from subscriptions.events import DocumentStatusChanged, emit
+from services.documents import transitions
+from services.documents.lines import (
+    check_dates,
+    clean_header,
+    clean_lines,
+    count_lines,
+    lock_contact,
+    replace_line_items,
+    today,
+)
+from services.documents.numbering import next_number
+from services.documents.transitions import TABLES, Actor, DocumentKind
 
-DocumentKind = Literal["estimate", "invoice"]
 
+@dataclass(frozen=True, slots=True)
+class DocumentForm:
+    """How a kind of document's staff mutations differ."""
 
-TABLES = {"estimate": T_ESTIMATE, "invoice": T_INVOICE}
+    kind: DocumentKind
+    type_name: str  # "Estimate"
+    end_date: str  # the column after the issue date: "expiry_date", "due_date"
+    end_field: str  # its input field: "expiryDate"
+    header_fields: tuple[str, ...]  # the header columns an update may set, issue date first
 
 
 def given_fields(input: object, names: tuple[str, ...]) -> dict[str, Any]:
@@ -29,28 +51,18 @@ def given_fields(input: object, names: tuple[str, ...]) -> dict[str, Any]:
 
 
 async def store_lines(
-    session: AsyncSession,
-    *,
-    kind: DocumentKind,
-    organization_id: int,
-    document_pk: int,
-    lines: list[LineDraft],
-    currency: str,
+    session: AsyncSession, scope: Scope, form: DocumentForm, document_pk: int, lines: list[Any], currency: str
 ) -> dict[str, Any]:
     """Replace the document's lines; returns the totals columns to store on it."""
     totals = await replace_line_items(
-        session, organization_id=organization_id, owner=kind, owner_id=document_pk, lines=lines, currency=currency
+        session,
+        organization_id=scope.organization_id,
+        owner=form.kind,
+        owner_id=document_pk,
+        lines=lines,
+        currency=currency,
     )
     return {"subtotal": totals.subtotal, "tax_total": totals.tax_total, "total": totals.total}
-
-
-async def lock_document(session: AsyncSession, ctx: Context, kind: DocumentKind, pk: int) -> Any:
-    """The document's row, locked for the transaction; NOT_FOUND outside the viewer's scope."""
-    table = TABLES[kind]
-    row = (await session.execute(ctx.scope.where_id(table, pk).with_for_update())).one_or_none()
-    if row is None:
-        raise DomainError("NOT_FOUND", f"No {kind} with this id.", "id")
-    return row
 
 
 async def reload_document(ctx: Context, kind: DocumentKind, pk: int) -> Any:
@@ -58,37 +70,101 @@ async def reload_document(ctx: Context, kind: DocumentKind, pk: int) -> Any:
     return await reload(ctx.loaders.estimate if kind == "estimate" else ctx.loaders.invoice, pk)
 
 
-async def mark_sent(session: AsyncSession, ctx: Context, viewer: StaffViewer, kind: DocumentKind, current: Any) -> None:
-    """Send a locked document: DRAFT becomes SENT (an event for live screens); every send goes to the history."""
-    table = TABLES[kind]
-    first_time = current.status == "DRAFT"
-    if first_time:
-        await session.execute(
-            update(table)
-            .where(table.c.id == current.id)
-            .values(status="SENT", sent_at=func.now(), updated_at=func.now())
+async def create_document(
+    ctx: Context,
+    form: DocumentForm,
+    input: Any,
+    *,
+    operation: str,
+    description: str,
+    values: Callable[[AsyncSession, Any], Awaitable[dict[str, Any]]] | None = None,
+) -> Any:
+    """Staff: a new DRAFT document for ``input.contact_id``, in the contact's currency, with the next number.
+
+    ``values`` adds the kind's own columns (given the session and the locked contact); ``description`` is the
+    history entry's, with ``{number}``.
+    """
+    ctx.require_staff()
+    contact_pk = pk_of(input.contact_id, "Contact", field="contactId")
+    header = clean_header(given_fields(input, form.header_fields[1:]), end_date=form.end_date)  # type: ignore[arg-type]
+    header["issue_date"] = input.issue_date or today()
+    check_dates(header["issue_date"], header.get(form.end_date), form.end_field)
+    scope, table = ctx.scope, TABLES[form.kind]
+
+    async def create(session: AsyncSession) -> int:
+        contact = await lock_contact(session, scope, contact_pk)
+        lines = clean_lines(input.line_items, contact.currency)
+        own = await values(session, contact) if values is not None else {}
+        # the number is taken last: its counter row stays locked until commit
+        number = await next_number(session, organization_id=scope.organization_id, kind=form.kind)
+        document_pk = await session.scalar(
+            insert(table)
+            .values(organization_id=scope.organization_id, contact_id=contact_pk, number=number, status="DRAFT")
+            .values(currency=contact.currency, **own, **header)
+            .returning(table.c.id)
         )
-        emit(
-            session,
-            ctx.broker,
-            viewer.organization_id,
-            DocumentStatusChanged(
-                document_type="ESTIMATE" if kind == "estimate" else "INVOICE",
-                document_id=current.id,
-                contact_id=current.contact_id,
-                previous_status="DRAFT",
-                status="SENT",
-                actor_staff_id=viewer.staff_user_id,
-            ),
+        assert document_pk is not None
+        totals = await store_lines(session, scope, form, document_pk, lines, contact.currency)
+        if form.kind == "invoice":
+            totals |= {"amount_paid": 0, "balance_due": totals["total"]}
+        await session.execute(update(table).where(table.c.id == document_pk).values(**totals))
+        entry = {"contact_id": contact_pk, f"{form.kind}_id": document_pk}
+        await record_action(ctx, session, kind="created", description=description.format(number=number), **entry)
+        return document_pk
+
+    document_pk = await create_once(ctx, operation=operation, input=input, result_type=form.type_name, create=create)
+    return await reload_document(ctx, form.kind, document_pk)
+
+
+def update_values(form: DocumentForm, input: Any, *required: tuple[str, str, str]) -> dict[str, Any]:
+    """The header columns an update input sets; ``required`` (name, field, hint) may be left out but not null."""
+    values = clean_header(given_fields(input, form.header_fields), end_date=form.end_date)  # type: ignore[arg-type]
+    for name, field, hint in (*required, ("line_items", "lineItems", "[] to remove every line")):
+        if getattr(input, name) is None:
+            raise invalid(f"{field} cannot be null; send {hint}.", field)
+    return values
+
+
+async def lock_for_update(
+    session: AsyncSession, ctx: Context, form: DocumentForm, pk: int, values: dict[str, Any], *moves: Move
+) -> tuple[Any, Move]:
+    """The document locked, the move its status allows (INVALID_STATE otherwise), its dates checked as changed."""
+    current = await transitions.lock(session, ctx.scope, form.kind, pk)
+    move = transitions.check(form.kind, current, *moves)
+    end = values.get(form.end_date, getattr(current, form.end_date))
+    check_dates(values.get("issue_date", current.issue_date), end, form.end_field)
+    return current, move
+
+
+async def replace_lines(
+    session: AsyncSession, ctx: Context, form: DocumentForm, input: Any, current: Any, values: dict[str, Any]
+) -> bool:
+    """When the input gives lines: replace them and add the new totals to ``values``; whether it did."""
+    if input.line_items is strawberry.UNSET:
+        return False
+    lines = clean_lines(input.line_items, current.currency)
+    values |= await store_lines(session, ctx.scope, form, current.id, lines, current.currency)
+    return True
+
+
+async def send_document(
+    ctx: Context, form: DocumentForm, id: strawberry.ID, moves: tuple[Move, ...], *, guard: Callable[[Any], None]
+) -> Any:
+    """Staff: a DRAFT becomes SENT (the portal shows it), or a sent one goes again; either way ``viewed`` starts over
+    and the history says so. ``guard`` refuses what the kind may not send; an empty document is never sent."""
+    ctx.require_staff()
+    pk = pk_of(id, form.type_name)
+
+    async def sendable(document: Any) -> None:
+        if await count_lines(session, ctx.scope, owner=form.kind, owner_id=document.id) == 0:
+            raise DomainError("EMPTY_DOCUMENT", "Add at least one line with an amount before sending.", "id")
+        guard(document)
+
+    def describe(document: Any, move: Move) -> str:
+        return f"{form.type_name} {document.number} {'sent' if move.to else 'sent again'}"
+
+    async with ctx.db.transaction() as session:
+        await transitions.transition(
+            session, Actor.of(ctx), ctx.scope, form.kind, pk, moves, describe=describe, guard=sendable
         )
-    await record_activity(
-        session,
-        viewer=viewer,
-        organization_id=viewer.organization_id,
-        contact_id=current.contact_id,
-        kind="sent",
-        description=f"{kind.capitalize()} {current.number} {'sent' if first_time else 'sent again'}",
-        client_visible=True,
-        ip_address=ctx.client_ip,
-        **{f"{kind}_id": current.id},
-    )
+    return await reload_document(ctx, form.kind, pk)

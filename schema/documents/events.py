@@ -3,27 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
+from enum import StrEnum
 
 import strawberry
 
+from models.estimates import EstimateStatus
+from models.invoices import InvoiceStatus
 from schema.access.types import Viewer
 from schema.contacts.types import ContactPerson
 from schema.documents.types import Document
 
-
-@strawberry.enum(description="The status of an estimate or an invoice: the values of EstimateStatus and InvoiceStatus.")
-class DocumentStatus(Enum):
-    DRAFT = "DRAFT"
-    SENT = "SENT"
-    ACCEPTED = "ACCEPTED"
-    DECLINED = "DECLINED"
-    EXPIRED = "EXPIRED"
-    INVOICED = "INVOICED"
-    PARTIALLY_PAID = "PARTIALLY_PAID"
-    PAID = "PAID"
-    OVERDUE = "OVERDUE"
-    VOID = "VOID"
+# every value of both vocabularies, so any status a document reaches can be published
+DocumentStatus = strawberry.enum(
+    StrEnum("DocumentStatus", {status.name: status.value for status in (*EstimateStatus, *InvoiceStatus)}),
+    description="The status of an estimate or an invoice: the values of EstimateStatus and InvoiceStatus.",
+)
 
 
 @strawberry.type(description="A portal user opened an estimate or an invoice.")

@@ -4,29 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import strawberry
 
 from core.ids import to_global_id
 from core.money import quantize
+from models import estimates
 from schema.base import DateRange, StaffOnly
 from schema.contacts.types import ContactPerson
-
-if TYPE_CHECKING:
-    pass
 from schema.documents.types import Document
 
-
-@strawberry.enum(description="Lifecycle of an estimate. EXPIRED is derived: a SENT estimate past its expiry date.")
-class EstimateStatus(Enum):
-    DRAFT = "DRAFT"
-    SENT = "SENT"
-    ACCEPTED = "ACCEPTED"
-    DECLINED = "DECLINED"
-    EXPIRED = "EXPIRED"
-    INVOICED = "INVOICED"
+EstimateStatus = strawberry.enum(
+    estimates.EstimateStatus,
+    description="Lifecycle of an estimate. EXPIRED is derived: a SENT estimate past its expiry date.",
+)
 
 
 @strawberry.input

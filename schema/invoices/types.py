@@ -4,37 +4,29 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from core.ids import to_global_id
 from core.money import quantize
+from models import invoices
 from schema.base import DateRange
+from schema.documents.types import Document
 from schema.payments.enums import PaymentGateway, PaymentMode, PaymentStatus
 
 if TYPE_CHECKING:
     from schema.payments.types import Payment
-from schema.documents.types import Document
 
-
-@strawberry.enum(
-    description="Lifecycle of an invoice. OVERDUE is derived: SENT or PARTIALLY_PAID with a due date in the past."
+InvoiceStatus = strawberry.enum(
+    invoices.InvoiceStatus,
+    description="Lifecycle of an invoice. OVERDUE is derived: SENT or PARTIALLY_PAID with a due date in the past.",
 )
-class InvoiceStatus(Enum):
-    DRAFT = "DRAFT"
-    SENT = "SENT"
-    PARTIALLY_PAID = "PARTIALLY_PAID"
-    PAID = "PAID"
-    OVERDUE = "OVERDUE"
-    VOID = "VOID"
 
 
-@strawberry.enum(description="A regular invoice, or a retainer (an advance payment request).")
-class InvoiceKind(Enum):
-    REGULAR = "REGULAR"
-    RETAINER = "RETAINER"
+InvoiceKind = strawberry.enum(
+    invoices.InvoiceKind, description="A regular invoice, or a retainer (an advance payment request)."
+)
 
 
 @strawberry.input

@@ -4,12 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import ScalarSelect, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import PortalViewer, StaffViewer, Viewer
-from core.scope import T_ACTIVITY
+from core.scope import T_ACTIVITY, T_CONTACT_PERSON, T_STAFF_USER
 from services.mail import notifications
+
+PERSON_NAME = func.concat_ws(" ", T_CONTACT_PERSON.c.first_name, T_CONTACT_PERSON.c.last_name)
+
+
+def _name_of(viewer: Viewer | None) -> ScalarSelect[Any] | None:
+    if isinstance(viewer, StaffViewer):
+        return select(T_STAFF_USER.c.name).where(T_STAFF_USER.c.id == viewer.staff_user_id).scalar_subquery()
+    if isinstance(viewer, PortalViewer):
+        return select(PERSON_NAME).where(T_CONTACT_PERSON.c.id == viewer.contact_person_id).scalar_subquery()
+    return None
+
+
+async def actor_name(session: AsyncSession, viewer: Viewer | None) -> str | None:
+    """The viewer's name as it is now: a staff user's name, a portal person's first and last name (None: system)."""
+    name = _name_of(viewer)
+    return None if name is None else await session.scalar(select(name))
 
 
 async def record_activity(
@@ -26,11 +42,14 @@ async def record_activity(
     client_visible: bool = False,
     ip_address: str | None = None,
     details: dict[str, Any] | None = None,
+    actor_name: str | None = None,
 ) -> None:
     """Append a history entry inside the caller's transaction.
 
-    Client actions (first view, accept, decline, client comment, payment, review) also enqueue the staff
-    notification mails in the same transaction (``services.notifications``).
+    The entry keeps the actor's name as it is now (``actor_name`` when the caller has read it already), so a later
+    rename never rewrites what the history says. Client actions (first view, accept, decline, client comment,
+    payment, review) also enqueue the staff notification mails in the same transaction
+    (``services.mail.notifications``).
     """
     await session.execute(
         insert(T_ACTIVITY).values(
@@ -42,6 +61,7 @@ async def record_activity(
             kind=kind,
             actor_staff_id=viewer.staff_user_id if isinstance(viewer, StaffViewer) else None,
             actor_contact_person_id=viewer.contact_person_id if isinstance(viewer, PortalViewer) else None,
+            actor_name=actor_name if actor_name is not None else _name_of(viewer),
             client_visible=client_visible,
             details={"description": description, **(details or {})},
             ip_address=ip_address,

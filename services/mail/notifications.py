@@ -33,21 +33,21 @@ from core.scope import (
     StaffScope,
 )
 from core.settings import Settings, get_settings
+from models.documents import moves_of
+from models.estimates import EstimateMoves
+from models.invoices import InvoiceMoves
 from services.mail import outbox as mail
 from services.mail.render import render_mail
 
 log = logging.getLogger(__name__)
 
-NOTIFIED_KINDS = frozenset({"viewed", "accepted", "declined", "commented", "paid", "review_submitted"})
-
-
-_VERBS = {
-    "viewed": "viewed",
-    "accepted": "accepted",
-    "declined": "declined",
-    "commented": "commented on",
-    "paid": "paid",
+# "<who> <verb> <document>": the client actions that are no status change, and every move that notifies
+_VERBS = {"viewed": "viewed", "commented": "commented on"} | {
+    move.activity: move.notify for move in (*moves_of(EstimateMoves), *moves_of(InvoiceMoves)) if move.notify
 }
+
+
+NOTIFIED_KINDS = frozenset({*_VERBS, "review_submitted"})
 
 
 def wants_notification(kind: str, viewer: Viewer | None) -> bool:
@@ -184,9 +184,11 @@ async def _target(
 async def _quote(
     session: AsyncSession, scope: StaffScope, kind: str, details: dict[str, Any], target: _Target, person_id: int | None
 ) -> tuple[str | None, int | None]:
-    """The client's own words for the mail (comment, decline reason, review text) and a review's rating."""
+    """The client's own words for the mail (comment, a reason given, review text) and a review's rating."""
+    if details.get("reason"):
+        return details["reason"], None
     if kind == "declined" and target.row is not None:
-        return details.get("reason") or getattr(target.row, "decline_reason", None), None
+        return getattr(target.row, "decline_reason", None), None
     if kind == "commented" and target.row is not None:
         stmt = scope.select(T_COMMENT, T_COMMENT.c.body)
         if details.get("comment_id"):

@@ -12,18 +12,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.auth import PortalViewer, StaffViewer, Viewer
+from core.auth import Viewer
 from core.errors import DomainError
 from core.money import quantize
 from core.scope import T_ALLOCATION, T_INVOICE, T_PAYMENT, Scope
-from services.documents.history import record_activity
+from models.invoices import OUTSTANDING, InvoiceMoves
+from services.documents import transitions
 from subscriptions.broker import Broker
-from subscriptions.events import DocumentStatusChanged, PaymentReceived, emit
+from subscriptions.events import PaymentReceived, emit
 
-PAYABLE_STATUSES = ("SENT", "PARTIALLY_PAID")  # OVERDUE is derived from these
+PAYABLE_STATUSES = OUTSTANDING  # OVERDUE is derived from these
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,48 +194,33 @@ async def apply_allocations(
             for allocation in allocations
         ],
     )
+    actor = transitions.Actor(viewer, organization_id, ip_address, broker)
     for allocation in sorted(allocations, key=lambda a: a.invoice_id):
-        invoice = invoices[allocation.invoice_id]
-        # the row is locked: its balance cannot have moved since it was read
-        balance = invoice.balance_due - allocation.amount
-        status = "PAID" if balance == 0 else "PARTIALLY_PAID"
-        await session.execute(
-            update(T_INVOICE)
-            .where(T_INVOICE.c.id == invoice.id)
-            .values(
-                amount_paid=invoice.amount_paid + allocation.amount,
-                balance_due=balance,
-                status=status,
-                updated_at=func.now(),
-            )
-        )
-        if broker is not None and status != invoice.status:
-            emit(
-                session,
-                broker,
-                organization_id,
-                DocumentStatusChanged(
-                    document_type="INVOICE",
-                    document_id=invoice.id,
-                    contact_id=contact_id,
-                    previous_status=invoice.status,
-                    status=status,
-                    actor_staff_id=viewer.staff_user_id if isinstance(viewer, StaffViewer) else None,
-                    actor_contact_person_id=viewer.contact_person_id if isinstance(viewer, PortalViewer) else None,
-                ),
-            )
-        await record_activity(
-            session,
-            viewer=viewer,
-            organization_id=organization_id,
-            contact_id=contact_id,
-            invoice_id=invoice.id,
-            kind="paid",
-            description=(
-                f"Payment of {quantize(allocation.amount, currency)} {currency} recorded"
-                f" ({'paid in full' if balance == 0 else f'{quantize(balance, currency)} {currency} still due'})"
-            ),
-            client_visible=True,
-            ip_address=ip_address,
-            details={"payment_id": payment_id, "amount": str(quantize(allocation.amount, currency)), "mode": mode},
-        )
+        await _pay(session, actor, invoices[allocation.invoice_id], allocation.amount, payment_id, currency, mode)
+
+
+async def _pay(
+    session: AsyncSession,
+    actor: transitions.Actor,
+    invoice: Any,
+    amount: Decimal,
+    payment_id: int,
+    currency: str,
+    mode: str,
+) -> None:
+    """One invoice's part of a payment: PAID when nothing is left, else PARTIALLY_PAID (``transitions.apply``)."""
+    # the row is locked: its balance cannot have moved since it was read
+    balance = invoice.balance_due - amount
+    move = InvoiceMoves.PAY_IN_FULL if balance == 0 else InvoiceMoves.PAY_IN_PART
+    transitions.check("invoice", invoice, move)
+    paid, left = f"{quantize(amount, currency)} {currency}", f"{quantize(balance, currency)} {currency}"
+    await transitions.apply(
+        session,
+        actor,
+        "invoice",
+        invoice,
+        move,
+        description=f"Payment of {paid} recorded ({'paid in full' if balance == 0 else f'{left} still due'})",
+        values={"amount_paid": invoice.amount_paid + amount, "balance_due": balance},
+        details={"payment_id": payment_id, "amount": str(quantize(amount, currency)), "mode": mode},
+    )
