@@ -9,8 +9,8 @@ import strawberry
 from core.context import Context
 from resolvers.dashboard.queries import build_dashboard
 from schema.dashboard.types import Dashboard
-from subscriptions.documents import load_document
-from subscriptions.streams import ScopedEvent, scoped_events
+from subscriptions.documents import load_document, payloads
+from subscriptions.streams import ScopedEvent
 
 # what a dashboard counts: outstanding invoices and their balances, estimates awaiting approval, the last payment
 DASHBOARD_CHANGES = frozenset({"DocumentStatusChanged", "PaymentReceived"})
@@ -21,6 +21,12 @@ async def visible_to_subscriber(event: ScopedEvent) -> bool:
     if event.payload["type"] == "PaymentReceived":
         return await event.loaders.payment.load(int(event.payload["payment_id"])) is not None
     return await load_document(event.loaders, event.payload) is not None
+
+
+async def _dashboard(event: ScopedEvent) -> Dashboard | None:
+    if not await visible_to_subscriber(event):
+        return None
+    return await build_dashboard(event.loaders.db, event.scope)
 
 
 @strawberry.type
@@ -39,17 +45,9 @@ class Subscription:
 
         async def stream() -> AsyncIterator[Dashboard]:
             last: Dashboard | None = None
-            async for event in scoped_events(ctx, DASHBOARD_CHANGES):
-
-                async def build(event: ScopedEvent = event) -> Dashboard | None:
-                    if not await visible_to_subscriber(event):
-                        return None
-                    return await build_dashboard(event.loaders.db, event.scope)
-
-                dashboard = await event.payload_for("dashboardUpdated", build)
-                if dashboard is None or dashboard == last:
-                    continue
-                last = dashboard
-                yield dashboard
+            async for dashboard in payloads(ctx, DASHBOARD_CHANGES, "dashboardUpdated", _dashboard):
+                if dashboard != last:
+                    last = dashboard
+                    yield dashboard
 
         return stream()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
 import strawberry
 
@@ -16,6 +16,8 @@ from schema.documents.events import DocumentStatus, DocumentStatusEvent, Documen
 from schema.estimates.types import Estimate
 from schema.invoices.types import Invoice
 from subscriptions.streams import ScopedEvent, scoped_events
+
+T = TypeVar("T")
 
 DOCUMENT_VIEWED = frozenset({"DocumentViewed"})
 DOCUMENT_STATUS_CHANGED = frozenset({"DocumentStatusChanged"})
@@ -34,8 +36,42 @@ async def load_actor(loaders: Loaders, payload: dict[str, Any]) -> StaffUser | C
     return None
 
 
-def _status(value: str | None) -> DocumentStatus | None:
-    return DocumentStatus(value) if value else None
+async def payloads(
+    ctx: Context, types: frozenset[str], field: str, build: Callable[[ScopedEvent], Awaitable[T | None]]
+) -> AsyncIterator[T]:
+    """What ``field`` yields for each event of ``types``: ``build`` makes it once per event and scope (``None``: the
+    subscriber may not see the event, nothing is yielded)."""
+    async for event in scoped_events(ctx, types):
+
+        async def built(event: ScopedEvent = event) -> T | None:
+            return await build(event)
+
+        if (payload := await event.payload_for(field, built)) is not None:
+            yield payload
+
+
+async def _viewed(event: ScopedEvent) -> DocumentViewedEvent | None:
+    payload = event.payload
+    document = await load_document(event.loaders, payload)
+    person = await event.loaders.contact_person.load(int(payload["contact_person_id"]))
+    if document is None or person is None:
+        return None
+    viewed_at = dt.datetime.fromisoformat(payload["viewed_at"])
+    return DocumentViewedEvent(document=document, viewed_by=person, viewed_at=viewed_at)
+
+
+async def _status_changed(event: ScopedEvent) -> DocumentStatusEvent | None:
+    payload = event.payload
+    document = await load_document(event.loaders, payload)
+    if document is None:
+        return None
+    previous = payload.get("previous_status")
+    return DocumentStatusEvent(
+        document=document,
+        previous_status=DocumentStatus(previous) if previous else None,
+        status=DocumentStatus(payload["status"]),
+        actor=await load_actor(event.loaders, payload),
+    )
 
 
 @strawberry.type
@@ -48,23 +84,7 @@ class Subscription:
     async def document_viewed(self, info: strawberry.Info) -> AsyncIterator[DocumentViewedEvent]:
         ctx: Context = info.context
         ctx.require_staff()
-
-        async def stream() -> AsyncIterator[DocumentViewedEvent]:
-            async for event in scoped_events(ctx, DOCUMENT_VIEWED):
-
-                async def build(event: ScopedEvent = event) -> DocumentViewedEvent | None:
-                    payload = event.payload
-                    document = await load_document(event.loaders, payload)
-                    person = await event.loaders.contact_person.load(int(payload["contact_person_id"]))
-                    if document is None or person is None:
-                        return None
-                    viewed_at = dt.datetime.fromisoformat(payload["viewed_at"])
-                    return DocumentViewedEvent(document=document, viewed_by=person, viewed_at=viewed_at)
-
-                if (viewed := await event.payload_for("documentViewed", build)) is not None:
-                    yield viewed
-
-        return stream()
+        return payloads(ctx, DOCUMENT_VIEWED, "documentViewed", _viewed)
 
     @strawberry.subscription(
         description="An estimate or invoice was sent, accepted, declined, paid or voided: staff, for their "
@@ -73,23 +93,4 @@ class Subscription:
     async def document_status_changed(self, info: strawberry.Info) -> AsyncIterator[DocumentStatusEvent]:
         ctx: Context = info.context
         ctx.require_viewer()
-
-        async def stream() -> AsyncIterator[DocumentStatusEvent]:
-            async for event in scoped_events(ctx, DOCUMENT_STATUS_CHANGED):
-
-                async def build(event: ScopedEvent = event) -> DocumentStatusEvent | None:
-                    payload = event.payload
-                    document = await load_document(event.loaders, payload)
-                    if document is None:
-                        return None
-                    return DocumentStatusEvent(
-                        document=document,
-                        previous_status=_status(payload.get("previous_status")),
-                        status=DocumentStatus(payload["status"]),
-                        actor=await load_actor(event.loaders, payload),
-                    )
-
-                if (changed := await event.payload_for("documentStatusChanged", build)) is not None:
-                    yield changed
-
-        return stream()
+        return payloads(ctx, DOCUMENT_STATUS_CHANGED, "documentStatusChanged", _status_changed)

@@ -31,7 +31,7 @@ from resolvers.common import returns_errors
 from schema.documents.mutations import ForwardDocumentError, ForwardDocumentInput, ForwardDocumentResult
 from services import receipts
 from services.documents.history import record_activity
-from services.documents.pdf import DocumentData, Formats, load_document, to_pdf
+from services.documents.pdf import DocumentData, Formats, RenderedPdf, load_document, to_pdf
 from services.mail import outbox as mail
 from services.mail.render import render_mail
 
@@ -132,6 +132,41 @@ def _facts(data: DocumentData) -> list[tuple[str, str]]:
     return facts
 
 
+def _forward_mail(
+    data: DocumentData, rendered: RenderedPdf, sender: Any, email: str, name: str | None, message: str | None
+) -> Any:
+    """The mail to the recipient: the sender's note, the document's summary, its PDF attached."""
+    sender_name = _sender_name(sender)
+    title = f"{data.title.lower()} {data.number}"
+    return render_mail(
+        "forward",
+        to=email,
+        subject=f"{sender_name} forwarded you {title} from {data.organization.name}",
+        attachments=[mail.Attachment(rendered.filename, "application/pdf", rendered.content)],
+        recipient_name=name or email,
+        sender_name=sender_name,
+        sender_email=sender.email,
+        organization_name=data.organization.name,
+        organization_email=data.organization_email,
+        document_title=title,
+        document_kind=data.title.lower(),
+        message=message,
+        facts=_facts(data),
+    )
+
+
+async def _forwardable(ctx: Context, viewer: Viewer, kind: str, pk: int) -> DocumentData:
+    """What the PDF shows, once the document is known to be sent and the sender under the hourly limit."""
+    async with ctx.db.session() as session:
+        data = await load_document(session, ctx.scope, kind, pk)  # type: ignore[arg-type]
+        if data is None:
+            raise DomainError("NOT_FOUND", "No estimate or invoice with this id.", "documentId")
+        if data.status == "DRAFT":
+            raise DomainError("INVALID_STATE", "Send the document before forwarding it.", "documentId")
+        await _check_throttle(session, ctx.scope, viewer)  # before rendering: a throttled sender costs no PDF
+    return data
+
+
 @returns_errors(ForwardDocumentError)
 async def forward_document(info: strawberry.Info, input: ForwardDocumentInput) -> ForwardDocumentResult:
     """Mail an estimate or invoice with its PDF attached; the recipient joins the contact's persons."""
@@ -154,50 +189,28 @@ async def forward_document(info: strawberry.Info, input: ForwardDocumentInput) -
         forwarded = await receipts.earlier_result(session, viewer, operation="forwardDocument", input=input)
     if forwarded is not None:
         return await loader.load(forwarded)  # type: ignore[no-any-return]
-
-    async with ctx.db.session() as session:
-        data = await load_document(session, scope, KINDS[type_name], pk)  # type: ignore[arg-type]
-        if data is None:
-            raise DomainError("NOT_FOUND", "No estimate or invoice with this id.", "documentId")
-        if data.status == "DRAFT":
-            raise DomainError("INVALID_STATE", "Send the document before forwarding it.", "documentId")
-        await _check_throttle(session, scope, viewer)  # before rendering: a throttled sender costs no PDF
+    data = await _forwardable(ctx, viewer, KINDS[type_name], pk)
     rendered = await to_pdf(data)
 
     async def deliver(session: AsyncSession) -> int:
         sender = await _lock_sender(session, scope, viewer)
         await _check_throttle(session, scope, viewer)
-        contact_id = data.contact_id
-        person_id, recipient = await _recipient_person(session, scope, viewer.organization_id, contact_id, email, name)
-        sender_name = _sender_name(sender)
-        title = f"{data.title.lower()} {data.number}"
+        person_id, recipient = await _recipient_person(
+            session, scope, viewer.organization_id, data.contact_id, email, name
+        )
         await record_activity(
             session,
             viewer=viewer,
             organization_id=viewer.organization_id,
-            contact_id=contact_id,
+            contact_id=data.contact_id,
             **{f"{KINDS[type_name]}_id": pk},
             kind="forwarded",
-            description=f"{sender_name} forwarded {title} to {email}",
+            description=f"{_sender_name(sender)} forwarded {data.title.lower()} {data.number} to {email}",
             client_visible=True,
             ip_address=ctx.client_ip,
             details={"email": email, "name": name, "contact_person_id": person_id, "recipient": recipient},
         )
-        forward = render_mail(
-            "forward",
-            to=email,
-            subject=f"{sender_name} forwarded you {title} from {data.organization.name}",
-            attachments=[mail.Attachment(rendered.filename, "application/pdf", rendered.content)],
-            recipient_name=name or email,
-            sender_name=sender_name,
-            sender_email=sender.email,
-            organization_name=data.organization.name,
-            organization_email=data.organization_email,
-            document_title=title,
-            document_kind=data.title.lower(),
-            message=message,
-            facts=_facts(data),
-        )
+        forward = _forward_mail(data, rendered, sender, email, name, message)
         await mail.enqueue(session, forward, kind="forward", organization_id=viewer.organization_id)
         return pk
 

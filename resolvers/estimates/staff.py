@@ -10,15 +10,7 @@ from core.context import Context
 from core.errors import DomainError
 from models.estimates import EstimateMoves
 from resolvers.common import pk_of, returns_errors
-from resolvers.documents.writes import (
-    DocumentForm,
-    create_document,
-    lock_for_update,
-    reload_document,
-    replace_lines,
-    send_document,
-    update_values,
-)
+from resolvers.documents import writes
 from schema.estimates.mutations import (
     CreateEstimateError,
     CreateEstimateInput,
@@ -32,7 +24,7 @@ from schema.estimates.mutations import (
 from services.documents import transitions
 from services.documents.lines import today
 
-FORM = DocumentForm(
+FORM = writes.DocumentForm(
     kind="estimate",
     type_name="Estimate",
     end_date="expiry_date",
@@ -44,7 +36,7 @@ FORM = DocumentForm(
 @returns_errors(CreateEstimateError)
 async def create_estimate(info: strawberry.Info, input: CreateEstimateInput) -> CreateEstimateResult:
     """Staff: a new DRAFT estimate for a contact, in the contact's currency, numbered EST-000001, …"""
-    return await create_document(  # type: ignore[no-any-return]
+    return await writes.create_document(  # type: ignore[no-any-return]
         info.context, FORM, input, operation="createEstimate", description="Estimate {number} created"
     )
 
@@ -55,13 +47,13 @@ async def update_estimate(info: strawberry.Info, input: UpdateEstimateInput) -> 
     ctx: Context = info.context
     ctx.require_staff()
     estimate_pk = pk_of(input.id, "Estimate")
-    values = update_values(FORM, input)
+    values = writes.update_values(FORM, input)
     async with ctx.db.transaction() as session:
-        current, move = await lock_for_update(
+        current, move = await writes.lock_for_update(
             session, ctx, FORM, estimate_pk, values, EstimateMoves.REVISE, EstimateMoves.UPDATE
         )
         changed = sorted(values)
-        if await replace_lines(session, ctx, FORM, input, current, values):
+        if await writes.replace_lines(session, ctx, FORM, input, current, values):
             changed.append("line_items")
         details: dict[str, Any] = {"fields": changed}
         description = f"Estimate {current.number} updated"
@@ -71,7 +63,7 @@ async def update_estimate(info: strawberry.Info, input: UpdateEstimateInput) -> 
             details |= {"previous_status": current.status, "decline_reason": current.decline_reason}
             description = f"Declined estimate {current.number} revised as a draft"
         elif not values:
-            return await reload_document(ctx, "estimate", estimate_pk)
+            return await writes.reload_document(ctx, "estimate", estimate_pk)
         await transitions.apply(
             session,
             transitions.Actor.of(ctx),
@@ -82,7 +74,7 @@ async def update_estimate(info: strawberry.Info, input: UpdateEstimateInput) -> 
             values=values,
             details=details,
         )
-    return await reload_document(ctx, "estimate", estimate_pk)
+    return await writes.reload_document(ctx, "estimate", estimate_pk)
 
 
 def _unexpired(estimate: Any) -> None:
@@ -94,7 +86,7 @@ def _unexpired(estimate: Any) -> None:
 async def send_estimate(info: strawberry.Info, id: strawberry.ID) -> SendEstimateResult:
     """Staff: mark a DRAFT estimate SENT (the portal shows it), or send a SENT one again."""
     moves = (EstimateMoves.SEND, EstimateMoves.SEND_AGAIN)
-    return await send_document(info.context, FORM, id, moves, guard=_unexpired)  # type: ignore[no-any-return]
+    return await writes.send_document(info.context, FORM, id, moves, guard=_unexpired)  # type: ignore[no-any-return]
 
 
 @strawberry.type

@@ -12,15 +12,7 @@ from core.errors import DomainError, invalid
 from core.scope import T_ALLOCATION, T_ORGANIZATION, Scope
 from models.invoices import InvoiceKind, InvoiceMoves
 from resolvers.common import pk_of, returns_errors
-from resolvers.documents.writes import (
-    DocumentForm,
-    create_document,
-    lock_for_update,
-    reload_document,
-    replace_lines,
-    send_document,
-    update_values,
-)
+from resolvers.documents import writes
 from schema.invoices.mutations import (
     CreateInvoiceError,
     CreateInvoiceInput,
@@ -36,7 +28,7 @@ from schema.invoices.mutations import (
 from schema.payments.enums import PaymentGateway
 from services.documents import transitions
 
-FORM = DocumentForm(
+FORM = writes.DocumentForm(
     kind="invoice",
     type_name="Invoice",
     end_date="due_date",
@@ -75,7 +67,7 @@ async def create_invoice(info: strawberry.Info, input: CreateInvoiceInput) -> Cr
         return {"kind": input.kind.value, "payment_gateways": await _gateways(session, ctx.scope, requested)}
 
     title = "Retainer invoice" if input.kind == InvoiceKind.RETAINER else "Invoice"
-    return await create_document(  # type: ignore[no-any-return]
+    return await writes.create_document(  # type: ignore[no-any-return]
         ctx, FORM, input, operation="createInvoice", description=f"{title} {{number}} created", values=own_columns
     )
 
@@ -86,25 +78,25 @@ async def update_invoice(info: strawberry.Info, input: UpdateInvoiceInput) -> Up
     ctx: Context = info.context
     ctx.require_staff()
     invoice_pk = pk_of(input.id, "Invoice")
-    values = update_values(
+    values = writes.update_values(
         FORM, input, ("kind", "kind", "REGULAR or RETAINER"), ("payment_gateways", "paymentGateways", "[] for none")
     )
     if input.kind is not strawberry.UNSET:
         values["kind"] = input.kind.value
     async with ctx.db.transaction() as session:
-        current, move = await lock_for_update(session, ctx, FORM, invoice_pk, values, InvoiceMoves.UPDATE)
+        current, move = await writes.lock_for_update(session, ctx, FORM, invoice_pk, values, InvoiceMoves.UPDATE)
         if current.amount_paid > 0:
             raise DomainError("INVALID_STATE", "Only a draft or an unpaid sent invoice can be changed.", "id")
         if input.payment_gateways is not strawberry.UNSET:
             values["payment_gateways"] = await _gateways(session, ctx.scope, input.payment_gateways)
         changed = sorted(values)
-        if await replace_lines(session, ctx, FORM, input, current, values):
+        if await writes.replace_lines(session, ctx, FORM, input, current, values):
             if values["total"] < current.amount_paid:
                 raise invalid("The total cannot drop below the amount already paid.", "lineItems")
             values["balance_due"] = values["total"] - current.amount_paid
             changed.append("line_items")
         if not values:
-            return await reload_document(ctx, "invoice", invoice_pk)
+            return await writes.reload_document(ctx, "invoice", invoice_pk)
         await transitions.apply(
             session,
             transitions.Actor.of(ctx),
@@ -115,7 +107,7 @@ async def update_invoice(info: strawberry.Info, input: UpdateInvoiceInput) -> Up
             values=values,
             details={"fields": changed},
         )
-    return await reload_document(ctx, "invoice", invoice_pk)
+    return await writes.reload_document(ctx, "invoice", invoice_pk)
 
 
 def _has_an_amount(invoice: Any) -> None:
@@ -127,7 +119,7 @@ def _has_an_amount(invoice: Any) -> None:
 async def send_invoice(info: strawberry.Info, id: strawberry.ID) -> SendInvoiceResult:
     """Staff: mark a DRAFT invoice SENT (the portal shows it and it can be paid), or send an unpaid one again."""
     moves = (InvoiceMoves.SEND, InvoiceMoves.SEND_AGAIN)
-    return await send_document(info.context, FORM, id, moves, guard=_has_an_amount)  # type: ignore[no-any-return]
+    return await writes.send_document(info.context, FORM, id, moves, guard=_has_an_amount)  # type: ignore[no-any-return]
 
 
 @returns_errors(VoidInvoiceError)
@@ -158,7 +150,7 @@ async def void_invoice(info: strawberry.Info, id: strawberry.ID) -> VoidInvoiceR
             values={"balance_due": 0},
             details=lambda invoice: {"previous_status": invoice.status},
         )
-    return await reload_document(ctx, "invoice", invoice_pk)
+    return await writes.reload_document(ctx, "invoice", invoice_pk)
 
 
 @strawberry.type

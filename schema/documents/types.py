@@ -85,6 +85,30 @@ def tax_breakdown(lines: list[LineItem], currency: str) -> list[TaxAmount]:
     ]
 
 
+def document_fields(row: Any, type_name: str) -> dict[str, Any]:
+    """The fields an estimate and an invoice read alike from their row (amounts rounded to its currency)."""
+    currency = row.currency
+    return {
+        "id": strawberry.ID(to_global_id(type_name, row.id)),
+        "pk": row.id,
+        "contact_id": row.contact_id,
+        "number": row.number,
+        "reference": row.reference,
+        "issue_date": row.issue_date,
+        "currency": currency,
+        "subtotal": quantize(row.subtotal, currency),
+        "tax_total": quantize(row.tax_total, currency),
+        "total": quantize(row.total, currency),
+        "notes": row.notes,
+        "terms": row.terms,
+        "sent_at": row.sent_at,
+        "viewed": row.viewed_at is not None,
+        "viewed_at": row.viewed_at,
+        "viewed_by_id": row.viewed_by_id,
+        "created_at": row.created_at,
+    }
+
+
 @strawberry.interface(description="An estimate or an invoice.")
 class Document(Node):
     number: str

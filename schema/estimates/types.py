@@ -8,12 +8,10 @@ from typing import Any
 
 import strawberry
 
-from core.ids import to_global_id
-from core.money import quantize
 from models import estimates
 from schema.base import DateRange, StaffOnly
 from schema.contacts.types import ContactPerson
-from schema.documents.types import Document
+from schema.documents.types import Document, document_fields
 
 EstimateStatus = strawberry.enum(
     estimates.EstimateStatus,
@@ -63,31 +61,14 @@ class Estimate(Document):
 
     @staticmethod
     def from_row(row: Any) -> Estimate:
-        currency = row.currency
         return Estimate(
-            id=strawberry.ID(to_global_id("Estimate", row.id)),
-            pk=row.id,
-            contact_id=row.contact_id,
-            number=row.number,
-            reference=row.reference,
+            **document_fields(row, "Estimate"),
             status=EstimateStatus(row.effective_status),
-            issue_date=row.issue_date,
             expiry_date=row.expiry_date,
-            currency=currency,
-            subtotal=quantize(row.subtotal, currency),
-            tax_total=quantize(row.tax_total, currency),
-            total=quantize(row.total, currency),
-            notes=row.notes,
-            terms=row.terms,
-            sent_at=row.sent_at,
-            viewed=row.viewed_at is not None,
-            viewed_at=row.viewed_at,
-            viewed_by_id=row.viewed_by_id,
             accepted_at=row.accepted_at,
             accepted_by_id=row.accepted_by_id,
             accepted_from=str(row.accepted_ip) if row.accepted_ip is not None else None,
             signature_name=row.signature_name,
             declined_at=row.declined_at,
             decline_reason=row.decline_reason,
-            created_at=row.created_at,
         )

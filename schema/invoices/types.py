@@ -8,11 +8,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from core.ids import to_global_id
 from core.money import quantize
 from models import invoices
 from schema.base import DateRange
-from schema.documents.types import Document
+from schema.documents.types import Document, document_fields
 from schema.payments.enums import PaymentGateway, PaymentMode, PaymentStatus
 
 if TYPE_CHECKING:
@@ -99,27 +98,11 @@ class Invoice(Document):
     def from_row(row: Any) -> Invoice:
         currency = row.currency
         return Invoice(
-            id=strawberry.ID(to_global_id("Invoice", row.id)),
-            pk=row.id,
-            contact_id=row.contact_id,
-            number=row.number,
-            reference=row.reference,
+            **document_fields(row, "Invoice"),
             kind=InvoiceKind(row.kind),
             status=InvoiceStatus(row.effective_status),
-            issue_date=row.issue_date,
             due_date=row.due_date,
-            currency=currency,
-            subtotal=quantize(row.subtotal, currency),
-            tax_total=quantize(row.tax_total, currency),
-            total=quantize(row.total, currency),
             amount_paid=quantize(row.amount_paid, currency),
             balance_due=quantize(row.balance_due, currency),
             payment_gateways=[PaymentGateway(g) for g in row.payment_gateways],
-            notes=row.notes,
-            terms=row.terms,
-            sent_at=row.sent_at,
-            viewed=row.viewed_at is not None,
-            viewed_at=row.viewed_at,
-            viewed_by_id=row.viewed_by_id,
-            created_at=row.created_at,
         )

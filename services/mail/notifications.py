@@ -68,6 +68,36 @@ class _Target:
     row: Any = None
 
 
+async def _head(session: AsyncSession, scope: StaffScope, contact_id: int | None, person_id: int | None) -> Any:
+    """The organization's name, locale and recipients, the contact's and the acting person's names."""
+    owners = (
+        scope.select(T_STAFF_USER, func.array_agg(T_STAFF_USER.c.email))
+        .where(T_STAFF_USER.c.role == "OWNER", T_STAFF_USER.c.is_active)
+        .scalar_subquery()
+    )
+    contact_name = scope.select(T_CONTACT, T_CONTACT.c.display_name).where(T_CONTACT.c.id == contact_id)
+    person_name = func.concat_ws(" ", T_CONTACT_PERSON.c.first_name, T_CONTACT_PERSON.c.last_name)
+    actor_name = scope.select(T_CONTACT_PERSON, person_name).where(T_CONTACT_PERSON.c.id == person_id)
+    stmt = select(
+        T_ORGANIZATION.c.name,
+        T_ORGANIZATION.c.locale,
+        T_ORGANIZATION.c.notification_emails,
+        owners.label("owners"),
+        contact_name.scalar_subquery().label("contact_name"),
+        actor_name.scalar_subquery().label("actor_name"),
+    ).where(T_ORGANIZATION.c.id == scope.organization_id)
+    return (await session.execute(stmt)).one()
+
+
+def _recipients(head: Any) -> tuple[list[str], str]:
+    """The notification list, or else the active owners; and why each recipient gets the mail."""
+    listed = [address for address in head.notification_emails if address]
+    if listed:
+        return listed, f"you are on the notification list of {head.name}"
+    owners = [address for address in head.owners or [] if address]
+    return owners, f"you own {head.name} on Portico and no notification list is set"
+
+
 async def notify_staff(
     session: AsyncSession,
     *,
@@ -86,41 +116,16 @@ async def notify_staff(
     scope = StaffScope(organization_id=organization_id)
     details = details or {}
     person_id = viewer.contact_person_id if isinstance(viewer, PortalViewer) else None
-    owners = (
-        scope.select(T_STAFF_USER, func.array_agg(T_STAFF_USER.c.email))
-        .where(T_STAFF_USER.c.role == "OWNER", T_STAFF_USER.c.is_active)
-        .scalar_subquery()
-    )
-    contact_name = scope.select(T_CONTACT, T_CONTACT.c.display_name).where(T_CONTACT.c.id == contact_id)
-    person_name = func.concat_ws(" ", T_CONTACT_PERSON.c.first_name, T_CONTACT_PERSON.c.last_name)
-    actor_name = scope.select(T_CONTACT_PERSON, person_name).where(T_CONTACT_PERSON.c.id == person_id)
-    head = (
-        await session.execute(
-            select(
-                T_ORGANIZATION.c.name,
-                T_ORGANIZATION.c.locale,
-                T_ORGANIZATION.c.notification_emails,
-                owners.label("owners"),
-                contact_name.scalar_subquery().label("contact_name"),
-                actor_name.scalar_subquery().label("actor_name"),
-            ).where(T_ORGANIZATION.c.id == organization_id)
-        )
-    ).one()
-    recipients = [address for address in head.notification_emails if address] or [
-        address for address in head.owners or [] if address
-    ]
+    head = await _head(session, scope, contact_id, person_id)
+    recipients, reason = _recipients(head)
     if not recipients:
         return 0
-    reason = (
-        f"you are on the notification list of {head.name}"
-        if head.notification_emails
-        else f"you own {head.name} on Portico and no notification list is set"
-    )
     target = await _target(session, scope, head.locale, estimate_id, invoice_id, project_id, contact_id, kind)
-    quote = await _quote(session, scope, kind, details, target, person_id)
+    quote, rating = await _quote(session, scope, kind, details, target, person_id)
     try:
-        headline, facts = _headline(kind, head, target, details, quote_rating=quote[1])
-        base = settings.public_portal_url.rstrip("/")
+        headline, facts = _headline(kind, head, target, details, quote_rating=rating)
+        link = f"{settings.public_portal_url.rstrip('/')}{target.path}"
+        label = f"Open {target.title}" if target.kind != "review" else "See the reviews"
         messages = [
             render_mail(
                 "notification",
@@ -128,9 +133,9 @@ async def notify_staff(
                 subject=headline,
                 headline=headline,
                 facts=facts,
-                quote=quote[0],
-                link=f"{base}{target.path}",
-                link_label=f"Open {target.title}" if target.kind != "review" else "See the reviews",
+                quote=quote,
+                link=link,
+                link_label=label,
                 organization_name=head.name,
                 recipient_reason=reason,
             )

@@ -1,4 +1,4 @@
-"""The PDF of an estimate or an invoice: header with the facts, bill-to, the lines, totals, answer and notes."""
+"""The PDF of an estimate or an invoice: layout.header with the facts, bill-to, the lines, totals, answer and notes."""
 
 from __future__ import annotations
 
@@ -8,20 +8,9 @@ from xml.sax.saxutils import escape
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table
 
+from services.documents.pdf import layout
 from services.documents.pdf.data import DocumentData, PdfLine
 from services.documents.pdf.formats import Formats
-from services.documents.pdf.layout import (
-    MARGIN,
-    Styles,
-    build,
-    grid_style,
-    header,
-    heading_row,
-    page_footer,
-    party_block,
-    status_stamp,
-    totals_table,
-)
 
 
 def status_label(status: str) -> str:
@@ -42,7 +31,7 @@ def _meta(data: DocumentData, fmt: Formats) -> list[tuple[str, str]]:
     return meta
 
 
-def _line_row(styles: Styles, fmt: Formats, index: int, line: PdfLine, with_discount: bool) -> list[Any]:
+def _line_row(styles: layout.Styles, fmt: Formats, index: int, line: PdfLine, with_discount: bool) -> list[Any]:
     fit = styles.f.fit
     item = escape(fit(line.name))
     if line.description:
@@ -63,14 +52,14 @@ def _line_row(styles: Styles, fmt: Formats, index: int, line: PdfLine, with_disc
     ]
 
 
-def _lines_table(styles: Styles, fmt: Formats, data: DocumentData, width: float) -> Table:
+def _lines_table(styles: layout.Styles, fmt: Formats, data: DocumentData, width: float) -> Table:
     with_discount = any(line.discount_percent for line in data.lines)
     labels = ["#", "Item", "Qty", "Rate", *(["Disc."] if with_discount else []), "Tax", "Amount"]
-    rows: list[list[Any]] = [heading_row(styles, labels)]
+    rows: list[list[Any]] = [layout.heading_row(styles, labels)]
     rows += [_line_row(styles, fmt, index, line, with_discount) for index, line in enumerate(data.lines, start=1)]
     numeric = [14 * mm, 24 * mm, *([14 * mm] if with_discount else []), 30 * mm, 27 * mm]
     table = Table(rows, colWidths=[9 * mm, width - 9 * mm - sum(numeric), *numeric], repeatRows=1)
-    table.setStyle(grid_style(2, len(rows), styles.f.regular))
+    table.setStyle(layout.grid_style(2, len(rows), styles.f.regular))
     return table
 
 
@@ -85,7 +74,7 @@ def _totals(data: DocumentData, fmt: Formats) -> list[tuple[str, str, bool]]:
     return totals
 
 
-def _answer_and_notes(styles: Styles, fmt: Formats, data: DocumentData) -> list[Any]:
+def _answer_and_notes(styles: layout.Styles, fmt: Formats, data: DocumentData) -> list[Any]:
     """The client's answer (acceptance; the reason given for the status it is in), then notes and terms."""
     story: list[Any] = []
     if data.accepted_at:
@@ -101,21 +90,21 @@ def _answer_and_notes(styles: Styles, fmt: Formats, data: DocumentData) -> list[
 
 def render_document(data: DocumentData) -> bytes:
     """The PDF bytes of an estimate or invoice."""
-    styles = Styles.make()
+    styles = layout.Styles.make()
     fmt = Formats.for_(data.locale, data.currency)
     pagesize = fmt.page_size()
-    width = pagesize[0] - 2 * MARGIN
-    story: list[Any] = [header(styles, width, data.organization, data.title, _meta(data, fmt)), Spacer(1, 8 * mm)]
-    story += party_block(styles, "Bill to", data.bill_to)
+    width = pagesize[0] - 2 * layout.MARGIN
+    story: list[Any] = [layout.header(styles, width, data.organization, data.title, _meta(data, fmt))]
+    story += [Spacer(1, 8 * mm), *layout.party_block(styles, "Bill to", data.bill_to)]
     story += [Spacer(1, 7 * mm), _lines_table(styles, fmt, data, width), Spacer(1, 4 * mm)]
-    story.append(KeepTogether(totals_table(styles, _totals(data, fmt), width)))
+    story.append(KeepTogether(layout.totals_table(styles, _totals(data, fmt), width)))
     story += _answer_and_notes(styles, fmt, data)
-    return build(
+    return layout.build(
         pagesize,
         story,
         title=f"{data.title} {data.number}",
         author=data.organization.name,
         subject=f"{data.title} {data.number} for {data.bill_to.name}",
-        footer=page_footer(styles, f"{data.organization.name} · {data.title} {data.number}"),
-        first_page=status_stamp(styles, data.status),
+        footer=layout.page_footer(styles, f"{data.organization.name} · {data.title} {data.number}"),
+        first_page=layout.status_stamp(styles, data.status),
     )

@@ -8,20 +8,9 @@ from typing import Any
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Spacer, Table, TableStyle
 
+from services.documents.pdf import layout
 from services.documents.pdf.data import StatementData
 from services.documents.pdf.formats import Formats
-from services.documents.pdf.layout import (
-    INK,
-    MARGIN,
-    Styles,
-    build,
-    grid_style,
-    header,
-    heading_row,
-    page_footer,
-    party_block,
-    totals_table,
-)
 from services.statements.compute import Statement, StatementLine
 
 
@@ -35,12 +24,12 @@ def _meta(statement: Statement, fmt: Formats, period: str) -> list[tuple[str, st
     ]
 
 
-def _balance_row(styles: Styles, fmt: Formats, day: Any, label: str, balance: Decimal) -> list[Any]:
+def _balance_row(styles: layout.Styles, fmt: Formats, day: Any, label: str, balance: Decimal) -> list[Any]:
     """The opening or the closing line: a date, what it is, the balance."""
     return [styles.f.fit(fmt.date(day)), label, "", "", styles.f.fit(fmt.money(balance))]
 
 
-def _line_row(styles: Styles, fmt: Formats, line: StatementLine) -> list[Any]:
+def _line_row(styles: layout.Styles, fmt: Formats, line: StatementLine) -> list[Any]:
     fit = styles.f.fit
     details = line.description
     if line.kind == "INVOICE" and line.due_date:
@@ -56,21 +45,21 @@ def _line_row(styles: Styles, fmt: Formats, line: StatementLine) -> list[Any]:
     ]
 
 
-def _lines_table(styles: Styles, fmt: Formats, statement: Statement, width: float) -> Table:
-    rows: list[list[Any]] = [heading_row(styles, ["Date", "Details", "Amount", "Payment", "Balance"])]
+def _lines_table(styles: layout.Styles, fmt: Formats, statement: Statement, width: float) -> Table:
+    rows: list[list[Any]] = [layout.heading_row(styles, ["Date", "Details", "Amount", "Payment", "Balance"])]
     rows.append(_balance_row(styles, fmt, statement.from_, "Opening balance", statement.opening_balance))
     rows += [_line_row(styles, fmt, line) for line in statement.lines]
     rows.append(_balance_row(styles, fmt, statement.to, "Closing balance", statement.closing_balance))
     numeric = [28 * mm, 28 * mm, 30 * mm]
     table = Table(rows, colWidths=[26 * mm, width - 26 * mm - sum(numeric), *numeric], repeatRows=1)
-    table.setStyle(grid_style(2, len(rows), styles.f.regular))
+    table.setStyle(layout.grid_style(2, len(rows), styles.f.regular))
     last = len(rows) - 1
     table.setStyle(
         TableStyle(
             [
                 ("FONTNAME", (0, 1), (-1, 1), styles.f.bold),
                 ("FONTNAME", (0, last), (-1, last), styles.f.bold),
-                ("LINEABOVE", (0, last), (-1, last), 0.8, INK),
+                ("LINEABOVE", (0, last), (-1, last), 0.8, layout.INK),
             ]
         )
     )
@@ -80,22 +69,22 @@ def _lines_table(styles: Styles, fmt: Formats, statement: Statement, width: floa
 def render_statement(data: StatementData) -> bytes:
     """The PDF bytes of a statement of account."""
     statement, organization, contact = data.statement, data.organization, data.contact
-    styles = Styles.make()
+    styles = layout.Styles.make()
     fmt = Formats.for_(data.locale, statement.currency)
     pagesize = fmt.page_size()
-    width = pagesize[0] - 2 * MARGIN
+    width = pagesize[0] - 2 * layout.MARGIN
     period = f"{fmt.date(statement.from_)} – {fmt.date(statement.to)}"
-    story: list[Any] = [header(styles, width, organization, "Statement", _meta(statement, fmt, period))]
-    story += [Spacer(1, 8 * mm), *party_block(styles, "Statement for", contact), Spacer(1, 7 * mm)]
+    story: list[Any] = [layout.header(styles, width, organization, "Statement", _meta(statement, fmt, period))]
+    story += [Spacer(1, 8 * mm), *layout.party_block(styles, "Statement for", contact), Spacer(1, 7 * mm)]
     story += [_lines_table(styles, fmt, statement, width), Spacer(1, 4 * mm)]
     closing = [("Balance due", fmt.money(statement.closing_balance), True)]
-    story.append(KeepTogether(totals_table(styles, closing, width)))
-    return build(
+    story.append(KeepTogether(layout.totals_table(styles, closing, width)))
+    return layout.build(
         pagesize,
         story,
         title=f"Statement {period}",
         author=organization.name,
         subject=f"Statement of account for {contact.name}",
-        footer=page_footer(styles, f"{organization.name} · Statement for {contact.name}"),
+        footer=layout.page_footer(styles, f"{organization.name} · Statement for {contact.name}"),
         first_page=lambda canvas, doc: None,
     )
