@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, Index, String, Text
@@ -10,8 +11,16 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at, fk, pk, tenant, timestamp
+from models.documents import one_of
 
-PORTAL_STATUSES = ("NOT_INVITED", "INVITED", "ACTIVE", "DISABLED")
+
+class PortalStatus(StrEnum):
+    """A contact person's portal access (the one source of the check constraint and the GraphQL enum)."""
+
+    NOT_INVITED = "NOT_INVITED"
+    INVITED = "INVITED"  # an invitation link is out
+    ACTIVE = "ACTIVE"  # a password is set: the person signs in
+    DISABLED = "DISABLED"  # staff ended the access; a new invitation starts it again
 
 
 class Contact(SQLModel, table=True):
@@ -53,7 +62,8 @@ class ContactPerson(SQLModel, table=True):
     mobile: str | None = Field(default=None, sa_column=Column(String(50)))
     is_primary: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default="false"))
     portal_status: str = Field(
-        default="NOT_INVITED", sa_column=Column(String(12), nullable=False, server_default="NOT_INVITED")
+        default=PortalStatus.NOT_INVITED,
+        sa_column=Column(String(12), nullable=False, server_default=PortalStatus.NOT_INVITED.value),
     )
     password_hash: str | None = Field(default=None, sa_column=Column(Text))
     totp_secret: str | None = Field(default=None, sa_column=Column(String(64)))
@@ -64,7 +74,7 @@ class ContactPerson(SQLModel, table=True):
     updated_at: datetime | None = timestamp()
 
     __table_args__ = (
-        CheckConstraint(f"portal_status IN {PORTAL_STATUSES!r}", name="contact_person_portal_status"),
+        CheckConstraint(one_of("portal_status", PortalStatus), name="contact_person_portal_status"),
         # One email is one portal login per organization (portal login is by organization slug + email).
         Index("uq_contact_person_org_email", "organization_id", "email", unique=True),
         Index("ix_contact_person_contact", "contact_id", "id"),

@@ -1,19 +1,28 @@
-"""Projects, their billable tasks and time entries."""
+"""Projects, their billable tasks and time entries, and their statuses (the one source of the check constraints
+and the GraphQL enums)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import Boolean, CheckConstraint, Column, Date, Index, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at, fk, money, pk, tenant
+from models.documents import one_of
 
-PROJECT_STATUSES = ("ACTIVE", "COMPLETED", "ARCHIVED")
+
+class ProjectStatus(StrEnum):
+    ACTIVE = "ACTIVE"  # the only status that takes new tasks and time
+    COMPLETED = "COMPLETED"
+    ARCHIVED = "ARCHIVED"
 
 
-TIME_ENTRY_STATUSES = ("UNBILLED", "BILLED")
+class TimeEntryStatus(StrEnum):
+    UNBILLED = "UNBILLED"
+    BILLED = "BILLED"  # set by staff; an invoice was based on it
 
 
 class Project(SQLModel, table=True):
@@ -22,11 +31,14 @@ class Project(SQLModel, table=True):
     contact_id: int = fk("contact.id")
     name: str = Field(sa_column=Column(String(200), nullable=False))
     description: str | None = Field(default=None, sa_column=Column(Text))
-    status: str = Field(default="ACTIVE", sa_column=Column(String(10), nullable=False, server_default="ACTIVE"))
+    status: str = Field(
+        default=ProjectStatus.ACTIVE,
+        sa_column=Column(String(10), nullable=False, server_default=ProjectStatus.ACTIVE.value),
+    )
     created_at: datetime = created_at()
 
     __table_args__ = (
-        CheckConstraint(f"status IN {PROJECT_STATUSES!r}", name="project_status"),
+        CheckConstraint(one_of("status", ProjectStatus), name="project_status"),
         Index("ix_project_org", "organization_id", "id"),
         Index("ix_project_contact", "contact_id", "id"),
     )
@@ -59,12 +71,15 @@ class TimeEntry(SQLModel, table=True):
     duration_minutes: int = Field(sa_column=Column(Integer, nullable=False))
     notes: str | None = Field(default=None, sa_column=Column(Text))
     billable: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, server_default="true"))
-    status: str = Field(default="UNBILLED", sa_column=Column(String(10), nullable=False, server_default="UNBILLED"))
+    status: str = Field(
+        default=TimeEntryStatus.UNBILLED,
+        sa_column=Column(String(10), nullable=False, server_default=TimeEntryStatus.UNBILLED.value),
+    )
     invoice_id: int | None = fk("invoice.id", nullable=True, ondelete="SET NULL")
     created_at: datetime = created_at()
 
     __table_args__ = (
-        CheckConstraint(f"status IN {TIME_ENTRY_STATUSES!r}", name="time_entry_status"),
+        CheckConstraint(one_of("status", TimeEntryStatus), name="time_entry_status"),
         CheckConstraint("duration_minutes > 0", name="time_entry_duration_positive"),
         Index("ix_time_entry_project_date", "project_id", "entry_date", "id"),
         Index("ix_time_entry_task", "task_id"),

@@ -15,6 +15,7 @@ from core.auth import IssuedSession, PortalViewer, StaffViewer, Viewer, authenti
 from core.context import Context
 from core.scope import T_CONTACT_PERSON, T_ORGANIZATION, T_STAFF_USER
 from core.security import csrf_token_for
+from models.contacts import PortalStatus
 from resolvers.common import record_action
 from schema.access.types import Session, StaffUser
 from schema.contacts.types import ContactPerson
@@ -95,7 +96,7 @@ def account_query(portal: str | None, email: str, *columns: Any) -> tuple[Table,
             T_ORGANIZATION.c.portal_slug == portal,
             T_ORGANIZATION.c.portal_enabled.is_(True),
             T_CONTACT_PERSON.c.email == email,
-            T_CONTACT_PERSON.c.portal_status == "ACTIVE",
+            T_CONTACT_PERSON.c.portal_status == PortalStatus.ACTIVE,
         ]
     stmt = select(table, *columns).join(T_ORGANIZATION, T_ORGANIZATION.c.id == table.c.organization_id)
     return table, stmt.where(*conditions)

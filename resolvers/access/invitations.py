@@ -15,6 +15,7 @@ from core.context import Context
 from core.errors import DomainError, invalid, not_found
 from core.ids import decode_id, from_global_id
 from core.scope import T_CONTACT, T_CONTACT_PERSON, T_ORGANIZATION
+from models.contacts import PortalStatus
 from resolvers.access.common import account_row, open_session, redeeming, session_result, store_password
 from resolvers.common import one_or_raise, record_action, returns_errors
 from schema.access.mutations import (
@@ -43,7 +44,7 @@ async def _resolve_targets(ctx: Context, session: AsyncSession, ids: list[strawb
         person = await _target(ctx, session, global_id, field)
         if not person.email:
             raise DomainError("NO_EMAIL", "This person has no email address to invite.", field)
-        if person.portal_status == "ACTIVE":
+        if person.portal_status == PortalStatus.ACTIVE:
             raise DomainError("ALREADY_ACTIVE", "This person already uses the portal.", field)
         persons.setdefault(person.id, person)
     return list(persons.values())
@@ -102,9 +103,9 @@ async def _invite(ctx: Context, session: AsyncSession, org: Any, person: Any) ->
         contact_person_id=person.id,
     )
     await session.execute(
-        update(T_CONTACT_PERSON).where(T_CONTACT_PERSON.c.id == person.id).values(portal_status="INVITED")
+        update(T_CONTACT_PERSON).where(T_CONTACT_PERSON.c.id == person.id).values(portal_status=PortalStatus.INVITED)
     )
-    resent = person.portal_status == "INVITED"
+    resent = person.portal_status == PortalStatus.INVITED
     await record_action(
         ctx,
         session,
@@ -139,7 +140,9 @@ async def accept_invite(info: strawberry.Info, input: AcceptInviteInput) -> Acce
         if not portal_enabled:
             raise DomainError("PORTAL_DISABLED", "This portal is switched off; ask the business.")
         password_hash = await passwords.hash_new_password(ctx.settings, input.password, person.email)
-        row = await store_password(session, T_CONTACT_PERSON, person.id, password_hash, portal_status="ACTIVE")
+        row = await store_password(
+            session, T_CONTACT_PERSON, person.id, password_hash, portal_status=PortalStatus.ACTIVE
+        )
         await record_activity(
             session,
             viewer=None,
@@ -166,7 +169,9 @@ async def disable_portal_access(info: strawberry.Info, contact_person_id: strawb
     async with ctx.db.transaction() as session:
         person = await one_or_raise(session, ctx.scope.where_id(T_CONTACT_PERSON, person_pk).with_for_update(), missing)
         await session.execute(
-            update(T_CONTACT_PERSON).where(T_CONTACT_PERSON.c.id == person.id).values(portal_status="DISABLED")
+            update(T_CONTACT_PERSON)
+            .where(T_CONTACT_PERSON.c.id == person.id)
+            .values(portal_status=PortalStatus.DISABLED)
         )
         revoked = await revoke_sessions(session, contact_person_id=person.id)
         await tokens.void_tokens(session, contact_person_id=person.id)

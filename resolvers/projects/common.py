@@ -9,6 +9,7 @@ from typing import Any
 from core import validation
 from core.errors import DomainError
 from core.money import quantize
+from models.projects import ProjectStatus
 from schema.projects.mutations import MAX_ENTRY_MINUTES
 
 MAX_NAME = 200
@@ -49,7 +50,7 @@ def duration(minutes: int) -> int:
 
 def require_active(project_status: str, message: str, field: str) -> None:
     """Tasks and time are added to ACTIVE projects only (PROJECT_NOT_ACTIVE)."""
-    if project_status != "ACTIVE":
+    if project_status != ProjectStatus.ACTIVE:
         raise DomainError("PROJECT_NOT_ACTIVE", message, field)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.context import Context
 from core.errors import not_found
 from core.scope import T_CONTACT, T_PROJECT
+from models.projects import ProjectStatus
 from resolvers.common import changed_values, create_once, one_or_raise, pk_of, record_action, returns_errors
 from resolvers.projects.common import text_values
 from schema.projects.mutations import (
@@ -39,7 +40,9 @@ async def create_project(info: strawberry.Info, input: CreateProjectInput) -> Cr
         )
         project_pk = await session.scalar(
             insert(T_PROJECT)
-            .values(organization_id=viewer.organization_id, contact_id=contact_pk, status="ACTIVE", **values)
+            .values(
+                organization_id=viewer.organization_id, contact_id=contact_pk, status=ProjectStatus.ACTIVE, **values
+            )
             .returning(T_PROJECT.c.id)
         )
         await record_action(

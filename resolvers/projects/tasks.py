@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.context import Context
 from core.errors import DomainError, not_found
 from core.scope import T_CONTACT, T_PROJECT, T_TASK, T_TIME_ENTRY
+from models.projects import TimeEntryStatus
 from resolvers.common import changed_values, create_once, one_or_raise, pk_of, record_action, returns_errors
 from resolvers.loaders import reload
 from resolvers.projects.common import rate, require_active, text_values
@@ -108,7 +109,7 @@ async def update_task(info: strawberry.Info, input: UpdateTaskInput) -> UpdateTa
 async def _make_time_non_billable(session: AsyncSession, task_pk: int) -> None:
     """The task's time follows it out of billing; refused (HAS_BILLED_TIME) once some of it is billed."""
     billed = await session.scalar(
-        select(exists().where(T_TIME_ENTRY.c.task_id == task_pk, T_TIME_ENTRY.c.status == "BILLED"))
+        select(exists().where(T_TIME_ENTRY.c.task_id == task_pk, T_TIME_ENTRY.c.status == TimeEntryStatus.BILLED))
     )
     if billed:
         raise DomainError("HAS_BILLED_TIME", "This task has billed time; it stays billable.", "billable")

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.context import Context
 from core.errors import DomainError, invalid, not_found
 from core.scope import T_PROJECT, T_TASK, T_TIME_ENTRY
+from models.projects import TimeEntryStatus
 from resolvers.common import changed_values, create_once, one_or_raise, pk_of, record_action, returns_errors
 from resolvers.loaders import reload
 from resolvers.projects.common import check_billable, duration, notes, require_active
@@ -60,7 +61,7 @@ async def create_time_entry(info: strawberry.Info, input: CreateTimeEntryInput) 
                 duration_minutes=minutes,
                 notes=entry_notes,
                 billable=billable,
-                status="UNBILLED",
+                status=TimeEntryStatus.UNBILLED,
             )
             .returning(T_TIME_ENTRY.c.id)
         )
@@ -100,10 +101,10 @@ def _check_billing(current: Any, changed: dict[str, Any]) -> None:
     is BILLED."""
     status = changed.get("status", current.status)
     billable = changed.get("billable", current.billable)
-    if current.status == "BILLED" and status == "BILLED" and changed.keys() & BILLED_FIXED:
+    if current.status == TimeEntryStatus.BILLED and status == TimeEntryStatus.BILLED and changed.keys() & BILLED_FIXED:
         raise DomainError("ALREADY_BILLED", "Billed time cannot change; mark it UNBILLED first.", "status")
     check_billable(billable, current.task_billable)
-    if status == "BILLED" and not billable:
+    if status == TimeEntryStatus.BILLED and not billable:
         raise invalid("Only billable time can be BILLED.", "billable" if "billable" in changed else "status")
 
 
@@ -126,7 +127,7 @@ async def update_time_entry(info: strawberry.Info, input: UpdateTimeEntryInput) 
         )
         changed = changed_values(current, values)
         _check_billing(current, changed)
-        if changed.get("status") == "UNBILLED":
+        if changed.get("status") == TimeEntryStatus.UNBILLED:
             changed["invoice_id"] = None
         if changed:
             await session.execute(update(T_TIME_ENTRY).where(T_TIME_ENTRY.c.id == entry_pk).values(**changed))

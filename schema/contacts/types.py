@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
 from typing import Any
 
 import strawberry
 
 from core.ids import to_global_id
+from models import contacts
 from schema.base import Address, Node, gravatar_url, staff_only
 
 
@@ -94,12 +94,7 @@ class Contact(Node):
         )
 
 
-@strawberry.enum(description="Portal access of a contact person.")
-class PortalStatus(Enum):
-    NOT_INVITED = "NOT_INVITED"
-    INVITED = "INVITED"
-    ACTIVE = "ACTIVE"
-    DISABLED = "DISABLED"
+PortalStatus = strawberry.enum(contacts.PortalStatus, description="Portal access of a contact person.")
 
 
 @strawberry.input

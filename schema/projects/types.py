@@ -4,29 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 import strawberry
 
 from core.ids import to_global_id
 from core.money import quantize, trim
+from models import projects
 from schema.base import Connection, Node
 from schema.contacts.types import Contact, contact_field
 from schema.conversations.types import Comment
 
-
-@strawberry.enum
-class ProjectStatus(Enum):
-    ACTIVE = "ACTIVE"
-    COMPLETED = "COMPLETED"
-    ARCHIVED = "ARCHIVED"
+ProjectStatus = strawberry.enum(projects.ProjectStatus)
 
 
-@strawberry.enum
-class TimeEntryStatus(Enum):
-    UNBILLED = "UNBILLED"
-    BILLED = "BILLED"
+TimeEntryStatus = strawberry.enum(projects.TimeEntryStatus)
 
 
 @strawberry.input
