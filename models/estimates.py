@@ -52,6 +52,11 @@ ESTIMATE_REASONS: dict[EstimateStatus, str] = {EstimateStatus.DECLINED: "decline
 AWAITING_APPROVAL = (EstimateStatus.SENT,)
 
 
+# the dashboard's estimate figures: each counts the estimates in these (effective) statuses, and its `…Filter`
+# lists them
+DASHBOARD_FIGURES: dict[str, tuple[EstimateStatus, ...]] = {"estimates_awaiting_approval": AWAITING_APPROVAL}
+
+
 class EstimateMoves:
     """Every way an estimate's status changes."""
 
@@ -114,5 +119,10 @@ class Estimate(SQLModel, table=True):
         Index("ix_estimate_org_date", "organization_id", "issue_date", "id"),
         Index("ix_estimate_contact_date", "contact_id", "issue_date", "id"),
         # the portal dashboard counts a contact's estimates awaiting approval
-        Index("ix_estimate_contact_sent", "contact_id", "expiry_date", postgresql_where=text("status = 'SENT'")),
+        Index(
+            "ix_estimate_contact_sent",
+            "contact_id",
+            "expiry_date",
+            postgresql_where=text(f"status = '{EstimateStatus.SENT}'"),
+        ),
     )

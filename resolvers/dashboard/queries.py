@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
+from typing import Any
 
 import strawberry
-from sqlalchemy import func
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Context
 from core.database import Database
 from core.money import quantize
 from core.scope import T_CONTACT, T_ESTIMATE, T_INVOICE, T_ORGANIZATION, T_PAYMENT, Scope
-from models.estimates import AWAITING_APPROVAL
+from models.estimates import DASHBOARD_FIGURES
 from models.invoices import OUTSTANDING_SHOWN, InvoiceKind
 from resolvers import reads
 from schema.dashboard.types import (
@@ -49,7 +50,14 @@ async def build_dashboard(db: Database, scope: Scope) -> Dashboard:
         .where(reads.outstanding())
         .group_by(T_INVOICE.c.currency, T_INVOICE.c.kind)
     )
-    awaiting = scope.select(T_ESTIMATE, func.count()).where(reads.awaiting_approval())
+    # one statement for every estimate figure, each count with its own condition (so its partial index applies)
+    count = scope.select(T_ESTIMATE, func.count())
+    figures = select(
+        *(
+            count.where(reads.estimate_status_in(statuses)).scalar_subquery().label(name)
+            for name, statuses in DASHBOARD_FIGURES.items()
+        )
+    )
     last_payment = (
         scope.select(T_PAYMENT)
         .where(T_PAYMENT.c.status.in_(LAST_PAYMENT_STATUSES))
@@ -59,7 +67,7 @@ async def build_dashboard(db: Database, scope: Scope) -> Dashboard:
     async with db.session() as session:
         currency = await _currency(session, scope)
         groups = (await session.execute(outstanding)).all()
-        awaiting_count = int(await session.scalar(awaiting) or 0)
+        counts = (await session.execute(figures)).one()
         payment = (await session.execute(last_payment)).one_or_none()
     by_kind: dict[str, dict[str, tuple[int, Decimal]]] = defaultdict(dict)
     for row in groups:
@@ -81,9 +89,17 @@ async def build_dashboard(db: Database, scope: Scope) -> Dashboard:
             filter=InvoiceFilterValues(status=list(OUTSTANDING_SHOWN), kind=InvoiceKind.RETAINER),
         ),
         last_payment=Payment.from_row(payment) if payment is not None else None,
-        estimates_awaiting_approval=awaiting_count,
-        estimates_awaiting_approval_filter=EstimateFilterValues(status=list(AWAITING_APPROVAL)),
+        **_estimate_figures(counts),
     )
+
+
+def _estimate_figures(counts: Any) -> dict[str, Any]:
+    """Each of ``DASHBOARD_FIGURES`` as the dashboard's count and the filter that lists what it counts."""
+    figures: dict[str, Any] = {}
+    for name, statuses in DASHBOARD_FIGURES.items():
+        figures[name] = int(getattr(counts, name) or 0)
+        figures[f"{name}_filter"] = EstimateFilterValues(status=list(statuses))
+    return figures
 
 
 async def dashboard(info: strawberry.Info) -> Dashboard:

@@ -27,6 +27,7 @@ from core.context import Context
 from core.errors import DomainError
 from core.ids import from_global_id
 from core.scope import T_ACTIVITY, T_CONTACT_PERSON, T_STAFF_USER, Scope
+from models.estimates import EstimateStatus
 from resolvers.common import returns_errors
 from schema.documents.mutations import ForwardDocumentError, ForwardDocumentInput, ForwardDocumentResult
 from services import receipts
@@ -161,7 +162,7 @@ async def _forwardable(ctx: Context, viewer: Viewer, kind: str, pk: int) -> Docu
         data = await load_document(session, ctx.scope, kind, pk)  # type: ignore[arg-type]
         if data is None:
             raise DomainError("NOT_FOUND", "No estimate or invoice with this id.", "documentId")
-        if data.status == "DRAFT":
+        if data.status == EstimateStatus.DRAFT:  # the same word for invoices
             raise DomainError("INVALID_STATE", "Send the document before forwarding it.", "documentId")
         await _check_throttle(session, ctx.scope, viewer)  # before rendering: a throttled sender costs no PDF
     return data

@@ -18,6 +18,7 @@ from core.context import Context
 from core.errors import DomainError, invalid
 from core.scope import Scope
 from models.documents import Move
+from models.estimates import EstimateStatus
 from resolvers.common import create_once, pk_of, record_action
 from resolvers.loaders import reload
 from services.documents import transitions
@@ -32,6 +33,8 @@ from services.documents.lines import (
 )
 from services.documents.numbering import next_number
 from services.documents.transitions import TABLES, Actor, DocumentKind
+
+DRAFT = EstimateStatus.DRAFT  # what every document starts as (InvoiceStatus.DRAFT is the same word)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +102,7 @@ async def create_document(
         number = await next_number(session, organization_id=scope.organization_id, kind=form.kind)
         document_pk = await session.scalar(
             insert(table)
-            .values(organization_id=scope.organization_id, contact_id=contact_pk, number=number, status="DRAFT")
+            .values(organization_id=scope.organization_id, contact_id=contact_pk, number=number, status=DRAFT)
             .values(currency=contact.currency, **own, **header)
             .returning(table.c.id)
         )

@@ -8,7 +8,8 @@ import strawberry
 
 from core.context import Context
 from core.errors import DomainError
-from models.estimates import EstimateMoves
+from models.documents import moves_of
+from models.estimates import ESTIMATE_REASONS, EstimateMoves
 from resolvers.common import pk_of, returns_errors
 from resolvers.documents import writes
 from schema.estimates.mutations import (
@@ -41,9 +42,20 @@ async def create_estimate(info: strawberry.Info, input: CreateEstimateInput) -> 
     )
 
 
+def _answer_columns(status: str) -> list[str]:
+    """What the client's answer that led to ``status`` wrote besides it (its time, its reason): a revise clears it."""
+    times = [move.at for move in moves_of(EstimateMoves) if move.to == status and move.at]
+    reason = ESTIMATE_REASONS.get(status)
+    return [*times, *([reason] if reason else [])]
+
+
+def _label(status: str) -> str:
+    return status.replace("_", " ").capitalize()
+
+
 @returns_errors(UpdateEstimateError)
 async def update_estimate(info: strawberry.Info, input: UpdateEstimateInput) -> UpdateEstimateResult:
-    """Staff: change an estimate in DRAFT, SENT or DECLINED. A DECLINED estimate becomes a DRAFT again."""
+    """Staff: change an estimate in DRAFT, SENT or DECLINED. A DECLINED estimate becomes a DRAFT again (a revise)."""
     ctx: Context = info.context
     ctx.require_staff()
     estimate_pk = pk_of(input.id, "Estimate")
@@ -58,10 +70,12 @@ async def update_estimate(info: strawberry.Info, input: UpdateEstimateInput) -> 
         details: dict[str, Any] = {"fields": changed}
         description = f"Estimate {current.number} updated"
         if move is EstimateMoves.REVISE:
-            # the decline stays in the history (details below); the estimate itself starts over as a draft
-            values |= {"declined_at": None, "decline_reason": None}
-            details |= {"previous_status": current.status, "decline_reason": current.decline_reason}
-            description = f"Declined estimate {current.number} revised as a draft"
+            # the client's answer stays in the history (details below); the estimate itself starts over as a draft
+            answered = _answer_columns(current.status)
+            values |= dict.fromkeys(answered, None)
+            reason = ESTIMATE_REASONS.get(current.status)
+            details |= {"previous_status": current.status, **({reason: getattr(current, reason)} if reason else {})}
+            description = f"{_label(current.status)} estimate {current.number} revised as a draft"
         elif not values:
             return await writes.reload_document(ctx, "estimate", estimate_pk)
         await transitions.apply(

@@ -1,22 +1,24 @@
 """The demo's estimates and invoices: for every portal contact, at least one document in every status.
 
 The tables below name the status each demo document reads as (``shows``, a member of the models' StrEnums) and
-how it got there; ``tests/documents/test_status_vocabulary.py`` fails when a status has no row. A client's answer
-or staff's move is one of the models' ``Move``s: its time column, its history entry and the reason the client
-gave (``ESTIMATE_REASONS``) follow from it.
+how it got there; a status they leave out that a client's answer leads to gets a document of its own
+(``_every_status``), and ``tests/documents/test_status_vocabulary.py`` fails when a status has none. A client's
+answer or staff's move is one of the models' ``Move``s: its time column, its history entry and the reason the
+client gave (``ESTIMATE_REASONS``) follow from it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import update
 
 from core.money import quantize
 from core.scope import T_ALLOCATION, T_ESTIMATE, T_INVOICE, T_PAYMENT
-from models.documents import Move
+from models.documents import Move, moves_of
 from models.estimates import ESTIMATE_REASONS, EstimateMoves, EstimateStatus
 from models.invoices import InvoiceKind, InvoiceMoves, InvoiceStatus
 from services.documents.lines import LineDraft, replace_line_items
@@ -37,10 +39,13 @@ TERMS = "Payment due within 30 days of the invoice date. Thank you for your busi
 ESTIMATE_TERMS = "Prices are valid until the expiry date. 50% of the total is invoiced on acceptance."
 
 
-# what the client wrote, for each answer that takes a reason
+# what the client wrote, for each answer that takes a reason (ESTIMATE_REASONS); others get the general one
 REASONS: dict[str, str] = {
     EstimateStatus.DECLINED: "Our budget for this quarter is already committed; let's revisit this next quarter.",
 }
+
+
+GENERAL_REASON = "Could we go through the scope together before we decide?"
 
 
 INVOICE_NOTES = {
@@ -85,6 +90,19 @@ INVOICES = (
     DemoDocument("sent", InvoiceStatus.SENT, (3, 6), 27, -3),
     DemoDocument("draft", InvoiceStatus.DRAFT, (4,), 30, None),
 )
+
+
+def _every_status(rows: tuple[DemoDocument, ...], vocabulary: type[StrEnum], moves: type) -> tuple[DemoDocument, ...]:
+    """``rows``, plus one for each status they leave out that a client's answer leads to, so a new answer has its
+    demo document without a line here; oldest first, drafts last (a status nothing leads to fails the test)."""
+    shown = {row.shows for row in rows}
+    answers = {move.to: move for move in moves_of(moves) if move.notify and move.to is not None}
+    derived = tuple(
+        DemoDocument(str(status).lower(), status, (1, 2), 21, -9, -8, then=(answers[status], -7))
+        for status in vocabulary
+        if status not in shown and status in answers
+    )
+    return tuple(sorted(rows + derived, key=lambda row: row.sent if row.sent is not None else 1))
 
 
 # the status a demo row is written with: a derived one is computed from its dates, the paid ones are SENT until
@@ -178,8 +196,13 @@ def _then(contact: ContactSeeder, spec: DemoDocument) -> dict[str, Any]:
     if move is EstimateMoves.ACCEPT:
         values |= {"accepted_by_id": contact.person_id, "signature_name": contact.person_name}
     if move.to in ESTIMATE_REASONS:
-        values[ESTIMATE_REASONS[move.to]] = REASONS[move.to]  # type: ignore[index]
+        values[ESTIMATE_REASONS[move.to]] = _reason(move)  # type: ignore[index]
     return values
+
+
+def _reason(move: Move) -> str | None:
+    """What the client wrote with an answer that takes a reason."""
+    return REASONS.get(str(move.to), GENERAL_REASON) if move.to in ESTIMATE_REASONS else None
 
 
 def _history(contact: ContactSeeder, title: str, spec: DemoDocument, values: dict[str, Any], **owner: int) -> None:
@@ -194,7 +217,7 @@ def _history(contact: ContactSeeder, title: str, spec: DemoDocument, values: dic
     move, day = spec.then
     what = move.activity.replace("_", " ")
     if move.notify:  # the client's answer
-        reason = REASONS.get(str(move.to))
+        reason = _reason(move)
         contact.history(
             move.activity,
             f"{what.capitalize()} by {contact.person_name}",
@@ -210,7 +233,7 @@ def _history(contact: ContactSeeder, title: str, spec: DemoDocument, values: dic
 async def seed_invoices(contact: ContactSeeder) -> dict[str, Seeded]:
     """Invoices in every status, oldest first so numbers follow dates; the payments come afterwards."""
     invoices: dict[str, Seeded] = {}
-    for spec in INVOICES:
+    for spec in _every_status(INVOICES, InvoiceStatus, InvoiceMoves):
         values = _dates(contact, spec, "due_date", 0) | _then(contact, spec)
         invoices[spec.key] = seeded = await _insert(
             contact,
@@ -229,7 +252,7 @@ async def seed_invoices(contact: ContactSeeder) -> dict[str, Seeded]:
 async def seed_estimates(contact: ContactSeeder, invoiced_as: Seeded) -> dict[str, Seeded]:
     """Estimates in every status; EXPIRED is a SENT estimate past its expiry date."""
     estimates: dict[str, Seeded] = {}
-    for spec in ESTIMATES:
+    for spec in _every_status(ESTIMATES, EstimateStatus, EstimateMoves):
         values = _dates(contact, spec, "expiry_date", -1) | _then(contact, spec)
         if spec.shows == EstimateStatus.INVOICED:
             values["invoice_id"] = invoiced_as.pk

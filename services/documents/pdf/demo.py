@@ -6,11 +6,12 @@ import datetime as dt
 from decimal import Decimal
 
 from core.money import LineInput, compute_totals
+from models.invoices import InvoiceStatus
 from services.documents.pdf.data import DocumentData, Party, PdfLine
 
 
 def demo_invoice(
-    line_count: int = 24, *, status: str = "PAID", locale: str = "en_US", currency: str = "USD"
+    line_count: int = 24, *, status: str = InvoiceStatus.PAID, locale: str = "en_US", currency: str = "USD"
 ) -> DocumentData:
     """A made-up invoice to look at the layout (``python -m services.documents.pdf demo.pdf``), no database needed."""
     drafts = [
@@ -41,7 +42,7 @@ def demo_invoice(
         )
         for (name, description, quantity, rate, discount, tax), computed in zip(drafts, totals.lines, strict=True)
     ]
-    paid = totals.total if status == "PAID" else Decimal(0)
+    paid = totals.total if status == InvoiceStatus.PAID else Decimal(0)
     return DocumentData(
         kind="invoice",
         id=0,
