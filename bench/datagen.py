@@ -25,6 +25,8 @@ PASSWORD = "portico-bench-password"
 BENCH_CONTACT_INVOICES = 60
 BENCH_CONTACT_ESTIMATES = 12_000
 FRESH_ESTIMATES = 6_000  # SENT estimates for acceptEstimate (M2), consumed by the benchmark
+DETAIL_INVOICE = 12  # the invoice the detail query (Q4) reads: lines, a payment and a thread of THREAD comments
+THREAD = 30
 
 
 @dataclass(frozen=True)
@@ -296,6 +298,17 @@ async def generate(conn: asyncpg.Connection, size: Size, settings: Settings) -> 
 async def reset(conn: asyncpg.Connection) -> None:
     """Undo what a previous benchmark run wrote (comments, accepted estimates, sessions, mail)."""
     await conn.execute("DELETE FROM activity")
+    await undo_mutations(conn)
+    await thread(conn)
+    await conn.execute("DELETE FROM outbox_mail")
+    await conn.execute("DELETE FROM auth_session")
+    await conn.execute("DELETE FROM auth_throttle")
+    await conn.execute("VACUUM ANALYZE comment")
+    await conn.execute("VACUUM ANALYZE estimate")
+
+
+async def undo_mutations(conn: asyncpg.Connection) -> None:
+    """The comments M1 added and the estimates M2 accepted, undone (also between two concurrency levels)."""
     await conn.execute("DELETE FROM comment WHERE body = 'bench comment'")
     await conn.execute(
         "UPDATE estimate SET status = 'SENT', accepted_at = NULL, accepted_by_id = NULL, accepted_ip = NULL, "
@@ -303,8 +316,25 @@ async def reset(conn: asyncpg.Connection) -> None:
         BENCH_CONTACT_ESTIMATES,
         BENCH_CONTACT_ESTIMATES + FRESH_ESTIMATES,
     )
-    await conn.execute("DELETE FROM outbox_mail")
-    await conn.execute("DELETE FROM auth_session")
-    await conn.execute("DELETE FROM auth_throttle")
-    await conn.execute("VACUUM ANALYZE comment")
-    await conn.execute("VACUUM ANALYZE estimate")
+
+
+async def thread(conn: asyncpg.Connection) -> None:
+    """The detail invoice's comment thread, written again: client and staff authors, staff notes the portal does not
+    show, timestamps with and without microseconds, more comments than the detail query's first 20."""
+    await conn.execute("DELETE FROM comment WHERE body LIKE 'bench thread %'")
+    await conn.executemany(
+        "INSERT INTO comment (organization_id, contact_id, invoice_id, author_staff_id, author_contact_person_id,"
+        " body, visible_in_portal, created_at) VALUES (1, 1, $1, $2, $3, $4, $5,"
+        " timestamptz '2026-01-05 09:00:00+00' + $6 * interval '7 minutes 0.25 seconds')",
+        [
+            (
+                DETAIL_INVOICE,
+                None if k % 2 else 1,
+                1 if k % 2 else None,
+                f'bench thread {k}: \u00e9t\u00e9 "quoted" \\ line\nnext',
+                k % 7 != 3,
+                k,
+            )
+            for k in range(THREAD)
+        ],
+    )

@@ -19,7 +19,7 @@ from collections import Counter
 import httpx
 
 from bench import datagen
-from bench.run import prepare, serve
+from bench.run import exclusive, prepare, serve
 from core.settings import Settings
 
 SECONDS = float(os.environ.get("BENCH_DURATION", "10"))
@@ -102,6 +102,11 @@ async def round_(base_url: str) -> tuple[float, float, Counter[str], int]:
 
 def main() -> None:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    with exclusive(settings):  # `make bench` resets the same database: one run at a time
+        compare(settings)
+
+
+def compare(settings: Settings) -> None:
     dsn, _, _ = asyncio.run(prepare(settings))
     base = {"ENVIRONMENT": "production", "PERSISTED_ONLY": "false", "DATABASE_URL": dsn, "MAIL_WORKER": "false"}
     raised = {f"RATE_LIMIT_{k}": "1000000000" for k in ("SESSION_BURST", "SESSION_PER_SECOND", "ADDRESS_BURST")}
