@@ -23,7 +23,6 @@ from core.limits import BodySizeLimit, DatabaseUnavailable
 from core.logging import RequestIdMiddleware, configure_logging
 from core.persisted import PersistedDocuments, load_manifest
 from core.settings import Settings, get_settings
-from resolvers.compiled import CompiledOperations
 from resolvers.documents.downloads import routes as download_routes
 from resolvers.loaders import Loaders
 from resolvers.planner.answer import PlannedReads
@@ -40,9 +39,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     runtime = Runtime(settings, loaders=Loaders)
     manifest = load_manifest(settings.persisted_manifest)
     schema = build_schema(settings)
-    compiled = CompiledOperations(manifest)
     planned = PlannedReads(schema, settings, PersistedDocuments(manifest, allow_list=settings.allow_list_enabled))
-    graphql = PorticoGraphQL(schema, runtime=runtime, compiled=compiled, planned=planned)
+    graphql = PorticoGraphQL(schema, runtime=runtime, planned=planned)
 
     async def healthz(request: Request) -> JSONResponse:
         try:

@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: request.scope["state"] key of the request's (viewer, auth problem) once found: the planned read path may have
+#: authenticated a request that normal execution then answers
+AUTHENTICATED = "portico_viewer"
+
 # Inside a subscription, the event being delivered has loaders of its own, fresh for every event (a websocket's
 # context lives as long as the connection); set by subscriptions/streams.py, read by Context.loaders.
 EVENT_LOADERS: ContextVar[Loaders | None] = ContextVar("portico_event_loaders", default=None)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import DocumentNode, GraphQLError, parse
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
@@ -22,11 +22,10 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from core.auth import authenticate
-from core.context import Context, client_address
-from core.cost import cached_operation_cost
+from core.context import AUTHENTICATED, Context, client_address
+from core.database import database_unavailable
 from core.errors import TopLevelCode
 from core.graphiql import graphiql_html
-from core.limits import take_budget
 from core.logging import request_id_var
 from core.persisted import PersistedDocuments, PersistedQueryError, load_manifest
 from core.security import csrf_token_for
@@ -42,9 +41,7 @@ _MEDIA_TYPE_KEY = "graphql_media_type"
 _STATUS_KEY = "graphql_status"
 
 
-_VIEWER_KEY = "portico_viewer"
-
-
+log = logging.getLogger(__name__)
 _HTTP_ERROR_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
 
 
@@ -54,10 +51,6 @@ class PersistedHTTPError(HTTPException):
     def __init__(self, code: str, reason: str) -> None:
         super().__init__(400, reason)
         self.code = code
-
-
-class _NoCompiled:
-    by_document: dict[str, Any] = {}
 
 
 class PorticoGraphQL(GraphQL):
@@ -73,7 +66,7 @@ class PorticoGraphQL(GraphQL):
     websocket_adapter_class = TextFrameWebSocketAdapter  # type: ignore[assignment]
     graphql_transport_ws_handler_class = PersistedOperationsWSHandler
 
-    def __init__(self, schema: Any, *, runtime: Runtime, compiled: Any = None, planned: Any = None) -> None:
+    def __init__(self, schema: Any, *, runtime: Runtime, planned: Any = None) -> None:
         settings = runtime.settings
         super().__init__(
             schema,
@@ -86,9 +79,6 @@ class PorticoGraphQL(GraphQL):
         self.runtime = runtime
         manifest = load_manifest(settings.persisted_manifest)
         self.persisted = PersistedDocuments(manifest, allow_list=settings.allow_list_enabled)
-        # hot persisted operations answered by one SQL statement (resolvers.compiled.CompiledOperations), or none
-        self.compiled = compiled if compiled is not None and settings.compiled_operations else _NoCompiled()
-        self._compiled_documents: dict[str, DocumentNode] = {}
         # queries the planner writes as one statement (resolvers.planner.PlannedReads), or none
         self.planned = planned if settings.planned_reads else None
 
@@ -103,12 +93,10 @@ class PorticoGraphQL(GraphQL):
         media_type = negotiate_media_type(request.headers.get("accept"))
         request.scope.setdefault("state", {})[_MEDIA_TYPE_KEY] = media_type
         try:
-            planned = await self.planned.answer(request, self.runtime.db, media_type) if self.planned else None
+            planned = await self._planned_response(request, media_type)
             if planned is not None:
                 return planned
-            response = await self._compiled_response(request, media_type) or await super().run(
-                request, context, root_value
-            )
+            response = await super().run(request, context, root_value)
             if self.settings.path_header:
                 response.headers.setdefault("x-portico-path", "executed")
         except HTTPException as error:
@@ -121,6 +109,18 @@ class PorticoGraphQL(GraphQL):
                     response.status_code = status
         response.headers.add_vary_header("Accept")
         return response
+
+    async def _planned_response(self, request: Request, media_type: str) -> Response | None:
+        """The planned read path's answer, or None for normal execution (which also answers when it fails)."""
+        if self.planned is None:
+            return None
+        try:
+            return await self.planned.answer(request, self.runtime.db, media_type)  # type: ignore[no-any-return]
+        except Exception as error:
+            if database_unavailable(error):
+                raise
+            log.exception("the planned read path failed; normal execution answers")
+            return None
 
     def _http_error_response(self, request: Request, error: HTTPException, media_type: str) -> Response:
         """A request refused before execution, as a GraphQL error in JSON rather than Strawberry's plain text."""
@@ -203,12 +203,12 @@ class PorticoGraphQL(GraphQL):
         )
         if isinstance(request, WebSocket):
             return context  # authenticated in on_ws_connect from connection_init
-        known = request.scope.get("state", {}).get(_VIEWER_KEY)
-        if known is not None:  # the compiled path already authenticated this request
+        known = request.scope.get("state", {}).get(AUTHENTICATED)
+        if known is not None:  # the planned read path already authenticated this request
             context.viewer, context.auth_problem = known
             return context
         await self._authenticate(request, context)
-        request.scope.setdefault("state", {})[_VIEWER_KEY] = (context.viewer, context.auth_problem)
+        request.scope.setdefault("state", {})[AUTHENTICATED] = (context.viewer, context.auth_problem)
         return context
 
     async def _authenticate(self, request: Request, context: Context) -> None:
@@ -223,48 +223,6 @@ class PorticoGraphQL(GraphQL):
             context.viewer = await authenticate(self.runtime.db, settings, token)
             if context.viewer is None:
                 context.auth_problem = "INVALID_TOKEN"
-
-    async def _compiled_response(self, request: Request, media_type: str) -> Response | None:
-        """A registered hot operation answered by one SQL statement, or None for normal execution."""
-        if not self.compiled.by_document:
-            return None
-        if request.method == "POST":
-            if "json" not in request.headers.get("content-type", ""):
-                return None
-            try:
-                data = orjson.loads(await request.body())
-            except orjson.JSONDecodeError:
-                return None
-            variables = data.get("variables") if isinstance(data, dict) else None
-        elif request.method == "GET":
-            data = dict(request.query_params)
-            try:
-                variables = orjson.loads(data["variables"]) if data.get("variables") else None
-            except orjson.JSONDecodeError:
-                return None
-        else:
-            return None
-        if not isinstance(data, dict):
-            return None
-        document_id = self.persisted.manifest_id_of(data)
-        if document_id not in self.compiled.by_document:
-            return None
-        context = await self.get_context(request, Response())
-        if self.settings.rate_limit_enabled:
-            # this path bypasses the schema's extensions: the operation pays its cost here, as RequestBudget would
-            # have it pay; a refusal falls through to normal execution, which answers TOO_MANY_REQUESTS
-            document = self._compiled_documents.get(document_id)
-            if document is None:
-                document = self._compiled_documents[document_id] = parse(self.persisted.manifest[document_id])
-            cost = cached_operation_cost(self.schema._schema, document, data.get("operationName"), variables)
-            try:
-                await take_budget(context, cost)
-            except GraphQLError:
-                return None
-        body = await self.compiled.answer(
-            self.runtime.db, context.viewer, document_id, variables, data.get("operationName")
-        )
-        return Response(body, media_type=media_type) if body is not None else None
 
     def _csrf_ok(self, request: Request, session_token: str) -> bool:
         """Signed double submit: X-CSRF-Token must be the token derived from this very session (the CSRF cookie

@@ -66,7 +66,6 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "persisted-documents.json", description="trusted documents: JSON {id: document}"
     )
     persisted_only: bool | None = Field(default=None, description="allow-list mode; default: on in production")
-    compiled_operations: bool = Field(default=True, description="answer hot persisted operations with one SQL")
     planned_reads: bool = Field(default=True, description="answer plannable queries with one SQL statement")
     path_header: bool = Field(default=False, description="X-Portico-Path on GraphQL answers: planned or executed")
 
@@ -83,6 +82,9 @@ class Settings(BaseSettings):
     rate_limit_session_per_second: float = 6_000
     rate_limit_address_burst: int = 200_000
     rate_limit_address_per_second: float = 20_000
+    throttle_first_lock_seconds: float = Field(
+        default=1.0, description="the lock after a key's free attempts; each later one doubles (at most 15 minutes)"
+    )
     socket_recheck_seconds: float = Field(
         default=30.0, description="backstop re-check of every open socket's session (events close them at once)"
     )

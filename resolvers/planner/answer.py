@@ -36,7 +36,7 @@ from starlette.responses import Response
 
 from core import ratelimit
 from core.auth import PortalViewer, authenticate
-from core.context import client_address
+from core.context import AUTHENTICATED, client_address
 from core.cost import cached_operation_cost
 from core.database import Database
 from core.media import bearer_token
@@ -163,10 +163,7 @@ class PlannedReads:
     async def answer(self, request: Request, db: Database, media_type: str) -> Response | None:
         """The response, or None for normal execution."""
         data = await self._request_data(request)
-        if data is None:
-            return None
-        token, kind = await self._viewer(request, db)
-        if kind is None:
+        if data is None or not all(isinstance(data.get(k), str | None) for k in ("query", "operationName")):
             return None
         try:
             resolved = await self.persisted.resolve(
@@ -186,6 +183,9 @@ class PlannedReads:
             return None
         coerced = get_variable_values(self.schema, operation.variable_definitions or [], raw)
         if isinstance(coerced, list):  # variable errors: normal execution reports them
+            return None
+        token, kind = await self._viewer(request, db)
+        if token is None or kind is None:
             return None
         planned = self.plan(document, operation, coerced, raw, kind)
         if planned is None:
@@ -259,6 +259,8 @@ class PlannedReads:
         kind = self.kinds.get(digest)
         if kind is None:  # a session's kind never changes; its validity is checked by the statement itself
             viewer = await authenticate(db, self.settings, token)
+            # normal execution, if it answers this request, takes the viewer as found here (no second lookup)
+            request.scope.setdefault("state", {})[AUTHENTICATED] = (viewer, None if viewer else "INVALID_TOKEN")
             if viewer is None:
                 return None, None
             kind = "portal" if isinstance(viewer, PortalViewer) else "staff"

@@ -11,114 +11,53 @@ two over the fixture data. A field that is not here makes the operation unplanne
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, case, func, literal, select
 
-from core.scope import T_ALLOCATION, T_COMMENT, T_CONTACT, T_ESTIMATE, T_INVOICE, T_LINE_ITEM, T_PAYMENT, Scope
+from core.scope import (
+    T_ALLOCATION,
+    T_COMMENT,
+    T_CONTACT,
+    T_ESTIMATE,
+    T_INVOICE,
+    T_LINE_ITEM,
+    T_ORGANIZATION,
+    T_PAYMENT,
+    Scope,
+)
+from models.estimates import DASHBOARD_FIGURES
+from models.invoices import OUTSTANDING_SHOWN
 from resolvers import reads
+from resolvers.planner.specs import (
+    ById,
+    Child,
+    Children,
+    JsonbKeys,
+    Leaf,
+    Page,
+    Row,
+    Same,
+    Spec,
+    View,
+    _date,
+    _datetime,
+    _id,
+    _money,
+    _raw,
+    _text,
+    _trimmed,
+    camel,
+    digits_of,
+    json_list,
+)
 from resolvers.planner.sqljson import (
-    date_of,
-    datetime_of,
-    global_id_text,
     money,
     precision,
     raw_of,
     text_of,
-    trimmed,
 )
-
-Row = Any  # a FROM clause (alias) whose ``.c`` holds the row's columns
-
-
-@dataclass(frozen=True, slots=True)
-class Leaf:
-    json: Callable[[Row, Scope], Any]
-    staff_only: bool = False  # ``schema.base.staff_only``: null (or ``empty``) for portal viewers
-    empty: str = "null"
-
-
-@dataclass(frozen=True, slots=True)
-class Same:
-    """An object made of the same row (or of a part of it, ``row``: e.g. a JSONB column's keys)."""
-
-    type_name: str
-    row: Callable[[Row], Row] = field(default=lambda row: row)
-
-
-class JsonbKeys:
-    """A JSONB column seen as a row whose columns are its keys (``->>``): an address."""
-
-    def __init__(self, column: Any) -> None:
-        self.column = column
-        self.c = self
-
-    def __getitem__(self, key: str) -> Any:
-        return self.column.op("->>")(key)
-
-
-@dataclass(frozen=True, slots=True)
-class Child:
-    type_name: str
-    rows: Callable[[Scope, Row], Select[Any]]  # at most one row, correlated to the parent
-    nullable: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class Children:
-    type_name: str
-    rows: Callable[[Scope, Row], Select[Any]]
-    order: Callable[[Row], list[Any]]
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """A connection of ``type_name`` nodes ordered by ``key`` (``(column, cursor kind)``), as ``paginate`` does."""
-
-    type_name: str
-    rows: Callable[[Scope, Row | None], Select[Any]]
-    key: tuple[tuple[str, str], ...]
-    descending: bool
-
-
-@dataclass(frozen=True, slots=True)
-class ById:
-    """A root field ``x(id: ID!)``: the object with that global id in the viewer's scope, or null."""
-
-    type_name: str
-    rows: Callable[[Scope], Select[Any]]
-
-
-Spec = Leaf | Same | Child | Children | Page | ById
-
-
-def _text(name: str) -> Leaf:
-    return Leaf(lambda r, _: text_of(r.c[name]))
-
-
-def _raw(name: str) -> Leaf:
-    return Leaf(lambda r, _: raw_of(r.c[name]))
-
-
-def _date(name: str) -> Leaf:
-    return Leaf(lambda r, _: date_of(r.c[name]))
-
-
-def _datetime(name: str) -> Leaf:
-    return Leaf(lambda r, _: datetime_of(r.c[name]))
-
-
-def _money(name: str) -> Leaf:
-    return Leaf(lambda r, _: money(r.c[name], r.c["digits"]))
-
-
-def _trimmed(name: str) -> Leaf:
-    return Leaf(lambda r, _: trimmed(r.c[name]))
-
-
-def _id(type_name: str) -> Leaf:
-    return Leaf(lambda r, _: text_of(global_id_text(type_name, r.c["id"])))
+from services.documents import statuses
 
 
 def _comment_count(owner: str) -> Leaf:
@@ -180,11 +119,6 @@ def _contact(scope: Scope, parent: Row) -> Select[Any]:
     return scope.select(T_CONTACT).where(T_CONTACT.c.id == parent.c["contact_id"])
 
 
-def digits_of(table: Any) -> Any:
-    """The minor-unit decimals of the row's currency, computed once per row (money leaves read ``digits``)."""
-    return precision(table.c.currency).label("digits")
-
-
 def _invoices(scope: Scope, _: Row | None = None) -> Select[Any]:
     return reads.invoices(scope).add_columns(digits_of(T_INVOICE))
 
@@ -227,11 +161,67 @@ def _applied_payments(scope: Scope, parent: Row) -> Select[Any]:
     )
 
 
+LAST_PAYMENT_STATUSES = ("SUCCEEDED", "PENDING")
+
+
+def _dashboard(scope: Scope, _: Row | None) -> Select[Any]:
+    """The dashboard's figures as one row (``resolvers.dashboard.build_dashboard`` reads the same)."""
+    if scope.is_staff:
+        currency = scope.select(T_ORGANIZATION, T_ORGANIZATION.c.base_currency).scalar_subquery()
+    else:
+        currency = scope.select(T_CONTACT, T_CONTACT.c.currency).scalar_subquery()
+    base = scope.select(T_INVOICE, T_INVOICE.c.kind, T_INVOICE.c.balance_due).where(statuses.outstanding())
+
+    def figure(kind: str, value: Any) -> Any:
+        of_kind = base.where(T_INVOICE.c.kind == kind, T_INVOICE.c.currency == currency)
+        return func.coalesce(of_kind.with_only_columns(value).scalar_subquery(), 0)
+
+    count = scope.select(T_ESTIMATE, func.count())
+    estimate_figures = [
+        count.where(statuses.estimate_status_in(wanted)).scalar_subquery().label(name)
+        for name, wanted in DASHBOARD_FIGURES.items()
+    ]
+    return select(
+        currency.label("currency"),
+        precision(currency).label("digits"),
+        figure("REGULAR", func.sum(T_INVOICE.c.balance_due)).label("regular_total"),
+        figure("REGULAR", func.count()).label("regular_count"),
+        figure("RETAINER", func.sum(T_INVOICE.c.balance_due)).label("retainer_total"),
+        figure("RETAINER", func.count()).label("retainer_count"),
+        *estimate_figures,
+    )
+
+
+def _by_currency(scope: Scope, _: Row) -> Select[Any]:
+    regular = scope.select(T_INVOICE, T_INVOICE.c.currency, func.count().label("count"))
+    return (
+        regular.add_columns(
+            func.sum(T_INVOICE.c.balance_due).label("total"), precision(T_INVOICE.c.currency).label("digits")
+        )
+        .where(statuses.outstanding(), T_INVOICE.c.kind == "REGULAR")
+        .group_by(T_INVOICE.c.currency)
+    )
+
+
+def _last_payment(scope: Scope, _: Row) -> Select[Any]:
+    return (
+        scope.select(T_PAYMENT, T_PAYMENT, digits_of(T_PAYMENT))
+        .where(T_PAYMENT.c.status.in_(LAST_PAYMENT_STATUSES))
+        .order_by(T_PAYMENT.c.payment_date.desc(), T_PAYMENT.c.id.desc())
+        .limit(1)
+    )
+
+
+def _filter_values(kind: str) -> Callable[[Row], Row]:
+    return lambda row: View(row, {"filter_kind": literal(kind)})
+
+
 def _address(column: str) -> Same:
     return Same("Address", lambda row: JsonbKeys(row.c[column]))
 
 
 _ADDRESS_PARTS = ("attention", "street1", "street2", "city", "state", "zip", "country", "phone")
+
 
 CATALOG: dict[str, dict[str, Spec]] = {
     "Query": {
@@ -239,7 +229,40 @@ CATALOG: dict[str, dict[str, Spec]] = {
         "invoice": ById("Invoice", _invoices),
         "estimates": Page("Estimate", _estimates, (("issue_date", "date"), ("id", "int")), True),
         "estimate": ById("Estimate", _estimates),
+        "dashboard": Child("Dashboard", _dashboard, nullable=False),
     },
+    "Dashboard": {
+        "currency": _text("currency"),
+        "outstandingTotal": Leaf(lambda r, _: money(r.c["regular_total"], r.c["digits"])),
+        "outstandingCount": _raw("regular_count"),
+        "outstandingFilter": Same("InvoiceFilterValues", _filter_values("REGULAR")),
+        "outstandingByCurrency": Children("CurrencyTotal", _by_currency, lambda r: [r.c["currency"]]),
+        "retainerInvoices": Same(
+            "OutstandingInvoices",
+            lambda row: View(
+                row, {"total": "retainer_total", "count": "retainer_count", "filter_kind": literal("RETAINER")}
+            ),
+        ),
+        "lastPayment": Child("Payment", _last_payment),
+        **{camel(name): _raw(name) for name in DASHBOARD_FIGURES},
+        **{
+            f"{camel(name)}Filter": Same(
+                "EstimateFilterValues", lambda row, wanted=wanted: View(row, {"statuses": json_list(wanted)})
+            )
+            for name, wanted in DASHBOARD_FIGURES.items()
+        },
+    },
+    "EstimateFilterValues": {"status": Leaf(lambda r, _: r.c["statuses"])},
+    "InvoiceFilterValues": {
+        "status": Leaf(lambda r, _: json_list(OUTSTANDING_SHOWN)),
+        "kind": Leaf(lambda r, _: r.c["filter_kind"]),
+    },
+    "OutstandingInvoices": {
+        "total": Leaf(lambda r, _: money(r.c["total"], r.c["digits"])),
+        "count": _raw("count"),
+        "filter": Same("InvoiceFilterValues", lambda row: row),
+    },
+    "CurrencyTotal": {"currency": _text("currency"), "total": _money("total"), "count": _raw("count")},
     "Invoice": {
         **_document_fields("Invoice", "invoice", T_INVOICE),
         "kind": _text("kind"),

@@ -41,7 +41,8 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from core.ids import decode_id
 from core.scope import Scope
 from resolvers.pagination import MAX_PAGE, decode_cursor
-from resolvers.planner.catalog import CATALOG, ById, Child, Children, Leaf, Page, Same
+from resolvers.planner.catalog import CATALOG
+from resolvers.planner.specs import ById, Child, Children, Leaf, Page, Same
 from resolvers.planner.sqljson import EMPTY_LIST, NULL, cursor_text, json_array, json_object, raw_of, text_of
 
 CURSOR_KINDS = {"date": dt.date, "datetime": dt.datetime, "int": int}
@@ -241,7 +242,8 @@ class Compiler:
         if isinstance(spec, Child | Children):
             # the related rows as a derived table (correlated to this row), so grouped sources work too
             self.aliases += 1
-            sub = spec.rows(self.scope, row).correlate(*row.froms).subquery(f"r{self.aliases}")
+            correlate = row.froms if row is not None else []
+            sub = spec.rows(self.scope, row).correlate(*correlate).subquery(f"r{self.aliases}")
             child = Cols.of_subquery(sub)
             element = self.object(target, child, self.collect(target, nodes))
             if isinstance(spec, Child):

@@ -57,6 +57,11 @@ PLANNED = {
     "empty page": "{ invoices(first: 0) { totalCount pageInfo { hasNextPage startCursor endCursor } "
     "edges { cursor } } }",
     "typename only": "{ __typename invoices { __typename } }",
+    "dashboard": """{ dashboard { __typename currency outstandingTotal outstandingCount
+      outstandingFilter { status kind } outstandingByCurrency { currency total count }
+      retainerInvoices { total count filter { status kind } }
+      lastPayment { id amount currency paymentDate mode status notes } estimatesAwaitingApproval
+      estimatesAwaitingApprovalFilter { status } } }""",
 }
 NOT_PLANNED = {
     "a field outside the catalog": "{ invoices { edges { node { activity { kind } } } } }",
@@ -71,8 +76,8 @@ NOT_PLANNED = {
 @pytest.fixture
 async def apps(settings: Settings) -> AsyncIterator[tuple[AsyncClient, AsyncClient]]:
     """Two apps on one database: the planned read path on, and off (normal execution)."""
-    on = create_app(settings.model_copy(update={"path_header": True, "compiled_operations": False}))
-    off = create_app(settings.model_copy(update={"planned_reads": False, "compiled_operations": False}))
+    on = create_app(settings.model_copy(update={"path_header": True}))
+    off = create_app(settings.model_copy(update={"planned_reads": False}))
     async with on.router.lifespan_context(on), off.router.lifespan_context(off):
         async with (
             AsyncClient(transport=ASGITransport(app=on), base_url="http://portico.test") as planned,
