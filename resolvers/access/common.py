@@ -115,7 +115,7 @@ async def redeeming(ctx: Context, kind: str, token: str) -> AsyncIterator[tuple[
     (UNKNOWN_TOKEN, TOKEN_EXPIRED, … otherwise) and the client address throttled around it — a token cannot be
     guessed, but spraying guesses is stopped all the same."""
     keys = throttle.address_keys(ctx.client_ip)
-    await throttle.reserve(ctx.db, keys)
+    await throttle.reserve(ctx.db, keys, ctx.settings)
     async with ctx.db.transaction() as session:
         redeemed = await tokens.redeem_token(session, kind=kind, token=token)
         yield session, redeemed

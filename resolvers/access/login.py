@@ -59,7 +59,7 @@ async def login(info: strawberry.Info, input: LoginInput) -> LoginResult:
     keys = throttle.login_keys(portal=portal, email=email, client_ip=ctx.client_ip)
     # counted before the password is checked, so a parallel burst gets its free attempts checked and no more; a
     # wrong password or code needs no further write
-    await throttle.reserve(ctx.db, keys)
+    await throttle.reserve(ctx.db, keys, ctx.settings)
     found = await _find_account(ctx, portal, email)
     # verify_password hashes even without an account, so unknown emails take as long as wrong passwords
     password_hash = found[0].password_hash if found else None

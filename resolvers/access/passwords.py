@@ -69,7 +69,7 @@ async def change_password(info: strawberry.Info, input: ChangePasswordInput) -> 
         row = await own_row(session, viewer)
     passwords.check_password_policy(input.new_password, row.email, "newPassword")
     keys = secret_keys(ctx, viewer)
-    await throttle.reserve(ctx.db, keys)  # a session is not a licence to guess the password
+    await throttle.reserve(ctx.db, keys, ctx.settings)  # a session is not a licence to guess the password
     if not await asyncio.to_thread(verify_password, settings, row.password_hash, input.current_password):
         raise _wrong_password()
     new_hash = await asyncio.to_thread(hash_password, settings, input.new_password)

@@ -61,7 +61,7 @@ async def confirm_two_factor(info: strawberry.Info, otp: str) -> ConfirmTwoFacto
     viewer = ctx.require_viewer()
     table, pk, owner = subject(viewer)
     keys = secret_keys(ctx, viewer)
-    await throttle.reserve(ctx.db, keys)
+    await throttle.reserve(ctx.db, keys, ctx.settings)
     async with ctx.db.transaction() as session:
         row = await own_row(session, viewer, lock=True)
         _require_off(row)
@@ -87,7 +87,7 @@ async def disable_two_factor(info: strawberry.Info, input: DisableTwoFactorInput
     if not input.password and not input.otp:
         raise invalid("Give the password or a code.")
     keys = secret_keys(ctx, viewer)
-    await throttle.reserve(ctx.db, keys)
+    await throttle.reserve(ctx.db, keys, ctx.settings)
     if input.password:
         async with ctx.db.session() as session:
             row = await own_row(session, viewer)

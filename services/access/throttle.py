@@ -3,7 +3,8 @@
 An attempt is *reserved* before the secret is verified: one atomic upsert per key counts it and, once the key's
 free attempts are used up, locks the key at once, so a parallel burst gets exactly the free attempts verified and
 the rest refused. Each further attempt admitted after a lock ran out locks the key twice as long (1 s, 2 s, 4 s,
-…, at most 15 minutes); while a key is locked nothing is admitted or counted. An hour without attempts starts the
+…, at most 15 minutes; the first lock is ``THROTTLE_FIRST_LOCK_SECONDS``); while a key is locked nothing is
+admitted or counted. An hour without attempts starts the
 count again. A successful check clears the account (or subject) key and gives its attempt back to the address key;
 a failed one needs no write, it was counted when it was admitted.
 """
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.database import Database
 from core.errors import DomainError
+from core.settings import Settings
 
 MAX_DELAY_SECONDS = 15 * 60
 
@@ -34,7 +36,10 @@ ADDRESS_FREE_ATTEMPTS = 30  # per client address, whatever the secret
 _COUNT = "CASE WHEN t.last_failure_at > now() - interval '1 hour' THEN t.failures + 1 ELSE 1 END"
 
 
-_LOCK = "CASE WHEN {n} >= :free THEN now() + make_interval(secs => least(power(2, {n} - :free), :max_delay)) END"
+_LOCK = (
+    "CASE WHEN {n} >= :free "
+    "THEN now() + make_interval(secs => least(:first_lock * power(2, {n} - :free), :max_delay)) END"
+)
 
 
 _RESERVE = text(
@@ -85,7 +90,7 @@ def secret_keys(*, subject: str, client_ip: str | None) -> list[ThrottleKey]:
     return [ThrottleKey(f"secret:{subject}", ACCOUNT_FREE_ATTEMPTS), *address_keys(client_ip)]
 
 
-async def reserve(db: Database, keys: Sequence[ThrottleKey]) -> None:
+async def reserve(db: Database, keys: Sequence[ThrottleKey], settings: Settings) -> None:
     """Count one attempt against every key before a secret is checked; TOO_MANY_ATTEMPTS while any is locked.
 
     Runs in a short transaction of its own: call it while no other connection of the request is checked out.
@@ -95,7 +100,12 @@ async def reserve(db: Database, keys: Sequence[ThrottleKey]) -> None:
         return
     async with db.transaction() as session:
         for key in sorted(keys, key=lambda k: k.key):
-            params = {"key": key.key, "free": key.free_attempts, "max_delay": MAX_DELAY_SECONDS}
+            params = {
+                "key": key.key,
+                "free": key.free_attempts,
+                "max_delay": MAX_DELAY_SECONDS,
+                "first_lock": settings.throttle_first_lock_seconds,
+            }
             if await session.scalar(_RESERVE, params) is None:
                 wait = await session.scalar(_RETRY_AFTER, {"keys": [k.key for k in keys]})
                 raise DomainError(
