@@ -13,7 +13,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -89,67 +89,43 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _money(value: str) -> Decimal:
-    return Decimal(value)
-
-
-def _app_rows(answer: dict[str, Any]) -> dict[str, Any]:
-    connection = answer["data"]["invoices"]
+def _invoice(node: dict[str, Any], *, viewed: bool, lines: list[Any], payments: list[Any]) -> dict[str, Any]:
+    """What both answers say about one invoice: amounts as numbers (their text differs), applied payments as
+    (amount, date, mode, status) in payment date and id order."""
+    same = {key: node[key] for key in ("number", "kind", "issueDate", "dueDate", "currency")}
     return {
-        "totalCount": connection["totalCount"],
-        "hasNextPage": connection["pageInfo"]["hasNextPage"],
-        "invoices": [
-            {
-                "number": n["number"],
-                "kind": n["kind"],
-                "issueDate": n["issueDate"],
-                "dueDate": n["dueDate"],
-                "currency": n["currency"],
-                "total": _money(n["total"]),
-                "balanceDue": _money(n["balanceDue"]),
-                "viewed": n["viewed"],
-                "lines": [
-                    (line["name"], *(_money(line[k]) for k in ("quantity", "rate", "amount", "taxAmount")))
-                    for line in n["lineItems"]
-                ],
-                "payments": [(_money(p["amount"]), p["paymentDate"], p["mode"], p["status"]) for p in n["payments"]],
-            }
-            for n in (edge["node"] for edge in connection["edges"])
+        **same,
+        "total": Decimal(node["total"]),
+        "balanceDue": Decimal(node["balanceDue"]),
+        "viewed": viewed,
+        "lines": [
+            (line["name"], *(Decimal(line[key]) for key in ("quantity", "rate", "amount", "taxAmount")))
+            for line in lines
         ],
-        "statuses": [edge["node"]["status"] for edge in connection["edges"]],
+        "payments": [(Decimal(amount), date, mode, status) for amount, date, mode, status in payments],
     }
 
 
-def _peer_rows(answer: dict[str, Any]) -> dict[str, Any]:
-    connection = answer["data"]["allInvoices"]
+def _app_invoice(n: dict[str, Any]) -> dict[str, Any]:
+    payments = [(p["amount"], p["paymentDate"], p["mode"], p["status"]) for p in n["payments"]]
+    return _invoice(n, viewed=n["viewed"], lines=n["lineItems"], payments=payments)
+
+
+def _peer_invoice(n: dict[str, Any]) -> dict[str, Any]:
+    allocations = sorted(
+        ((a, a["paymentByPaymentId"]) for a in n["paymentAllocationsByInvoiceId"]["nodes"]),
+        key=lambda pair: (pair[1]["paymentDate"], int(pair[1]["id"])),
+    )
+    payments = [(a["amount"], p["paymentDate"], p["mode"], p["status"]) for a, p in allocations]
+    return _invoice(n, viewed=n["viewedAt"] is not None, lines=n["lineItemsByInvoiceId"]["nodes"], payments=payments)
+
+
+def _rows(connection: dict[str, Any], invoice: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
     nodes = [edge["node"] for edge in connection["edges"]]
     return {
         "totalCount": connection["totalCount"],
         "hasNextPage": connection["pageInfo"]["hasNextPage"],
-        "invoices": [
-            {
-                "number": n["number"],
-                "kind": n["kind"],
-                "issueDate": n["issueDate"],
-                "dueDate": n["dueDate"],
-                "currency": n["currency"],
-                "total": _money(n["total"]),
-                "balanceDue": _money(n["balanceDue"]),
-                "viewed": n["viewedAt"] is not None,
-                "lines": [
-                    (line["name"], *(_money(line[k]) for k in ("quantity", "rate", "amount", "taxAmount")))
-                    for line in n["lineItemsByInvoiceId"]["nodes"]
-                ],
-                "payments": [
-                    (_money(a["amount"]), p["paymentDate"], p["mode"], p["status"])
-                    for a, p in sorted(
-                        ((a, a["paymentByPaymentId"]) for a in n["paymentAllocationsByInvoiceId"]["nodes"]),
-                        key=lambda pair: (pair[1]["paymentDate"], int(pair[1]["id"])),
-                    )
-                ],
-            }
-            for n in nodes
-        ],
+        "invoices": [invoice(n) for n in nodes],
         "statuses": [n["status"] for n in nodes],
     }
 
@@ -159,7 +135,8 @@ def same_invoices(app: dict[str, Any], peer: dict[str, Any]) -> str | None:
     peer counts staff notes the portal hides); a status the app derives (OVERDUE) is compared with the stored one."""
     if "errors" in peer or "errors" in app:
         return f"errors: app {app.get('errors')}, peer {peer.get('errors')}"
-    mine, theirs = _app_rows(app), _peer_rows(peer)
+    mine = _rows(app["data"]["invoices"], _app_invoice)
+    theirs = _rows(peer["data"]["allInvoices"], _peer_invoice)
     for shown, stored in zip(mine.pop("statuses"), theirs.pop("statuses"), strict=False):
         if shown != stored and not (shown == "OVERDUE" and stored in ("SENT", "PARTIALLY_PAID")):
             return f"status {shown} != {stored}"

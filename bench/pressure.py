@@ -19,7 +19,7 @@ from collections import Counter
 import httpx
 
 from bench import datagen
-from bench.run import exclusive, prepare, serve
+from bench.harness import exclusive, prepare, serve
 from core.settings import Settings
 
 SECONDS = float(os.environ.get("BENCH_DURATION", "10"))

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
+from bench.harness import serve
 from bench.load import ABSENT, Load, Result, lua_string, wrk
 from bench.peers import same_invoices
 from bench.report import Row, Target, judge
-from bench.run import first_difference, serve
+from bench.run import first_difference
 
 needs_wrk = pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
 
