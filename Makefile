@@ -40,8 +40,7 @@ clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache
 
 # BENCH_SIZE=small|large, BENCH_DURATION=seconds per run (default 10), BENCH_PEERS=postgraphile (PostGraphile v4
-# beside Q1; `npm ci --prefix bench` when missing), BENCH_COMPILED=on (keep the old hand-compiled path); installs wrk
-# when missing (needs root)
+# beside Q1; `npm ci --prefix bench` when missing); installs wrk when missing (needs root)
 bench: install
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(PY) -m bench.run

@@ -12,8 +12,7 @@ reference.
 
 Environment: BENCH_SIZE (small | large, default small), BENCH_DURATION (seconds per run, default 10),
 BENCH_WORKERS (app worker processes, default 1: the reference figures are for one process), BENCH_PEERS
-(``postgraphile``: PostGraphile v4 on the same data, beside Q1), BENCH_COMPILED (``on``: keep the old hand-compiled
-path, which is being removed; default off).
+(``postgraphile``: PostGraphile v4 on the same data, beside Q1).
 """
 
 from __future__ import annotations
@@ -34,13 +33,11 @@ from bench.load import ABSENT, PATH_HEADER, Load, Result, wrk
 from bench.queries import LOGIN, M1, M2, POSTGRAPHILE_Q1, Q1, Q2, Q3, Q4, arbitrary
 from bench.report import Row, Target, render
 from core.ids import to_global_id
-from core.persisted import load_manifest, sha256_hex
+from core.persisted import sha256_hex
 from core.settings import Settings
-from services.persisted_manifest import MANIFEST
 
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 WORKERS = os.environ.get("BENCH_WORKERS", "1")
-COMPILED = os.environ.get("BENCH_COMPILED", "off").lower() in ("on", "true", "1")
 LEVELS = (1, 32)
 BUDGET = "1000000000"
 RATE_LIMITS = {
@@ -49,7 +46,7 @@ RATE_LIMITS = {
     "RATE_LIMIT_ADDRESS_BURST": BUDGET,
     "RATE_LIMIT_ADDRESS_PER_SECOND": BUDGET,
 }
-# targets: normal execution (any document) against raw, persisted operations against raw, mutations in req/s and p99
+# targets: any document (whichever path answers) and persisted operations against raw; mutations in req/s and p99
 ANY_DOCUMENT = tuple(Target("raw", 0.35, c) for c in LEVELS)
 PERSISTED = tuple(Target("raw", 0.8, c) for c in LEVELS)
 MUTATION = (Target("rps", 250, 32), Target("p99", 25, 1))
@@ -69,7 +66,6 @@ class Operation:
     raw: str | None = None  # its raw baseline's label
     typename: str | None = None  # a mutation's success type
     targets: tuple[Target, ...] = ()
-    document: str | None = None  # the manifest document it names (persisted operations)
     planner_off: bool = False  # sent to the second app process, whose planner is off (PLANNED_READS=false)
 
     def load(self, url: str, token: str, path: str) -> Load:
@@ -88,23 +84,23 @@ def operations(deep_cursor: str, fresh_estimates: list[str]) -> list[Operation]:
         Operation("Q1", "invoice list, any document", (graphql_body(arbitrary(Q1), {"first": 50}),), "raw Q1",
                   targets=(*ANY_DOCUMENT, Target("postgraphile", 1.5, 32))),
         Operation("Q1p", "invoice list, documentId", (graphql_body(Q1, {"first": 50}, persisted=True),), "raw Q1",
-                  targets=PERSISTED, document=Q1),
+                  targets=PERSISTED),
         Operation("Q1x", "the same, planner off", (graphql_body(arbitrary(Q1), {"first": 50}),), "raw Q1",
                   planner_off=True),
         Operation("Q2", "dashboard, any document", (graphql_body(arbitrary(Q2)),), "raw Q2", targets=ANY_DOCUMENT),
         Operation("Q2p", "dashboard, documentId", (graphql_body(Q2, persisted=True),), "raw Q2",
-                  targets=PERSISTED, document=Q2),
+                  targets=PERSISTED),
         Operation("Q2x", "the same, planner off", (graphql_body(arbitrary(Q2)),), "raw Q2", planner_off=True),
         Operation("Q3p", "estimate list, documentId", (graphql_body(Q3, {"first": 20}, persisted=True),), "raw Q3",
-                  targets=PERSISTED, document=Q3),
+                  targets=PERSISTED),
         Operation("Q3p deep", f"estimates after {DEEP_POSITION:,}, documentId",
                   (graphql_body(Q3, {"first": 20, "after": deep_cursor}, persisted=True),), "raw Q3 deep",
-                  targets=PERSISTED, document=Q3),
+                  targets=PERSISTED),
         Operation("Q4p", "invoice detail, documentId", (graphql_body(Q4, {"id": detail}, persisted=True),), "raw Q4",
-                  targets=PERSISTED, document=Q4),
+                  targets=PERSISTED),
         Operation("M1", "addComment, documentId", (graphql_body(M1, comment, persisted=True),), typename="Comment",
-                  targets=MUTATION, document=M1),
-        Operation("M2", "acceptEstimate, documentId", accepts, typename="Estimate", targets=MUTATION, document=M2),
+                  targets=MUTATION),
+        Operation("M2", "acceptEstimate, documentId", accepts, typename="Estimate", targets=MUTATION),
     ]  # fmt: skip
 
 
@@ -117,17 +113,6 @@ def raw_paths(deep_cursor: str) -> dict[str, str]:
         "raw Q3 deep": f"/q3?first=20&after={deep_cursor}",
         "raw Q4": f"/q4?id={detail}",
     }
-
-
-def compiled_documents() -> set[str]:
-    """The manifest ids the old hand-compiled path registers (empty once it is gone): in this tree its answers carry
-    ``x-portico-path: executed`` (core/http.py sets the header after it), so an ``executed`` probe of one of these,
-    with the path on, is reported as ``compiled``."""
-    try:
-        from resolvers.compiled import CompiledOperations
-    except ImportError:
-        return set()
-    return set(CompiledOperations(load_manifest(MANIFEST)).by_document)
 
 
 def first_difference(a: Any, b: Any, where: str = "") -> str | None:
@@ -156,7 +141,6 @@ class Bench:
         self.token = token
         self.raw_paths = raw_paths(deep_cursor)
         self.headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
-        self.compiled = compiled_documents() if COMPILED else set()
 
     def probe(self, op: Operation) -> tuple[str, str, Any]:
         """Send the operation once: the path that answered, the header value every answer must carry, the answer."""
@@ -172,10 +156,7 @@ class Bench:
         if op.typename and next(iter(answer["data"].values()))["__typename"] != op.typename:
             raise SystemExit(f"{op.label}: the probe answered {response.text[:800]}")
         header = response.headers.get(PATH_HEADER)
-        path = header or "compiled"
-        if path == "executed" and op.document is not None and sha256_hex(op.document) in self.compiled:
-            path = "compiled"
-        return path, header or ABSENT, answer
+        return header or "compiled", header or ABSENT, answer
 
     def url(self, op: Operation) -> str:
         return self.unplanned if op.planner_off else self.graphql
@@ -232,8 +213,7 @@ def header(peer_names: tuple[str, ...], load: str) -> list[str]:
     lines = [
         f"size={SIZE} duration={DURATION}s app_workers={WORKERS} levels=c1,c32 (wrk: 1 thread at c1, 2 at c32); "
         f"{os.cpu_count()} cores, load average {load} at start (a shared machine: figures are noisy)",
-        "app: ENVIRONMENT=production PERSISTED_ONLY=false (arbitrary documents accepted) PATH_HEADER=true "
-        f"COMPILED_OPERATIONS={'true' if COMPILED else 'false'}",
+        "app: ENVIRONMENT=production PERSISTED_ONLY=false (arbitrary documents accepted) PATH_HEADER=true",
         f"rate limits: on, budgets raised for one benchmark session, not switched off ({', '.join(RATE_LIMITS)} = "
         f"{BUDGET}): every request still pays the rate-limit statement",
         "documents: Q1, Q2 = the manifest's text after a comment line (no manifest match: an ad-hoc query); "
@@ -245,13 +225,6 @@ def header(peer_names: tuple[str, ...], load: str) -> list[str]:
         "parity: before each level, each read's answer equals its raw baseline's (Starlette + asyncpg, one "
         "hand-written SQL with the same session check): parsed JSON, values and key order",
     ]
-    if COMPILED:
-        lines.append(
-            "hand-compiled path: on (BENCH_COMPILED=on); it labels its answers `executed` in this tree, so an "
-            "`executed` probe of an operation it registers is reported as `compiled`"
-        )
-    else:
-        lines.append("hand-compiled path: off (it is being removed; BENCH_COMPILED=on measures it)")
     if "postgraphile" in peer_names:
         lines.append(
             f"postgraphile {peers.postgraphile_version()}: Q1's equivalent in its generated schema (contact 1's "
@@ -284,7 +257,6 @@ def measure(settings: Settings, peer_names: tuple[str, ...], load: str) -> None:
         "DB_POOL_SIZE": "10",
         "PERSISTED_ONLY": "false",
         "PATH_HEADER": "true",
-        "COMPILED_OPERATIONS": "true" if COMPILED else "false",
         **RATE_LIMITS,
     }
     with ExitStack() as servers:
