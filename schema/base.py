@@ -2,16 +2,60 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Awaitable, Callable
 from enum import Enum
+from operator import attrgetter
 from typing import Any, Generic, TypeVar
 
 import strawberry
 from strawberry.extensions import FieldExtension
+from strawberry.types.base import StrawberryOptional
+from strawberry.types.enum import StrawberryEnumDefinition
+
+from core.ids import to_global_id
 
 T = TypeVar("T")
+
+
+def from_columns(cls: type[T], row: Any, **values: Any) -> T:
+    """An object of the Strawberry type ``cls`` read from ``row`` (a database row, or any object with attributes):
+    ``values`` as given, and every other field from the row's attribute of the same name. Three conventions: ``id``
+    is the type's global id of ``row.id``, ``pk`` is ``row.id``, and an enum field's value becomes its member."""
+    for name, read in _readers(cls):
+        if name not in values:
+            values[name] = read(row)
+    return cls(**values)
+
+
+@functools.cache
+def _readers(cls: type) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    """How ``from_columns`` reads each field ``cls`` is constructed with (worked out once per type)."""
+    definition = cls.__strawberry_definition__  # type: ignore[attr-defined]
+    types = {field.python_name: field.type for field in definition.fields}
+    return tuple(
+        (field.name, _reader(field.name, types.get(field.name), definition.name))
+        for field in dataclasses.fields(cls)
+        if field.init
+    )
+
+
+def _reader(name: str, field_type: Any, type_name: str) -> Callable[[Any], Any]:
+    if name == "id":
+        return lambda row: strawberry.ID(to_global_id(type_name, row.id))
+    if name == "pk":
+        return attrgetter("id")
+    column = attrgetter(name)
+    if isinstance(field_type, StrawberryEnumDefinition):
+        member = field_type.wrapped_cls
+        return lambda row: member(column(row))
+    if isinstance(field_type, StrawberryOptional) and isinstance(field_type.of_type, StrawberryEnumDefinition):
+        optional_member = field_type.of_type.wrapped_cls
+        return lambda row: None if (value := column(row)) is None else optional_member(value)
+    return column
 
 
 class StaffOnly(FieldExtension):

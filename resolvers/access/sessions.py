@@ -16,6 +16,7 @@ from resolvers.access.common import subject
 from resolvers.common import returns_errors
 from schema.access.mutations import RevokeSessionError, RevokeSessionResult
 from schema.access.types import ActiveSession
+from schema.base import from_columns
 
 
 def _active_sessions(ctx: Context) -> Any:
@@ -30,12 +31,10 @@ def _active_sessions(ctx: Context) -> Any:
 
 
 def _to_type(row: Any, current_id: int) -> ActiveSession:
-    return ActiveSession(
+    return from_columns(
+        ActiveSession,
+        row,
         id=strawberry.ID(to_global_id("Session", row.id)),
-        created_at=row.created_at,
-        last_seen_at=row.last_seen_at,
-        expires_at=row.expires_at,
-        user_agent=row.user_agent,
         ip_address=str(row.ip_address) if row.ip_address is not None else None,
         current=row.id == current_id,
     )

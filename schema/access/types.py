@@ -8,8 +8,7 @@ from typing import Annotated, Any
 
 import strawberry
 
-from core.ids import to_global_id
-from schema.base import Node
+from schema.base import Node, from_columns
 from schema.contacts.types import ContactPerson
 from schema.settings.types import Organization
 
@@ -42,14 +41,7 @@ class StaffUser(Node):
 
     @staticmethod
     def from_row(row: Any) -> StaffUser:
-        return StaffUser(
-            id=strawberry.ID(to_global_id("StaffUser", row.id)),
-            email=row.email,
-            name=row.name,
-            role=StaffRole(row.role),
-            created_at=row.created_at,
-            organization_id=row.organization_id,
-        )
+        return from_columns(StaffUser, row)
 
     @strawberry.field
     async def organization(self, info: strawberry.Info) -> Organization:

@@ -7,9 +7,8 @@ from typing import Any
 
 import strawberry
 
-from core.ids import to_global_id
 from models import contacts
-from schema.base import Address, Node, gravatar_url, staff_only
+from schema.base import Address, Node, from_columns, gravatar_url, staff_only
 
 
 async def _load_contact(root: Any, info: strawberry.Info) -> Contact:
@@ -46,18 +45,7 @@ class ContactPerson(Node):
 
     @staticmethod
     def from_row(row: Any) -> ContactPerson:
-        return ContactPerson(
-            id=strawberry.ID(to_global_id("ContactPerson", row.id)),
-            first_name=row.first_name,
-            last_name=row.last_name,
-            email=row.email,
-            phone=row.phone,
-            mobile=row.mobile,
-            is_primary=row.is_primary,
-            portal_status=PortalStatus(row.portal_status),
-            created_at=row.created_at,
-            contact_id=row.contact_id,
-        )
+        return from_columns(ContactPerson, row)
 
 
 @strawberry.type(description="The business's customer: a company or a person.")
@@ -79,18 +67,12 @@ class Contact(Node):
 
     @staticmethod
     def from_row(row: Any, *, staff: bool = True) -> Contact:
-        return Contact(
-            id=strawberry.ID(to_global_id("Contact", row.id)),
-            display_name=row.display_name,
-            company_name=row.company_name,
-            email=row.email,
-            phone=row.phone,
-            currency=row.currency,
+        return from_columns(
+            Contact,
+            row,
             billing_address=Address.from_json(row.billing_address),
             shipping_address=Address.from_json(row.shipping_address),
             notes=row.notes if staff else None,  # internal notes never reach the portal
-            created_at=row.created_at,
-            pk=row.id,
         )
 
 

@@ -10,8 +10,7 @@ from typing import Any
 
 import strawberry
 
-from core.ids import to_global_id
-from schema.base import Edge, Node, PageInfo
+from schema.base import Edge, Node, PageInfo, from_columns
 from schema.contacts.types import ContactPerson
 
 
@@ -31,13 +30,11 @@ class Comment(Node):
 
     @staticmethod
     def from_row(row: Any) -> Comment:
-        return Comment(
-            id=strawberry.ID(to_global_id("Comment", row.id)),
-            body=row.body,
-            visible_in_portal=row.visible_in_portal,
+        return from_columns(
+            Comment,
+            row,
             author_kind=CommentAuthorKind.CLIENT if row.author_contact_person_id else CommentAuthorKind.STAFF,
             author_name=row.author_name or "",
-            created_at=row.created_at,
         )
 
 
@@ -55,14 +52,7 @@ class Review(Node):
 
     @staticmethod
     def from_row(row: Any) -> Review:
-        return Review(
-            id=strawberry.ID(to_global_id("Review", row.id)),
-            rating=row.rating,
-            text=row.text,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            contact_person_id=row.contact_person_id,
-        )
+        return from_columns(Review, row)
 
 
 @strawberry.type(description="Reviews, newest first. Staff see the organization's; a portal user their own.")

@@ -5,17 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import strawberry
 
-from core.ids import to_global_id
 from core.money import quantize, trim
-from schema.base import Connection, Node
+from schema.base import Connection, Node, from_columns
 from schema.contacts.types import Contact, ContactPerson
-
-if TYPE_CHECKING:
-    pass
 from schema.conversations.types import Comment
 
 
@@ -28,12 +24,8 @@ class Activity(Node):
 
     @staticmethod
     def from_row(row: Any) -> Activity:
-        return Activity(
-            id=strawberry.ID(to_global_id("Activity", row.id)),
-            kind=row.kind,
-            description=(row.details or {}).get("description", row.kind.replace("_", " ")),
-            actor_name=row.actor_name,
-            created_at=row.created_at,
+        return from_columns(
+            Activity, row, description=(row.details or {}).get("description", row.kind.replace("_", " "))
         )
 
 
@@ -52,10 +44,9 @@ class LineItem:
 
     @staticmethod
     def from_row(row: Any, currency: str) -> LineItem:
-        return LineItem(
-            position=row.position,
-            name=row.name,
-            description=row.description,
+        return from_columns(
+            LineItem,
+            row,
             quantity=trim(row.quantity),
             rate=quantize(row.rate, currency),
             discount_percent=trim(row.discount_percent),
@@ -85,27 +76,15 @@ def tax_breakdown(lines: list[LineItem], currency: str) -> list[TaxAmount]:
     ]
 
 
-def document_fields(row: Any, type_name: str) -> dict[str, Any]:
-    """The fields an estimate and an invoice read alike from their row (amounts rounded to its currency)."""
+def document_values(row: Any) -> dict[str, Any]:
+    """The fields an estimate and an invoice compute alike from their row (``from_columns`` reads the others): the
+    amounts rounded to its currency, and whether it was viewed."""
     currency = row.currency
     return {
-        "id": strawberry.ID(to_global_id(type_name, row.id)),
-        "pk": row.id,
-        "contact_id": row.contact_id,
-        "number": row.number,
-        "reference": row.reference,
-        "issue_date": row.issue_date,
-        "currency": currency,
         "subtotal": quantize(row.subtotal, currency),
         "tax_total": quantize(row.tax_total, currency),
         "total": quantize(row.total, currency),
-        "notes": row.notes,
-        "terms": row.terms,
-        "sent_at": row.sent_at,
         "viewed": row.viewed_at is not None,
-        "viewed_at": row.viewed_at,
-        "viewed_by_id": row.viewed_by_id,
-        "created_at": row.created_at,
     }
 
 

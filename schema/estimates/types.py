@@ -9,9 +9,9 @@ from typing import Any
 import strawberry
 
 from models import estimates
-from schema.base import DateRange, StaffOnly
+from schema.base import DateRange, StaffOnly, from_columns
 from schema.contacts.types import ContactPerson
-from schema.documents.types import Document, document_fields
+from schema.documents.types import Document, document_values
 
 EstimateStatus = strawberry.enum(
     estimates.EstimateStatus,
@@ -61,14 +61,10 @@ class Estimate(Document):
 
     @staticmethod
     def from_row(row: Any) -> Estimate:
-        return Estimate(
-            **document_fields(row, "Estimate"),
+        return from_columns(
+            Estimate,
+            row,
+            **document_values(row),
             status=EstimateStatus(row.effective_status),
-            expiry_date=row.expiry_date,
-            accepted_at=row.accepted_at,
-            accepted_by_id=row.accepted_by_id,
             accepted_from=str(row.accepted_ip) if row.accepted_ip is not None else None,
-            signature_name=row.signature_name,
-            declined_at=row.declined_at,
-            decline_reason=row.decline_reason,
         )

@@ -10,8 +10,8 @@ import strawberry
 
 from core.money import quantize
 from models import invoices
-from schema.base import DateRange
-from schema.documents.types import Document, document_fields
+from schema.base import DateRange, from_columns
+from schema.documents.types import Document, document_values
 from schema.payments.enums import PaymentGateway, PaymentMode, PaymentStatus
 
 if TYPE_CHECKING:
@@ -54,14 +54,7 @@ class AppliedPayment:
 
     @staticmethod
     def from_row(row: Any) -> AppliedPayment:
-        return AppliedPayment(
-            amount=quantize(row.applied_amount, row.currency),
-            payment_date=row.payment_date,
-            mode=PaymentMode(row.mode),
-            status=PaymentStatus(row.status),
-            reference=row.reference,
-            payment_row=row,
-        )
+        return from_columns(AppliedPayment, row, amount=quantize(row.applied_amount, row.currency), payment_row=row)
 
 
 @strawberry.type
@@ -97,11 +90,11 @@ class Invoice(Document):
     @staticmethod
     def from_row(row: Any) -> Invoice:
         currency = row.currency
-        return Invoice(
-            **document_fields(row, "Invoice"),
-            kind=InvoiceKind(row.kind),
+        return from_columns(
+            Invoice,
+            row,
+            **document_values(row),
             status=InvoiceStatus(row.effective_status),
-            due_date=row.due_date,
             amount_paid=quantize(row.amount_paid, currency),
             balance_due=quantize(row.balance_due, currency),
             payment_gateways=[PaymentGateway(g) for g in row.payment_gateways],

@@ -8,9 +8,8 @@ from typing import Any
 
 import strawberry
 
-from core.ids import to_global_id
 from core.money import quantize
-from schema.base import DateRange, Node, staff_only
+from schema.base import DateRange, Node, from_columns, staff_only
 from schema.contacts.types import Contact
 from schema.invoices.types import Invoice
 from schema.payments.enums import (
@@ -70,17 +69,7 @@ class SavedPaymentMethod(Node):
 
     @staticmethod
     def from_row(row: Any) -> SavedPaymentMethod:
-        return SavedPaymentMethod(
-            id=strawberry.ID(to_global_id("SavedPaymentMethod", row.id)),
-            contact_id=row.contact_id,
-            type=PaymentGateway(row.type),
-            brand=row.brand,
-            bank_name=row.bank_name,
-            last4=row.last4,
-            exp_month=row.exp_month,
-            exp_year=row.exp_year,
-            created_at=row.created_at,
-        )
+        return from_columns(SavedPaymentMethod, row)
 
 
 @strawberry.type(description="The part of a payment applied to one invoice.")
@@ -116,16 +105,4 @@ class Payment(Node):
 
     @staticmethod
     def from_row(row: Any) -> Payment:
-        return Payment(
-            id=strawberry.ID(to_global_id("Payment", row.id)),
-            pk=row.id,
-            contact_id=row.contact_id,
-            amount=quantize(row.amount, row.currency),
-            currency=row.currency,
-            payment_date=row.payment_date,
-            mode=PaymentMode(row.mode),
-            status=PaymentStatus(row.status),
-            reference=row.reference,
-            notes=row.notes,
-            created_at=row.created_at,
-        )
+        return from_columns(Payment, row, amount=quantize(row.amount, row.currency))

@@ -8,10 +8,9 @@ from typing import Any
 
 import strawberry
 
-from core.ids import to_global_id
 from core.money import quantize, trim
 from models import projects
-from schema.base import Connection, Node
+from schema.base import Connection, Node, from_columns
 from schema.contacts.types import Contact, contact_field
 from schema.conversations.types import Comment
 
@@ -48,12 +47,9 @@ class Task(Node):
 
     @staticmethod
     def from_row(row: Any) -> Task:
-        return Task(
-            id=strawberry.ID(to_global_id("Task", row.id)),
-            pk=row.id,
-            name=row.name,
-            description=row.description,
-            billable=row.billable,
+        return from_columns(
+            Task,
+            row,
             rate=quantize(row.rate, row.currency) if row.rate is not None else None,
             logged_hours=hours(row.logged_minutes),
             billed_hours=hours(row.billed_minutes),
@@ -74,17 +70,7 @@ class TimeEntry(Node):
 
     @staticmethod
     def from_row(row: Any) -> TimeEntry:
-        return TimeEntry(
-            id=strawberry.ID(to_global_id("TimeEntry", row.id)),
-            date=row.entry_date,
-            duration_minutes=row.duration_minutes,
-            hours=hours(row.duration_minutes),
-            notes=row.notes,
-            billable=row.billable,
-            status=TimeEntryStatus(row.status),
-            task_name=row.task_name,
-            task_id=row.task_id,
-        )
+        return from_columns(TimeEntry, row, date=row.entry_date, hours=hours(row.duration_minutes))
 
 
 @strawberry.type(description="Work done for a contact.")
@@ -120,12 +106,4 @@ class Project(Node):
 
     @staticmethod
     def from_row(row: Any) -> Project:
-        return Project(
-            id=strawberry.ID(to_global_id("Project", row.id)),
-            pk=row.id,
-            contact_id=row.contact_id,
-            name=row.name,
-            description=row.description,
-            status=ProjectStatus(row.status),
-            created_at=row.created_at,
-        )
+        return from_columns(Project, row)

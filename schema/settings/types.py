@@ -6,7 +6,7 @@ from typing import Any
 
 import strawberry
 
-from schema.base import Address, staff_only
+from schema.base import Address, from_columns, staff_only
 from schema.payments.enums import PaymentGateway
 
 
@@ -21,14 +21,7 @@ class Organization:
 
     @staticmethod
     def from_row(row: Any) -> Organization:
-        return Organization(
-            id=strawberry.ID(str(row.id)),
-            name=row.name,
-            portal_slug=row.portal_slug,
-            base_currency=row.base_currency,
-            email=row.email,
-            address=Address.from_json(row.address),
-        )
+        return from_columns(Organization, row, id=strawberry.ID(str(row.id)), address=Address.from_json(row.address))
 
 
 @strawberry.type(description="How the organization's customer portal behaves.")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 
 from core.ids import to_global_id
+from schema.base import from_columns
 from schema.contacts.types import Contact, contact_field
 from schema.invoices.types import Invoice
 from schema.payments.types import Payment
@@ -76,28 +77,14 @@ class Statement:
 
     @staticmethod
     def from_data(data: StatementData) -> Statement:
-        return Statement(
-            from_=data.from_,
-            to=data.to,
-            currency=data.currency,
-            opening_balance=data.opening_balance,
+        return from_columns(
+            Statement,
+            data,
             invoiced_amount=data.invoiced,
             amount_received=data.paid,
-            closing_balance=data.closing_balance,
             entries=[_entry(line) for line in data.lines],
-            contact_id=data.contact_id,
         )
 
 
 def _entry(line: Any) -> StatementEntry:
-    return StatementEntry(
-        date=line.date,
-        kind=StatementEntryKind(line.kind),
-        number=line.number,
-        description=line.description,
-        debit=line.charge,
-        credit=line.payment,
-        balance=line.balance,
-        due_date=line.due_date,
-        document_pk=line.id,
-    )
+    return from_columns(StatementEntry, line, debit=line.charge, credit=line.payment, document_pk=line.id)
