@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 #: request.scope["state"] key of the request's (viewer, auth problem) once found: the planned read path may have
 #: authenticated a request that normal execution then answers
 AUTHENTICATED = "portico_viewer"
+#: ... and whether that path already took the operation's cost from the rate-limit buckets (in the same statement)
+BUDGET_TAKEN = "portico_budget_taken"
 
 # Inside a subscription, the event being delivered has loaders of its own, fresh for every event (a websocket's
 # context lives as long as the connection); set by subscriptions/streams.py, read by Context.loaders.

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
 from core import ratelimit
+from core.context import BUDGET_TAKEN
 from core.cost import cached_operation_cost
 from core.database import database_unavailable
 from core.errors import SERVICE_UNAVAILABLE_MESSAGE, TopLevelCode, top_level_error
@@ -145,7 +146,7 @@ class RequestBudget(SchemaExtension):
                     cost=cost,
                     maxCost=settings.max_query_cost,
                 )
-            if settings.rate_limit_enabled:
+            if settings.rate_limit_enabled and not _already_paid(context):
                 try:
                     await take_budget(context, cost)
                 except GraphQLError:
@@ -153,6 +154,13 @@ class RequestBudget(SchemaExtension):
                 except Exception as error:  # raised before execution, so no masking extension would see it
                     raise _masked(context, error) from error
         yield
+
+
+def _already_paid(context: Any) -> bool:
+    """Whether the planned read path took this HTTP request's cost with its session check (one round trip)."""
+    request = getattr(context, "request", None)
+    scope = getattr(request, "scope", None)
+    return bool(scope and scope.get("type") == "http" and scope.get("state", {}).get(BUDGET_TAKEN))
 
 
 def _masked(context: Any, error: Exception) -> GraphQLError:

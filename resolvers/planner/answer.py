@@ -36,7 +36,7 @@ from starlette.responses import Response
 
 from core import ratelimit
 from core.auth import PortalViewer, authenticate
-from core.context import AUTHENTICATED, client_address
+from core.context import AUTHENTICATED, BUDGET_TAKEN, client_address
 from core.cost import cached_operation_cost
 from core.database import Database
 from core.media import bearer_token
@@ -45,7 +45,7 @@ from core.persisted import PersistedDocuments, PersistedQueryError
 from core.security import csrf_token_for, token_digest
 from core.settings import Settings
 from resolvers.planner.compile import Compiler, NotPlanned
-from resolvers.planner.statements import TEMPLATES, Statement, assemble
+from resolvers.planner.statements import TEMPLATES, Statement, assemble, session_and_budget, viewer_of
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,7 @@ class PlannedReads:
         self.arguments: dict[int, tuple[tuple[str, str | None, bool], ...]] = {}  # by id(document), while cached
         self.plans: OrderedDict[tuple[Any, ...], Planned | None] = OrderedDict()
         self.kinds: OrderedDict[bytes, str] = OrderedDict()
+        self.sessions: dict[str, Statement] = {}  # session_and_budget, by viewer kind
 
     # ---- what normal execution checks before it runs
 
@@ -133,7 +134,7 @@ class PlannedReads:
         operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
         if name is not None:
             operations = [o for o in operations if o.name is not None and o.name.value == name]
-        if len(operations) != 1 or operations[0].operation != OperationType.QUERY:
+        if len(operations) != 1 or operations[0].operation == OperationType.SUBSCRIPTION:
             return None
         return operations[0]
 
@@ -187,11 +188,15 @@ class PlannedReads:
         token, kind = await self._viewer(request, db)
         if token is None or kind is None:
             return None
-        planned = self.plan(document, operation, coerced, raw, kind)
-        if planned is None:
-            return None
         cost = cached_operation_cost(self.schema, document, data.get("operationName"), raw)
         if cost > self.settings.max_query_cost:
+            return None
+        planned = (
+            self.plan(document, operation, coerced, raw, kind) if operation.operation == OperationType.QUERY else None
+        )
+        if planned is None:  # normal execution answers; its session check and rate-limit take in one round trip
+            if AUTHENTICATED not in request.scope.get("state", {}):  # (unless the session was just looked up)
+                await self._session_and_budget(request, db, token, kind, cost)
             return None
         try:
             values = self._values(planned, coerced, token, cost, request)
@@ -209,6 +214,26 @@ class PlannedReads:
         if self.settings.path_header:
             headers[PATH_HEADER] = "planned"
         return Response(body.encode(), media_type=media_type, headers=headers)
+
+    async def _session_and_budget(self, request: Request, db: Database, token: str, kind: str, cost: int) -> None:
+        """Check the session and take the operation's cost in one statement; normal execution then takes the
+        viewer found (``AUTHENTICATED``) and skips its own take (``BUDGET_TAKEN``)."""
+        statement = self.sessions.get(kind)
+        if statement is None:
+            statement = self.sessions[kind] = session_and_budget(kind, self.settings)
+        values = self._request_values(token, cost, request)
+        async with db.session() as session:
+            connection = await session.connection()
+            row = (await connection.exec_driver_sql(statement.sql, tuple(values[n] for n in statement.names))).first()
+        state = request.scope.setdefault("state", {})
+        if row is None:
+            state[AUTHENTICATED] = (None, "INVALID_TOKEN")
+            return
+        state[AUTHENTICATED] = (viewer_of(kind, row), None)
+        if row.took == "OK":
+            state[BUDGET_TAKEN] = True
+        else:  # refused: give back what paid; normal execution takes again and answers TOO_MANY_REQUESTS
+            await self._give_back(db, row.took, request, token, cost)
 
     async def _give_back(self, db: Database, answer: str, request: Request, token: str, cost: int) -> None:
         """A refused operation costs nothing: give back what a bucket paid for it (as ``ratelimit.take`` does)."""
@@ -268,19 +293,24 @@ class PlannedReads:
         return token, kind
 
     def _values(self, planned: Planned, coerced: Any, token: str, cost: int, request: Request) -> list[Any]:
-        values: dict[str, Any] = {"token": token_digest(token), "cost": float(max(1, cost))}
+        values = self._request_values(token, cost, request)
         arguments: dict[int, dict[str, Any]] = {}
         for binder in planned.binders:
             node: FieldNode = binder.node
             if id(node) not in arguments:
                 arguments[id(node)] = get_argument_values(binder.field_def, node, coerced)
             values[binder.name] = binder.value(arguments[id(node)])
+        return [values[name] for name in planned.statement.names]
+
+    def _request_values(self, token: str, cost: int, request: Request) -> dict[str, Any]:
+        """The parameters every statement of the path takes: the session, the cost, the buckets."""
         settings = self.settings
-        values |= {
+        return {
+            "token": token_digest(token),
+            "cost": float(max(1, cost)),
             "address_key": f"address:{client_address(request, settings) or 'unknown'}",
             "burst0": float(settings.rate_limit_session_burst),
             "rate0": float(settings.rate_limit_session_per_second),
             "burst1": float(settings.rate_limit_address_burst),
             "rate1": float(settings.rate_limit_address_per_second),
         }
-        return [values[name] for name in planned.statement.names]

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Text, cast, func, literal, literal_column, select
 from sqlalchemy.dialects.postgresql import asyncpg
 
-from core.auth import T_ORG, T_PERSON, T_SESSION, T_STAFF, request_session
+from core.auth import T_ORG, T_PERSON, T_SESSION, T_STAFF, PortalViewer, StaffViewer, Viewer, request_session
 from core.scope import PortalScope, Scope, StaffScope
 from core.settings import Settings
 
@@ -27,6 +27,21 @@ _MARKER = re.compile(r"__param_([a-z0-9_]+)__")
 
 def _viewer(column: str) -> Any:
     return literal_column(f"(SELECT {column} FROM viewer)")
+
+
+# what the viewer CTE holds, by kind: enough to build core.auth's viewer (``viewer_of``)
+VIEWER_COLUMNS = {
+    "portal": ("session_id", "organization_id", "expires_at", "contact_id", "person_id", "portal_show_projects"),
+    "staff": ("session_id", "organization_id", "expires_at", "staff_user_id", "role"),
+}
+
+
+def viewer_of(kind: str, row: Any) -> Viewer:
+    if kind == "portal":
+        return PortalViewer(
+            row.session_id, row.organization_id, row.contact_id, row.person_id, row.portal_show_projects, row.expires_at
+        )
+    return StaffViewer(row.session_id, row.organization_id, row.staff_user_id, row.role, row.expires_at)
 
 
 TEMPLATES: dict[str, Scope] = {
@@ -43,16 +58,16 @@ TEMPLATES: dict[str, Scope] = {
 def _viewer_select(kind: str, settings: Settings) -> Any:
     token = literal_column("CAST(__param_token__ AS BYTEA)")
     conditions = request_session(token, now=func.now(), idle_minutes=settings.session_idle_timeout_minutes)
-    columns = [T_SESSION.c.id.label("session_id"), T_SESSION.c.organization_id]
+    columns = [T_SESSION.c.id.label("session_id"), T_SESSION.c.organization_id, T_SESSION.c.expires_at]
     if kind == "portal":
-        columns += [T_PERSON.c.contact_id, T_PERSON.c.id.label("person_id")]
+        columns += [T_PERSON.c.contact_id, T_PERSON.c.id.label("person_id"), T_ORG.c.portal_show_projects]
         joins = T_SESSION.join(T_ORG, T_ORG.c.id == T_SESSION.c.organization_id).join(
             T_PERSON, T_PERSON.c.id == T_SESSION.c.contact_person_id
         )
         # (the access rule also names the staff table: an outer join that finds nothing for a portal session)
         joins = joins.outerjoin(T_STAFF, T_STAFF.c.id == T_SESSION.c.staff_user_id)
     else:
-        columns += [T_STAFF.c.id.label("staff_user_id")]
+        columns += [T_STAFF.c.id.label("staff_user_id"), T_STAFF.c.role]
         joins = (
             T_SESSION.join(T_ORG, T_ORG.c.id == T_SESSION.c.organization_id)
             .join(T_STAFF, T_STAFF.c.id == T_SESSION.c.staff_user_id)
@@ -94,23 +109,20 @@ class Statement:
     names: tuple[str, ...]  # the parameters, as $1, $2, … in this order
 
 
-def assemble(kind: str, body: Any, settings: Settings) -> Statement:
-    """The whole statement for a compiled ``body`` (the JSON text of ``data``) and a viewer kind."""
+def _ctes(kind: str, settings: Settings) -> tuple[list[str], str, str]:
+    """The session check and the rate-limit take, and SQL for "a bucket refused" and for which ones paid."""
     ctes = [f"viewer AS ({render(_viewer_select(kind, settings))})", _SEEN]
-    limited = "false"
-    took = "'LIMITED'"
+    limited, took = "false", "'LIMITED'"
     if settings.rate_limit_enabled:
         keys = ["'session:' || (SELECT session_id FROM viewer)", "CAST(__param_address_key__ AS varchar)"]
         for n, key in enumerate(keys):
             ctes.append(_TAKE.format(n=n, key=key, refilled=_REFILLED.format(n=n)))
         limited = "(SELECT count(*) FROM take0) + (SELECT count(*) FROM take1) < 2"
         took = "'LIMITED:' || (SELECT count(*) FROM take0) || (SELECT count(*) FROM take1)"
-    answer = select(cast(func.json_build_object(literal("data"), body), Text).label("body"))
-    sql = (
-        "WITH " + ",\n".join(ctes) + "\n"
-        f"SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM viewer) THEN NULL WHEN {limited} THEN {took} "
-        f"ELSE ({render(answer)}) END"
-    )
+    return ctes, limited, took
+
+
+def _numbered(sql: str) -> Statement:
     names: list[str] = []
 
     def number(match: re.Match[str]) -> str:
@@ -119,3 +131,25 @@ def assemble(kind: str, body: Any, settings: Settings) -> Statement:
         return f"${names.index(match.group(1)) + 1}"
 
     return Statement(_MARKER.sub(number, sql), tuple(names))
+
+
+def assemble(kind: str, body: Any, settings: Settings) -> Statement:
+    """The whole statement for a compiled ``body`` (the JSON text of ``data``) and a viewer kind."""
+    ctes, limited, took = _ctes(kind, settings)
+    answer = select(cast(func.json_build_object(literal("data"), body), Text).label("body"))
+    return _numbered(
+        "WITH " + ",\n".join(ctes) + "\n"
+        f"SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM viewer) THEN NULL WHEN {limited} THEN {took} "
+        f"ELSE ({render(answer)}) END"
+    )
+
+
+def session_and_budget(kind: str, settings: Settings) -> Statement:
+    """For an operation normal execution answers: the same session check and take, one round trip; its row is
+    the viewer's (``VIEWER_COLUMNS``) and ``took`` (``OK``, or ``LIMITED:xy`` as ``assemble`` answers), or none."""
+    ctes, limited, took = _ctes(kind, settings)
+    columns = ", ".join(f"viewer.{name}" for name in VIEWER_COLUMNS[kind])
+    return _numbered(
+        "WITH " + ",\n".join(ctes) + "\n"
+        f"SELECT {columns}, CASE WHEN {limited} THEN {took} ELSE 'OK' END AS took FROM viewer"
+    )

@@ -41,7 +41,7 @@ async def _add_invoices(factory: Factory, world: World, count: int) -> None:
 @pytest.fixture
 async def normal(settings: Settings) -> AsyncIterator[tuple[GraphQLClient, Database]]:
     """An app of its own with the planned read path off: normal execution and its loaders."""
-    application = create_app(settings.model_copy(update={"planned_reads": False, "compiled_operations": False}))
+    application = create_app(settings.model_copy(update={"planned_reads": False}))
     async with application.router.lifespan_context(application):
         async with AsyncClient(transport=ASGITransport(app=application), base_url="http://portico.test") as client:
             yield GraphQLClient(client), application.state.runtime.db

@@ -120,14 +120,23 @@ async def test_a_websocket_message_over_the_limit_closes_the_socket_with_1009(
         assert closed.value.code == 1009
 
 
+# the planned read path answers the first; normal execution the second (a filter), its session check and take
+# made in one statement by the planned path's machinery: the accounting is the same
+TWELVE = {
+    "planned": "{ invoices(first: 2) { edges { node { id number status total } } } }",  # 1 + 1 + 2 × (1 + 4)
+    "executed": "{ invoices(first: 2, filter: {status: [SENT]}) { edges { node { id number status total } } } }",
+}
+
+
+@pytest.mark.parametrize("path", TWELVE)
 async def test_operations_take_their_cost_from_the_session_and_the_address(
-    limited: tuple[Any, AsyncClient], factory: Factory, sessions: Sessions
+    limited: tuple[Any, AsyncClient], factory: Factory, sessions: Sessions, path: str
 ) -> None:
     _, client = limited
     gql = GraphQLClient(client)
     tenant = await factory.tenant()
     first, second, third = [await sessions.portal(tenant.person_a) for _ in range(3)]
-    query = "{ invoices(first: 2) { edges { node { id number status total } } } }"  # costs 1 + 1 + 2 × (1 + 4)
+    query = TWELVE[path]
     costs = 12
     answers = [await gql.raw(query, as_=first) for _ in range(100 // costs + 1)]
     assert [a.error_codes for a in answers[:-1]] == [[]] * (100 // costs)
@@ -141,6 +150,23 @@ async def test_operations_take_their_cost_from_the_session_and_the_address(
     codes = [tuple(a.error_codes) for a in others]
     assert codes.count(()) == (250 - 100 // costs * costs) // costs, codes
     assert set(codes) == {(), ("TOO_MANY_REQUESTS",)}
+
+
+async def test_normal_execution_checks_the_session_and_takes_its_cost_in_one_statement(
+    limited: tuple[Any, AsyncClient], factory: Factory, sessions: Sessions
+) -> None:
+    application, client = limited
+    gql = GraphQLClient(client)
+    tenant = await factory.tenant()
+    await factory.invoice(tenant.contact_a)
+    token = await sessions.portal(tenant.person_a)
+    query = "{ invoices(filter: {status: [SENT, DRAFT]}) { totalCount } }"
+    await gql(query, as_=token)  # (a session's first request also finds out which kind of viewer it is)
+    with statements(application.state.runtime.db) as ran:
+        await gql(query, as_=token)
+    before_the_answer = [s for s in ran if "rate_limit_bucket" in s or "auth_session" in s]
+    assert len(before_the_answer) == 1, ran
+    assert "rate_limit_bucket" in before_the_answer[0] and "auth_session" in before_the_answer[0]
 
 
 async def test_a_parallel_burst_spends_each_token_once(
