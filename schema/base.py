@@ -133,8 +133,11 @@ class DateRange:
     to: dt.date | None = None
 
 
-@strawberry.type(description="A postal address.")
-class Address:
+@dataclasses.dataclass
+class AddressParts:
+    """The parts of a postal address, each optional: the fields of ``Address`` and of ``AddressInput`` alike (a
+    contact's and an organization's address are stored as JSON objects of these keys)."""
+
     attention: str | None = None
     street1: str | None = None
     street2: str | None = None
@@ -144,23 +147,20 @@ class Address:
     country: str | None = None
     phone: str | None = None
 
+
+ADDRESS_PARTS = frozenset(field.name for field in dataclasses.fields(AddressParts))
+
+
+@strawberry.type(description="A postal address.")
+class Address(AddressParts):
     @staticmethod
     def from_json(data: dict[str, str | None] | None) -> Address:
-        known = {key: value for key, value in (data or {}).items() if key in Address.__annotations__}
+        known = {key: value for key, value in (data or {}).items() if key in ADDRESS_PARTS}
         return Address(**known)
 
 
 @strawberry.input(description="A postal address; every part is optional.")
-class AddressInput:
-    attention: str | None = None
-    street1: str | None = None
-    street2: str | None = None
-    city: str | None = None
-    state: str | None = None
-    zip: str | None = None
-    country: str | None = None
-    phone: str | None = None
-
+class AddressInput(AddressParts):
     def to_json(self) -> dict[str, str]:
         return {key: value.strip() for key, value in vars(self).items() if isinstance(value, str) and value.strip()}
 

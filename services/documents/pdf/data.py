@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.money import quantize, trim
 from core.scope import T_CONTACT, T_ESTIMATE, T_INVOICE, T_LINE_ITEM, T_ORGANIZATION, Scope
 from models.estimates import ESTIMATE_REASONS
+from services.documents.lines import LineDraft
 from services.documents.pdf.formats import address_lines, pdf_filename
 from services.documents.statuses import ESTIMATE_STATUS, INVOICE_STATUS
 from services.statements.compute import Statement, compute_statement
@@ -29,15 +30,10 @@ class Party:
     lines: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class PdfLine:
-    name: str
-    description: str | None
-    quantity: Decimal
-    rate: Decimal
-    discount_percent: Decimal
-    tax_name: str | None
-    tax_percent: Decimal
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PdfLine(LineDraft):
+    """A line as the PDF prints it: the line as entered, and its amounts rounded to the document's currency."""
+
     amount: Decimal
     tax_amount: Decimal
 
