@@ -3,6 +3,8 @@ staff comments the portal shows."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +34,7 @@ from schema.conversations.types import Comment
 from schema.estimates.types import Estimate
 from schema.invoices.types import Invoice
 from schema.projects.types import Project
+from services.documents.history import name_of
 from subscriptions.events import CommentAdded, emit
 
 TARGETS = {"Estimate": T_ESTIMATE, "Invoice": T_INVOICE, "Project": T_PROJECT}
@@ -68,14 +71,14 @@ def _target_id(target_id: strawberry.ID) -> tuple[str, int]:
     return decoded
 
 
-async def _visible_target(ctx: Context, session: AsyncSession, type_name: str, target_pk: int) -> tuple[int, str]:
-    """The target's contact and its label for the history (``invoice INV-0001``, ``project Website``), read through
-    the viewer's scope: a portal user comments only on their contact's non-draft documents and shown projects."""
+async def _visible_target(ctx: Context, session: AsyncSession, type_name: str, target_pk: int) -> tuple[Any, str]:
+    """The target's row and its label for the history (``invoice INV-0001``, ``project Website``), read through the
+    viewer's scope: a portal user comments only on their contact's non-draft documents and shown projects."""
     table = TARGETS[type_name]
     label: ColumnElement[str] = table.c.name if type_name == "Project" else table.c.number
-    stmt = ctx.scope.select(table, table.c.contact_id, label.label("label")).where(table.c.id == target_pk)
+    stmt = ctx.scope.select(table, table, label.label("comment_label")).where(table.c.id == target_pk)
     target = await one_or_raise(session, stmt, _no_target())
-    return target.contact_id, f"{type_name.lower()} {target.label}"
+    return target, f"{type_name.lower()} {target.comment_label}"
 
 
 @returns_errors(AddCommentError)
@@ -92,37 +95,40 @@ async def add_comment(info: strawberry.Info, input: AddCommentInput) -> AddComme
     client = isinstance(viewer, PortalViewer)
     visible = True if client else bool(input.visible_in_portal)
     on_target = {f"{type_name.lower()}_id": target_pk}
+    added: list[Comment] = []  # the comment as written (none on an idempotent replay)
 
     async def add(session: AsyncSession) -> int:
-        contact_pk, label = await _visible_target(ctx, session, type_name, target_pk)
-        comment_pk = await session.scalar(
-            insert(T_COMMENT)
-            .values(
-                organization_id=viewer.organization_id,
-                contact_id=contact_pk,
-                author_staff_id=viewer.staff_user_id if isinstance(viewer, StaffViewer) else None,
-                author_contact_person_id=viewer.contact_person_id if client else None,
-                body=body,
-                visible_in_portal=visible,
-                **on_target,
-            )
-            .returning(T_COMMENT.c.id)
+        target, label = await _visible_target(ctx, session, type_name, target_pk)
+        written = insert(T_COMMENT).values(
+            organization_id=viewer.organization_id,
+            contact_id=target.contact_id,
+            author_staff_id=viewer.staff_user_id if isinstance(viewer, StaffViewer) else None,
+            author_contact_person_id=viewer.contact_person_id if client else None,
+            body=body,
+            visible_in_portal=visible,
+            **on_target,
         )
-        assert comment_pk is not None
+        # the author is the viewer: their name as the comment loader would join it
+        row = (await session.execute(written.returning(T_COMMENT, name_of(viewer).label("author_name")))).one()
         await record_action(
             ctx,
             session,
             kind="commented",
             description=f"{'Client' if client else 'Staff'} comment on {label}",
-            contact_id=contact_pk,
+            contact_id=target.contact_id,
             client_visible=visible,
-            details={"comment_id": comment_pk, "author": "client" if client else "staff"},
+            details={"comment_id": row.id, "author": "client" if client else "staff"},
+            document=target,
+            quote=body,
             **on_target,
         )
-        emit(session, ctx.broker, viewer.organization_id, CommentAdded(comment_id=comment_pk, contact_id=contact_pk))
-        return int(comment_pk)
+        emit(session, ctx.broker, viewer.organization_id, CommentAdded(comment_id=row.id, contact_id=target.contact_id))
+        added.append(Comment.from_row(row))
+        return int(row.id)
 
     comment_pk = await create_once(ctx, operation="addComment", input=input, result_type="Comment", create=add)
+    if added:  # the viewer wrote it, so may see it: the row the insert returned is what a read would give
+        return added[0]
     return await ctx.loaders.comment.load(comment_pk)  # type: ignore[return-value]
 
 

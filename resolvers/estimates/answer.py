@@ -17,7 +17,6 @@ from core.errors import DomainError
 from models.documents import Move
 from models.estimates import EstimateMoves, EstimateStatus
 from resolvers.common import pk_of, returns_errors
-from resolvers.documents.writes import reload_document
 from schema.estimates.mutations import (
     AcceptEstimateError,
     AcceptEstimateResult,
@@ -41,9 +40,10 @@ async def _unexpired(estimate: Any) -> None:
 async def answer(
     ctx: Context, estimate_pk: int, move: Move, *, values: dict[str, Any], details: dict[str, Any]
 ) -> Estimate:
-    """The client's ``move`` on a SENT, unexpired estimate: its columns, a history entry naming who answered."""
+    """The client's ``move`` on a SENT, unexpired estimate: its columns, a history entry naming who answered; the
+    estimate as the move left it (the row the update returned: the viewer sees it, it is not read again)."""
     async with ctx.db.transaction() as session:
-        await transitions.transition(
+        moved = await transitions.transition(
             session,
             transitions.Actor.of(ctx),
             ctx.scope,
@@ -55,7 +55,7 @@ async def answer(
             values=values,
             details={key: value for key, value in details.items() if value} or None,
         )
-    return await reload_document(ctx, "estimate", estimate_pk)  # type: ignore[no-any-return]
+    return Estimate.from_row(moved)
 
 
 @returns_errors(AcceptEstimateError)

@@ -14,7 +14,8 @@ from services.mail import notifications
 PERSON_NAME = func.concat_ws(" ", T_CONTACT_PERSON.c.first_name, T_CONTACT_PERSON.c.last_name)
 
 
-def _name_of(viewer: Viewer | None) -> ScalarSelect[Any] | None:
+def name_of(viewer: Viewer | None) -> ScalarSelect[Any] | None:
+    """The viewer's name as a scalar subquery, to read with another statement (None: the system)."""
     if isinstance(viewer, StaffViewer):
         return select(T_STAFF_USER.c.name).where(T_STAFF_USER.c.id == viewer.staff_user_id).scalar_subquery()
     if isinstance(viewer, PortalViewer):
@@ -24,7 +25,7 @@ def _name_of(viewer: Viewer | None) -> ScalarSelect[Any] | None:
 
 async def actor_name(session: AsyncSession, viewer: Viewer | None) -> str | None:
     """The viewer's name as it is now: a staff user's name, a portal person's first and last name (None: system)."""
-    name = _name_of(viewer)
+    name = name_of(viewer)
     return None if name is None else await session.scalar(select(name))
 
 
@@ -43,31 +44,35 @@ async def record_activity(
     ip_address: str | None = None,
     details: dict[str, Any] | None = None,
     actor_name: str | None = None,
+    document: Any = None,
+    quote: str | None = None,
 ) -> None:
     """Append a history entry inside the caller's transaction.
 
     The entry keeps the actor's name as it is now (``actor_name`` when the caller has read it already), so a later
     rename never rewrites what the history says. Client actions (first view, accept, decline, client comment,
     payment, review) also enqueue the staff notification mails in the same transaction
-    (``services.mail.notifications``).
+    (``services.mail.notifications``): the entry is written with the mail's first read, and what the caller has
+    at hand is not read again (``document``: the estimate's, invoice's or project's row as the action left it;
+    ``quote``: the client's words, a comment's body).
     """
-    await session.execute(
-        insert(T_ACTIVITY).values(
-            organization_id=organization_id,
-            contact_id=contact_id,
-            estimate_id=estimate_id,
-            invoice_id=invoice_id,
-            project_id=project_id,
-            kind=kind,
-            actor_staff_id=viewer.staff_user_id if isinstance(viewer, StaffViewer) else None,
-            actor_contact_person_id=viewer.contact_person_id if isinstance(viewer, PortalViewer) else None,
-            actor_name=actor_name if actor_name is not None else _name_of(viewer),
-            client_visible=client_visible,
-            details={"description": description, **(details or {})},
-            ip_address=ip_address,
-        )
+    entry = insert(T_ACTIVITY).values(
+        organization_id=organization_id,
+        contact_id=contact_id,
+        estimate_id=estimate_id,
+        invoice_id=invoice_id,
+        project_id=project_id,
+        kind=kind,
+        actor_staff_id=viewer.staff_user_id if isinstance(viewer, StaffViewer) else None,
+        actor_contact_person_id=viewer.contact_person_id if isinstance(viewer, PortalViewer) else None,
+        actor_name=actor_name if actor_name is not None else name_of(viewer),
+        client_visible=client_visible,
+        details={"description": description, **(details or {})},
+        ip_address=ip_address,
     )
-    if notifications.wants_notification(kind, viewer):
+    if not notifications.wants_notification(kind, viewer):
+        await session.execute(entry)
+    else:
         await notifications.notify_staff(
             session,
             viewer=viewer,
@@ -78,4 +83,7 @@ async def record_activity(
             invoice_id=invoice_id,
             project_id=project_id,
             details=details,
+            along=entry,
+            document=document,
+            quote=quote,
         )

@@ -12,14 +12,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import Table, func, update
+from sqlalchemy import Table, func, null, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import PortalViewer, StaffViewer, Viewer
 from core.errors import DomainError, not_found
 from core.scope import T_ESTIMATE, T_INVOICE, Scope
 from models.documents import Move
-from services.documents.history import actor_name, record_activity
+from services.documents.history import name_of, record_activity
 from services.documents.statuses import ESTIMATE_STATUS, INVOICE_STATUS
 from subscriptions.events import DocumentStatusChanged, emit
 
@@ -53,18 +53,19 @@ class Actor:
         return Actor(viewer, viewer.organization_id, ctx.client_ip, ctx.broker)
 
 
-async def lock(session: AsyncSession, scope: Scope, kind: DocumentKind, pk: int) -> Any:
-    """The document's row with its ``effective_status``, locked until commit; NOT_FOUND outside ``scope``.
+async def lock(session: AsyncSession, scope: Scope, kind: DocumentKind, pk: int, *, named: Actor | None = None) -> Any:
+    """The document's row with its ``effective_status``, locked until commit; NOT_FOUND outside ``scope``. With
+    ``named``, the row also carries the actor's name as it is now (``actor_name``; None for the system).
 
     Concurrent changes of one document queue on this lock, and each then sees the status the previous one left:
     of a concurrent accept and decline exactly one wins, the other gets INVALID_STATE.
     """
     table = TABLES[kind]
-    stmt = (
-        scope.select(table, table, EFFECTIVE_STATUS[kind].label("effective_status"))
-        .where(table.c.id == pk)
-        .with_for_update(of=table)
-    )
+    columns: list[Any] = [table, EFFECTIVE_STATUS[kind].label("effective_status")]
+    if named is not None:
+        name = name_of(named.viewer)
+        columns.append((null() if name is None else name).label("actor_name"))
+    stmt = scope.select(table, *columns).where(table.c.id == pk).with_for_update(of=table)
     row = (await session.execute(stmt)).one_or_none()
     if row is None:
         raise not_found(f"No {kind} with this id.")
@@ -91,8 +92,9 @@ async def apply(
     values: Mapping[str, Any] | None = None,
     details: dict[str, Any] | None = None,
     name: str | None = None,
-) -> None:
-    """Carry out ``move`` on a document locked and checked by the caller, inside its transaction.
+) -> Any:
+    """Carry out ``move`` on a document locked and checked by the caller, inside its transaction; returns the row
+    as the move left it (with its ``effective_status``).
 
     Writes the move's columns (status, its time, ``viewed`` starting over) with ``values``, appends the history
     entry (``name``: the actor's name when the caller has it; the entry keeps it), which mails staff when the move
@@ -106,8 +108,11 @@ async def apply(
         changes[move.at] = func.now()
     if move.unseen:
         changes |= {"viewed_at": None, "viewed_by_id": None}
+    moved = document
     if changes:
-        await session.execute(update(table).where(table.c.id == document.id).values(**changes, updated_at=func.now()))
+        stmt = update(table).where(table.c.id == document.id).values(**changes, updated_at=func.now())
+        returning = stmt.returning(table, EFFECTIVE_STATUS[kind].label("effective_status"))
+        moved = (await session.execute(returning)).one()
     await record_activity(
         session,
         viewer=actor.viewer,
@@ -119,6 +124,7 @@ async def apply(
         ip_address=actor.ip_address,
         details=details,
         actor_name=name,
+        document=moved,
         **{f"{kind}_id": document.id},
     )
     if move.announce and move.to not in (None, document.status) and actor.broker is not None:
@@ -137,6 +143,7 @@ async def apply(
                 actor_contact_person_id=viewer.contact_person_id if isinstance(viewer, PortalViewer) else None,
             ),
         )
+    return moved
 
 
 Describe = str | Callable[[Any, Move], str]
@@ -156,25 +163,23 @@ async def transition(
     details: dict[str, Any] | Callable[[Any], dict[str, Any]] | None = None,
 ) -> Any:
     """Lock document ``pk``, pick the one of ``moves`` its status allows, run ``guard`` (the move's own conditions,
-    raising ``DomainError``), then ``apply`` it. Returns the row as it was before.
+    raising ``DomainError``), then ``apply`` it. Returns the row as the move left it.
 
     ``describe`` is the history entry's description: a template (``{number}``, ``{actor}``) or a function of the
     row and the move; ``details`` the entry's details, or a function of the row.
     """
-    document = await lock(session, scope, kind, pk)
+    named = isinstance(describe, str) and "{actor}" in describe
+    document = await lock(session, scope, kind, pk, named=actor if named else None)
     move = check(kind, document, *moves)
     if guard is not None:
         await guard(document)
-    name = None
+    name = document.actor_name if named else None
     if isinstance(describe, str):
-        if "{actor}" in describe:
-            name = await actor_name(session, actor.viewer)
         description = describe.format(number=document.number, actor=name)
     else:
         description = describe(document, move)
     if callable(details):
         details = details(document)
-    await apply(
+    return await apply(
         session, actor, kind, document, move, description=description, values=values, details=details, name=name
     )
-    return document

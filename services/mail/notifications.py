@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from babel.numbers import format_currency
-from sqlalchemy import func, select
+from sqlalchemy import Insert, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import PortalViewer, StaffViewer, Viewer
@@ -68,8 +68,11 @@ class _Target:
     row: Any = None
 
 
-async def _head(session: AsyncSession, scope: StaffScope, contact_id: int | None, person_id: int | None) -> Any:
-    """The organization's name, locale and recipients, the contact's and the acting person's names."""
+async def _head(
+    session: AsyncSession, scope: StaffScope, contact_id: int | None, person_id: int | None, along: Insert | None
+) -> Any:
+    """The organization's name, locale and recipients, the contact's and the acting person's names; ``along``, a
+    write that goes with it (the history entry), runs in the same statement."""
     owners = (
         scope.select(T_STAFF_USER, func.array_agg(T_STAFF_USER.c.email))
         .where(T_STAFF_USER.c.role == "OWNER", T_STAFF_USER.c.is_active)
@@ -86,6 +89,8 @@ async def _head(session: AsyncSession, scope: StaffScope, contact_id: int | None
         contact_name.scalar_subquery().label("contact_name"),
         actor_name.scalar_subquery().label("actor_name"),
     ).where(T_ORGANIZATION.c.id == scope.organization_id)
+    if along is not None:
+        stmt = stmt.add_cte(along.cte("along"))
     return (await session.execute(stmt)).one()
 
 
@@ -110,18 +115,30 @@ async def notify_staff(
     project_id: int | None = None,
     details: dict[str, Any] | None = None,
     settings: Settings | None = None,
+    along: Insert | None = None,
+    document: Any = None,
+    quote: str | None = None,
 ) -> int:
-    """Enqueue the notification mails of one client action in the caller's transaction; returns how many."""
+    """Enqueue the notification mails of one client action in the caller's transaction; returns how many.
+
+    What the caller has at hand is not read again: ``along`` (the history entry's INSERT) runs with the first read,
+    ``document`` is the estimate's, invoice's or project's row as the action left it, ``quote`` the client's words
+    (a comment's body).
+    """
     settings = settings or get_settings()
     scope = StaffScope(organization_id=organization_id)
     details = details or {}
     person_id = viewer.contact_person_id if isinstance(viewer, PortalViewer) else None
-    head = await _head(session, scope, contact_id, person_id)
+    head = await _head(session, scope, contact_id, person_id, along)
     recipients, reason = _recipients(head)
     if not recipients:
         return 0
-    target = await _target(session, scope, head.locale, estimate_id, invoice_id, project_id, contact_id, kind)
-    quote, rating = await _quote(session, scope, kind, details, target, person_id)
+    target = _known_target(head.locale, document, estimate_id, invoice_id, project_id) or await _target(
+        session, scope, head.locale, estimate_id, invoice_id, project_id, contact_id, kind
+    )
+    rating = None
+    if quote is None:
+        quote, rating = await _quote(session, scope, kind, details, target, person_id)
     try:
         headline, facts = _headline(kind, head, target, details, quote_rating=rating)
         link = f"{settings.public_portal_url.rstrip('/')}{target.path}"
@@ -144,13 +161,38 @@ async def notify_staff(
     except Exception:  # a template or formatting bug must not undo the client's action; the log says what
         log.exception("could not build the %s notification for organization %s", kind, organization_id)
         return 0
-    for message in messages:
-        await mail.enqueue(session, message, kind=f"notify_{kind}", organization_id=organization_id)
+    await mail.enqueue_all(session, messages, kind=f"notify_{kind}", organization_id=organization_id)
     return len(messages)
 
 
 def _money(amount: Decimal, currency: str, locale: str) -> str:
     return format_currency(quantize(Decimal(amount), currency), currency, locale=locale or "en_US")
+
+
+def _document_target(name: str, row: Any, locale: str) -> _Target:
+    facts = [("Total", _money(row.total, row.currency, locale))]
+    if name == "invoice":
+        facts.append(("Balance due", _money(row.balance_due, row.currency, locale)))
+    path = f"/{name}s/{to_global_id(name.capitalize(), row.id)}"
+    return _Target(kind=name, title=f"{name} {row.number}", path=path, facts=facts, row=row)
+
+
+def _project_target(row: Any) -> _Target:
+    return _Target("project", f"project {row.name}", f"/projects/{to_global_id('Project', row.id)}", [], row)
+
+
+def _known_target(
+    locale: str, row: Any, estimate_id: int | None, invoice_id: int | None, project_id: int | None
+) -> _Target | None:
+    """The target of the mail from the row the caller passed (the entry's invoice, else estimate, else project)."""
+    if row is None:
+        return None
+    if invoice_id is not None or estimate_id is not None:
+        name = "invoice" if invoice_id is not None else "estimate"
+        return _document_target(name, row, locale) if row.id == (invoice_id or estimate_id) else None
+    if project_id is not None and row.id == project_id:
+        return _project_target(row)
+    return None
 
 
 async def _target(
@@ -169,17 +211,11 @@ async def _target(
         pk = invoice_id if is_invoice else estimate_id
         row = (await session.execute(scope.where_id(table, pk))).one_or_none()  # type: ignore[arg-type]
         if row is not None:
-            name = "invoice" if is_invoice else "estimate"
-            facts = [("Total", _money(row.total, row.currency, locale))]
-            if is_invoice:
-                facts.append(("Balance due", _money(row.balance_due, row.currency, locale)))
-            path = f"/{name}s/{to_global_id(name.capitalize(), row.id)}"
-            return _Target(kind=name, title=f"{name} {row.number}", path=path, facts=facts, row=row)
+            return _document_target("invoice" if is_invoice else "estimate", row, locale)
     if project_id is not None:
         row = (await session.execute(scope.where_id(T_PROJECT, project_id))).one_or_none()
         if row is not None:
-            path = f"/projects/{to_global_id('Project', row.id)}"
-            return _Target("project", f"project {row.name}", path, [], row)
+            return _project_target(row)
     if kind == "review_submitted":
         return _Target("review", "the reviews", "/reviews", [])
     gid = to_global_id("Contact", contact_id) if contact_id else ""

@@ -71,25 +71,36 @@ async def enqueue(session: AsyncSession, mail: Mail, *, kind: str, organization_
     Once that transaction commits (``Database.transaction``), this process's worker is woken to deliver it
     at once; a rollback discards the row and nothing is sent. Other processes find it at their next poll.
     """
+    (outbox_id,) = await enqueue_all(session, [mail], kind=kind, organization_id=organization_id)
+    return outbox_id
+
+
+async def enqueue_all(
+    session: AsyncSession, mails: list[Mail], *, kind: str, organization_id: int | None = None
+) -> list[int]:
+    """``enqueue`` for several mails, in one statement; their ids."""
+    if not mails:
+        return []
     if not session.info.get(_WAKE_SCHEDULED):
         session.info[_WAKE_SCHEDULED] = True
         after_commit(session, _wake_local_workers)
-    outbox_id = await session.scalar(
-        insert(T_OUTBOX)
-        .values(
-            organization_id=organization_id,
-            kind=kind,
-            to_address=mail.to,
-            subject=mail.subject[:300],
-            text_body=mail.text,
-            html_body=mail.html,
-            attachments=[a.to_json() for a in mail.attachments],
-            message_id=make_msgid(domain="portico.mail"),
-            next_attempt_at=datetime.now(UTC),
-        )
-        .returning(T_OUTBOX.c.id)
-    )
-    return int(outbox_id or 0)
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "organization_id": organization_id,
+            "kind": kind,
+            "to_address": mail.to,
+            "subject": mail.subject[:300],
+            "text_body": mail.text,
+            "html_body": mail.html,
+            "attachments": [a.to_json() for a in mail.attachments],
+            "message_id": make_msgid(domain="portico.mail"),
+            "next_attempt_at": now,
+        }
+        for mail in mails
+    ]
+    ids = await session.scalars(insert(T_OUTBOX).values(rows).returning(T_OUTBOX.c.id))
+    return [int(outbox_id) for outbox_id in ids]
 
 
 async def _wake_local_workers() -> None:
