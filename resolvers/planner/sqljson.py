@@ -16,15 +16,19 @@ from babel.numbers import get_currency_precision, list_currencies
 from sqlalchemy import Text, case, cast, extract, func, literal, literal_column, null
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-_ODD_PRECISIONS = {code: get_currency_precision(code) for code in list_currencies()}
-_ODD_PRECISIONS = {code: digits for code, digits in _ODD_PRECISIONS.items() if digits != 2}
+# the currencies whose minor unit is not a hundredth, by their number of decimals (one IN list each: a CASE per
+# currency made every money field a hundred branches of planning)
+_ODD_PRECISIONS: dict[int, list[str]] = {}
+for _code in sorted(list_currencies()):
+    if (_digits := get_currency_precision(_code)) != 2:
+        _ODD_PRECISIONS.setdefault(_digits, []).append(_code)
 NULL = null()
 EMPTY_LIST = literal_column("'[]'::json")
 
 
 def precision(currency: Any) -> Any:
     """The number of decimals of ``currency`` (``core.money.minor_unit``), as SQL."""
-    return case(*((currency == code, digits) for code, digits in _ODD_PRECISIONS.items()), else_=2)
+    return case(*((currency.in_(codes), digits) for digits, codes in sorted(_ODD_PRECISIONS.items())), else_=2)
 
 
 def text_of(value: Any) -> Any:

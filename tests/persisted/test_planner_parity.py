@@ -121,6 +121,7 @@ async def fixture_data(factory: Factory) -> dict[str, Any]:
     await factory.invoice(contact, lines=lines[1:], issue_date=today - dt.timedelta(days=5), status="VOID")
     await factory.invoice(contact, lines=lines, status="DRAFT")
     await factory.invoice(contact, lines=lines[2:], currency="JPY", issue_date=today - dt.timedelta(days=2))
+    await factory.invoice(contact, lines=lines[:1], currency="KWD", issue_date=today - dt.timedelta(days=2))
     other = await factory.invoice(tenant.contact_b, lines=lines)
     await factory.payment(contact, [(overdue, Decimal("10.00")), (partial, Decimal("5.55"))], notes="staff note")
     await factory.payment(contact, [(partial, Decimal("1.00"))], status="PENDING", mode="ACH")
