@@ -35,6 +35,7 @@ from schema.estimates.types import Estimate
 from schema.invoices.types import Invoice
 from schema.projects.types import Project
 from services.documents.history import name_of
+from services.mail import notifications
 from subscriptions.events import CommentAdded, emit
 
 TARGETS = {"Estimate": T_ESTIMATE, "Invoice": T_INVOICE, "Project": T_PROJECT}
@@ -73,10 +74,17 @@ def _target_id(target_id: strawberry.ID) -> tuple[str, int]:
 
 async def _visible_target(ctx: Context, session: AsyncSession, type_name: str, target_pk: int) -> tuple[Any, str]:
     """The target's row and its label for the history (``invoice INV-0001``, ``project Website``), read through the
-    viewer's scope: a portal user comments only on their contact's non-draft documents and shown projects."""
+    viewer's scope: a portal user comments only on their contact's non-draft documents and shown projects. A client's
+    comment mails staff: the row then also carries what the mail needs (``notification_head``)."""
     table = TARGETS[type_name]
     label: ColumnElement[str] = table.c.name if type_name == "Project" else table.c.number
-    stmt = ctx.scope.select(table, table, label.label("comment_label")).where(table.c.id == target_pk)
+    columns: list[Any] = [table, label.label("comment_label")]
+    viewer = ctx.require_viewer()
+    if notifications.wants_notification("commented", viewer):  # what the staff mail needs, read with the target
+        person_id = viewer.contact_person_id if isinstance(viewer, PortalViewer) else None
+        head = notifications.head_column(viewer.organization_id, table.c.contact_id, person_id)
+        columns.append(head.label("notification_head"))
+    stmt = ctx.scope.select(table, *columns).where(table.c.id == target_pk)
     target = await one_or_raise(session, stmt, _no_target())
     return target, f"{type_name.lower()} {target.comment_label}"
 
@@ -118,6 +126,7 @@ async def add_comment(info: strawberry.Info, input: AddCommentInput) -> AddComme
             contact_id=target.contact_id,
             client_visible=visible,
             details={"comment_id": row.id, "author": "client" if client else "staff"},
+            head=getattr(target, "notification_head", None),
             document=target,
             quote=body,
             **on_target,

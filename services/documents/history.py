@@ -44,6 +44,7 @@ async def record_activity(
     ip_address: str | None = None,
     details: dict[str, Any] | None = None,
     actor_name: str | None = None,
+    head: dict[str, Any] | None = None,
     document: Any = None,
     quote: str | None = None,
 ) -> None:
@@ -52,9 +53,9 @@ async def record_activity(
     The entry keeps the actor's name as it is now (``actor_name`` when the caller has read it already), so a later
     rename never rewrites what the history says. Client actions (first view, accept, decline, client comment,
     payment, review) also enqueue the staff notification mails in the same transaction
-    (``services.mail.notifications``): the entry is written with the mail's first read, and what the caller has
-    at hand is not read again (``document``: the estimate's, invoice's or project's row as the action left it;
-    ``quote``: the client's words, a comment's body).
+    (``services.mail.notifications``), written with the entry in one statement; what the caller has at hand is not
+    read again (``head``: ``notifications.head_column`` read with the action's first statement; ``document``: the
+    estimate's, invoice's or project's row as the action left it; ``quote``: the client's words, a comment's body).
     """
     entry = insert(T_ACTIVITY).values(
         organization_id=organization_id,
@@ -84,6 +85,7 @@ async def record_activity(
             project_id=project_id,
             details=details,
             along=entry,
+            head=head,
             document=document,
             quote=quote,
         )

@@ -21,6 +21,7 @@ from core.scope import T_ESTIMATE, T_INVOICE, Scope
 from models.documents import Move
 from services.documents.history import name_of, record_activity
 from services.documents.statuses import ESTIMATE_STATUS, INVOICE_STATUS
+from services.mail import notifications
 from subscriptions.events import DocumentStatusChanged, emit
 
 if TYPE_CHECKING:
@@ -53,9 +54,18 @@ class Actor:
         return Actor(viewer, viewer.organization_id, ctx.client_ip, ctx.broker)
 
 
-async def lock(session: AsyncSession, scope: Scope, kind: DocumentKind, pk: int, *, named: Actor | None = None) -> Any:
+async def lock(
+    session: AsyncSession,
+    scope: Scope,
+    kind: DocumentKind,
+    pk: int,
+    *,
+    named: Actor | None = None,
+    notifying: Actor | None = None,
+) -> Any:
     """The document's row with its ``effective_status``, locked until commit; NOT_FOUND outside ``scope``. With
-    ``named``, the row also carries the actor's name as it is now (``actor_name``; None for the system).
+    ``named``, the row also carries the actor's name as it is now (``actor_name``; None for the system); with
+    ``notifying``, what the staff mail of the actor's move needs (``notification_head``).
 
     Concurrent changes of one document queue on this lock, and each then sees the status the previous one left:
     of a concurrent accept and decline exactly one wins, the other gets INVALID_STATE.
@@ -65,6 +75,10 @@ async def lock(session: AsyncSession, scope: Scope, kind: DocumentKind, pk: int,
     if named is not None:
         name = name_of(named.viewer)
         columns.append((null() if name is None else name).label("actor_name"))
+    if notifying is not None:
+        person_id = notifying.viewer.contact_person_id if isinstance(notifying.viewer, PortalViewer) else None
+        head = notifications.head_column(notifying.organization_id, table.c.contact_id, person_id)
+        columns.append(head.label("notification_head"))
     stmt = scope.select(table, *columns).where(table.c.id == pk).with_for_update(of=table)
     row = (await session.execute(stmt)).one_or_none()
     if row is None:
@@ -124,6 +138,7 @@ async def apply(
         ip_address=actor.ip_address,
         details=details,
         actor_name=name,
+        head=getattr(document, "notification_head", None),
         document=moved,
         **{f"{kind}_id": document.id},
     )
@@ -169,7 +184,10 @@ async def transition(
     row and the move; ``details`` the entry's details, or a function of the row.
     """
     named = isinstance(describe, str) and "{actor}" in describe
-    document = await lock(session, scope, kind, pk, named=actor if named else None)
+    notifies = any(notifications.wants_notification(move.activity, actor.viewer) for move in moves)
+    document = await lock(
+        session, scope, kind, pk, named=actor if named else None, notifying=actor if notifies else None
+    )
     move = check(kind, document, *moves)
     if guard is not None:
         await guard(document)

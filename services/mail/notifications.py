@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from babel.numbers import format_currency
-from sqlalchemy import Insert, func, select
+from sqlalchemy import JSON, Insert, ScalarSelect, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import PortalViewer, StaffViewer, Viewer
@@ -37,6 +37,7 @@ from models.documents import moves_of
 from models.estimates import EstimateMoves
 from models.invoices import InvoiceMoves
 from services.mail import outbox as mail
+from services.mail.outbox import Mail
 from services.mail.render import render_mail
 
 log = logging.getLogger(__name__)
@@ -68,30 +69,49 @@ class _Target:
     row: Any = None
 
 
-async def _head(
-    session: AsyncSession, scope: StaffScope, contact_id: int | None, person_id: int | None, along: Insert | None
-) -> Any:
-    """The organization's name, locale and recipients, the contact's and the acting person's names; ``along``, a
-    write that goes with it (the history entry), runs in the same statement."""
+def head_column(organization_id: int, contact_id: Any, person_id: int | None) -> ScalarSelect[Any]:
+    """What every notification mail of an action says: the organization's name, locale and recipients, the
+    contact's and the acting person's names, as one JSON value (``notify_staff``'s ``head``) that the action reads
+    with its own first statement; ``contact_id`` is a value or the column of the row that statement reads."""
+    scope = StaffScope(organization_id=organization_id)
     owners = (
         scope.select(T_STAFF_USER, func.array_agg(T_STAFF_USER.c.email))
         .where(T_STAFF_USER.c.role == "OWNER", T_STAFF_USER.c.is_active)
         .scalar_subquery()
     )
-    contact_name = scope.select(T_CONTACT, T_CONTACT.c.display_name).where(T_CONTACT.c.id == contact_id)
+    contact_name = (
+        scope.select(T_CONTACT, T_CONTACT.c.display_name)
+        .where(T_CONTACT.c.id == contact_id)
+        .correlate_except(T_CONTACT)  # a column's table is the enclosing statement's
+    )
     person_name = func.concat_ws(" ", T_CONTACT_PERSON.c.first_name, T_CONTACT_PERSON.c.last_name)
     actor_name = scope.select(T_CONTACT_PERSON, person_name).where(T_CONTACT_PERSON.c.id == person_id)
-    stmt = select(
+    head = func.json_build_object(
+        "name",
         T_ORGANIZATION.c.name,
+        "locale",
         T_ORGANIZATION.c.locale,
+        "notification_emails",
         T_ORGANIZATION.c.notification_emails,
-        owners.label("owners"),
-        contact_name.scalar_subquery().label("contact_name"),
-        actor_name.scalar_subquery().label("actor_name"),
-    ).where(T_ORGANIZATION.c.id == scope.organization_id)
-    if along is not None:
-        stmt = stmt.add_cte(along.cte("along"))
-    return (await session.execute(stmt)).one()
+        "owners",
+        owners,
+        "contact_name",
+        contact_name.scalar_subquery(),
+        "actor_name",
+        actor_name.scalar_subquery(),
+        type_=JSON,
+    )
+    return select(head).where(T_ORGANIZATION.c.id == organization_id).scalar_subquery()
+
+
+@dataclass(frozen=True, slots=True)
+class _Head:
+    name: str
+    locale: str
+    notification_emails: list[str]
+    owners: list[str] | None
+    contact_name: str | None
+    actor_name: str | None
 
 
 def _recipients(head: Any) -> tuple[list[str], str]:
@@ -116,31 +136,72 @@ async def notify_staff(
     details: dict[str, Any] | None = None,
     settings: Settings | None = None,
     along: Insert | None = None,
+    head: dict[str, Any] | None = None,
     document: Any = None,
     quote: str | None = None,
 ) -> int:
     """Enqueue the notification mails of one client action in the caller's transaction; returns how many.
 
-    What the caller has at hand is not read again: ``along`` (the history entry's INSERT) runs with the first read,
-    ``document`` is the estimate's, invoice's or project's row as the action left it, ``quote`` the client's words
-    (a comment's body).
+    ``along`` (the history entry's INSERT) is written in the same statement as the mails (or alone when there are
+    none). What the caller has at hand is not read again: ``head`` (the action's first statement read
+    ``head_column``), ``document`` (the estimate's, invoice's or project's row as the action left it), ``quote``
+    (the client's words, a comment's body).
     """
-    settings = settings or get_settings()
+    messages = await _messages(
+        session,
+        viewer=viewer,
+        organization_id=organization_id,
+        kind=kind,
+        contact_id=contact_id,
+        estimate_id=estimate_id,
+        invoice_id=invoice_id,
+        project_id=project_id,
+        details=details or {},
+        settings=settings or get_settings(),
+        head=head,
+        document=document,
+        quote=quote,
+    )
+    if messages:
+        await mail.enqueue_all(session, messages, kind=f"notify_{kind}", organization_id=organization_id, along=along)
+    elif along is not None:
+        await session.execute(along)
+    return len(messages)
+
+
+async def _messages(
+    session: AsyncSession,
+    *,
+    viewer: Viewer | None,
+    organization_id: int,
+    kind: str,
+    contact_id: int | None,
+    estimate_id: int | None,
+    invoice_id: int | None,
+    project_id: int | None,
+    details: dict[str, Any],
+    settings: Settings,
+    head: dict[str, Any] | None,
+    document: Any,
+    quote: str | None,
+) -> list[Mail]:
+    """The mails of one action, one per recipient (none when a template or formatting bug stops them)."""
     scope = StaffScope(organization_id=organization_id)
-    details = details or {}
     person_id = viewer.contact_person_id if isinstance(viewer, PortalViewer) else None
-    head = await _head(session, scope, contact_id, person_id, along)
-    recipients, reason = _recipients(head)
+    if head is None:
+        head = await session.scalar(select(head_column(organization_id, contact_id, person_id)))
+    known = _Head(**head)  # type: ignore[arg-type]
+    recipients, reason = _recipients(known)
     if not recipients:
-        return 0
-    target = _known_target(head.locale, document, estimate_id, invoice_id, project_id) or await _target(
-        session, scope, head.locale, estimate_id, invoice_id, project_id, contact_id, kind
+        return []
+    target = _known_target(known.locale, document, estimate_id, invoice_id, project_id) or await _target(
+        session, scope, known.locale, estimate_id, invoice_id, project_id, contact_id, kind
     )
     rating = None
     if quote is None:
         quote, rating = await _quote(session, scope, kind, details, target, person_id)
     try:
-        headline, facts = _headline(kind, head, target, details, quote_rating=rating)
+        headline, facts = _headline(kind, known, target, details, quote_rating=rating)
         link = f"{settings.public_portal_url.rstrip('/')}{target.path}"
         label = f"Open {target.title}" if target.kind != "review" else "See the reviews"
         messages = [
@@ -153,16 +214,15 @@ async def notify_staff(
                 quote=quote,
                 link=link,
                 link_label=label,
-                organization_name=head.name,
+                organization_name=known.name,
                 recipient_reason=reason,
             )
             for address in recipients
         ]
     except Exception:  # a template or formatting bug must not undo the client's action; the log says what
         log.exception("could not build the %s notification for organization %s", kind, organization_id)
-        return 0
-    await mail.enqueue_all(session, messages, kind=f"notify_{kind}", organization_id=organization_id)
-    return len(messages)
+        return []
+    return messages
 
 
 def _money(amount: Decimal, currency: str, locale: str) -> str:

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlparse
 
 import aiosmtplib
-from sqlalchemy import insert, select, update
+from sqlalchemy import Insert, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.database import Database, after_commit
@@ -76,9 +76,14 @@ async def enqueue(session: AsyncSession, mail: Mail, *, kind: str, organization_
 
 
 async def enqueue_all(
-    session: AsyncSession, mails: list[Mail], *, kind: str, organization_id: int | None = None
+    session: AsyncSession,
+    mails: list[Mail],
+    *,
+    kind: str,
+    organization_id: int | None = None,
+    along: Insert | None = None,
 ) -> list[int]:
-    """``enqueue`` for several mails, in one statement; their ids."""
+    """``enqueue`` for several mails, in one statement (with ``along``, the write that brings them); their ids."""
     if not mails:
         return []
     if not session.info.get(_WAKE_SCHEDULED):
@@ -99,7 +104,10 @@ async def enqueue_all(
         }
         for mail in mails
     ]
-    ids = await session.scalars(insert(T_OUTBOX).values(rows).returning(T_OUTBOX.c.id))
+    stmt = insert(T_OUTBOX).values(rows).returning(T_OUTBOX.c.id)
+    if along is not None:
+        stmt = stmt.add_cte(along.cte("along"))
+    ids = await session.scalars(stmt)
     return [int(outbox_id) for outbox_id in ids]
 
 
