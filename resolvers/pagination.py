@@ -84,18 +84,19 @@ async def paginate(
     stmt: Select[Any],
     *,
     order: Sequence[ColumnElement[Any]],
-    kinds: Sequence[type],
     descending: bool,
     first: int | None,
     after: str | None,
     to_node: Callable[[Any], N],
+    kinds: Sequence[type] | None = None,
 ) -> Connection[N]:
-    """One page of ``stmt`` ordered by the unique key ``order``; ``stmt`` already carries scope and filter."""
+    """One page of ``stmt`` ordered by the unique key ``order``; ``stmt`` already carries scope and filter. A cursor
+    holds a value of each key column, of the column's Python type (``kinds``, when given, says otherwise)."""
     limit = page_size(first)
     page_stmt = stmt
     if after:
         key = tuple_(*order)
-        values = tuple_(*decode_cursor(after, kinds))
+        values = tuple_(*decode_cursor(after, kinds or [column.type.python_type for column in order]))
         page_stmt = page_stmt.where(key < values if descending else key > values)
     page_stmt = page_stmt.order_by(*(c.desc() if descending else c.asc() for c in order)).limit(limit + 1)
     async with db.session() as session:
@@ -119,3 +120,15 @@ async def paginate(
         ),
         count=count,
     )
+
+
+async def newest_first(
+    db: Database,
+    stmt: Select[Any],
+    key: Sequence[ColumnElement[Any]],
+    first: int | None,
+    after: str | None,
+    to_node: Callable[[Any], N],
+) -> Connection[N]:
+    """A page of ``stmt`` by ``key`` descending, newest first (the key ends with the id, which breaks ties)."""
+    return await paginate(db, stmt, order=key, descending=True, first=first, after=after, to_node=to_node)

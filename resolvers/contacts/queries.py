@@ -28,7 +28,6 @@ async def contacts(
         ctx.db,
         stmt,
         order=[T_CONTACT.c.display_name, T_CONTACT.c.id],
-        kinds=[str, int],
         descending=False,
         first=first,
         after=after,

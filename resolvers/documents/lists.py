@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -10,8 +9,7 @@ from sqlalchemy import ColumnElement, Select, Table
 
 from core.context import Context
 from core.ids import decode_id
-from resolvers import filtering
-from resolvers.pagination import paginate
+from resolvers import filtering, pagination
 from schema.base import Connection
 
 N = TypeVar("N")
@@ -31,16 +29,7 @@ async def newest_first(
     ctx: Context, stmt: Select[Any], table: Table, first: int | None, after: str | None, to_node: Callable[[Any], N]
 ) -> Connection[N]:
     """A page of documents by issue date, newest first (the id breaks ties)."""
-    return await paginate(
-        ctx.db,
-        stmt,
-        order=[table.c.issue_date, table.c.id],
-        kinds=[dt.date, int],
-        descending=True,
-        first=first,
-        after=after,
-        to_node=to_node,
-    )
+    return await pagination.newest_first(ctx.db, stmt, [table.c.issue_date, table.c.id], first, after, to_node)
 
 
 async def one_document(ctx: Context, id: str, type_name: str) -> Any:

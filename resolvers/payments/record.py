@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,7 +11,7 @@ from core.errors import DomainError
 from core.scope import T_PAYMENT
 from resolvers import filtering
 from resolvers.common import pk_of, returns_errors
-from resolvers.pagination import paginate
+from resolvers.pagination import newest_first
 from schema.base import Connection
 from schema.payments.mutations import RecordPaymentError, RecordPaymentInput, RecordPaymentResult
 from schema.payments.types import Payment, PaymentFilter
@@ -37,16 +35,7 @@ async def payments(
             *filtering.date_range(filter.date_range, T_PAYMENT.c.payment_date),
             *filtering.contact(filter.contact_id, T_PAYMENT.c.contact_id),
         )
-    return await paginate(
-        ctx.db,
-        stmt,
-        order=[T_PAYMENT.c.payment_date, T_PAYMENT.c.id],
-        kinds=[dt.date, int],
-        descending=True,
-        first=first,
-        after=after,
-        to_node=Payment.from_row,
-    )
+    return await newest_first(ctx.db, stmt, [T_PAYMENT.c.payment_date, T_PAYMENT.c.id], first, after, Payment.from_row)
 
 
 @returns_errors(RecordPaymentError)

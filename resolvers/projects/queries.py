@@ -3,8 +3,6 @@ projects and timesheets."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import strawberry
 from graphql import GraphQLError
 
@@ -13,7 +11,7 @@ from core.context import Context
 from core.ids import decode_id
 from core.scope import T_PROJECT, T_TIME_ENTRY
 from resolvers import filtering, reads
-from resolvers.pagination import paginate
+from resolvers.pagination import newest_first
 from schema.base import Connection
 from schema.projects.types import Project, ProjectFilter, TimeEntry
 
@@ -53,16 +51,7 @@ async def projects(
             *filtering.search(filter.search, T_PROJECT.c.name),
             *filtering.contact(filter.contact_id, T_PROJECT.c.contact_id),
         )
-    return await paginate(
-        ctx.db,
-        stmt,
-        order=[T_PROJECT.c.id],
-        kinds=[int],
-        descending=True,
-        first=first,
-        after=after,
-        to_node=Project.from_row,
-    )
+    return await newest_first(ctx.db, stmt, [T_PROJECT.c.id], first, after, Project.from_row)
 
 
 async def project(info: strawberry.Info, id: strawberry.ID) -> Project | None:
@@ -76,16 +65,9 @@ async def time_entries_of(
 ) -> Connection[TimeEntry]:
     """``Project.timeEntries``: newest first; the portal lists billable entries only (``reads.time_entries``)."""
     ctx: Context = info.context
-    return await paginate(
-        ctx.db,
-        reads.time_entries(ctx.scope).where(T_TIME_ENTRY.c.project_id == project_pk),
-        order=[T_TIME_ENTRY.c.entry_date, T_TIME_ENTRY.c.id],
-        kinds=[dt.date, int],
-        descending=True,
-        first=first,
-        after=after,
-        to_node=TimeEntry.from_row,
-    )
+    stmt = reads.time_entries(ctx.scope).where(T_TIME_ENTRY.c.project_id == project_pk)
+    key = [T_TIME_ENTRY.c.entry_date, T_TIME_ENTRY.c.id]
+    return await newest_first(ctx.db, stmt, key, first, after, TimeEntry.from_row)
 
 
 @strawberry.type
