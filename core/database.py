@@ -21,7 +21,7 @@ from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from core.settings import Settings
 
@@ -193,15 +193,21 @@ class Database:
         self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False, class_=AsyncSession)
         # reads run without BEGIN/ROLLBACK around each statement (two round trips saved per session); the same
         # pool, connections switched to autocommit while checked out for a read
-        self.read_sessionmaker = async_sessionmaker(
-            engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False, class_=AsyncSession
-        )
+        self.autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.read_sessionmaker = async_sessionmaker(self.autocommit, expire_on_commit=False, class_=AsyncSession)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session for reads (and single-statement writes): each statement commits on its own."""
         async with self.read_sessionmaker() as session:
             yield session
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        """A Core connection in autocommit, without an ORM session around it: for a path that sends one
+        statement of its own SQL text and reads what it answers (the planned reads)."""
+        async with self.autocommit.connect() as connection:
+            yield connection
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -202,8 +202,7 @@ class PlannedReads:
             values = self._values(planned, coerced, token, cost, request)
         except (NotPlanned, GraphQLError, ValueError, TypeError):
             return None
-        async with db.session() as session:  # (through SQLAlchemy, so statement counters see it like any other)
-            connection = await session.connection()
+        async with db.connection() as connection:  # (through SQLAlchemy, so statement counters see it as any other)
             body = (await connection.exec_driver_sql(planned.statement.sql, tuple(values))).scalar()
         if body is None:
             return None
@@ -222,8 +221,7 @@ class PlannedReads:
         if statement is None:
             statement = self.sessions[kind] = session_and_budget(kind, self.settings)
         values = self._request_values(token, cost, request)
-        async with db.session() as session:
-            connection = await session.connection()
+        async with db.connection() as connection:
             row = (await connection.exec_driver_sql(statement.sql, tuple(values[n] for n in statement.names))).first()
         state = request.scope.setdefault("state", {})
         if row is None:
