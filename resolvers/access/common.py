@@ -20,6 +20,7 @@ from resolvers.common import record_action
 from schema.access.types import Session, StaffUser
 from schema.contacts.types import ContactPerson
 from services.access import throttle, tokens
+from services.documents.history import record_activity
 
 MAX_EMAIL = 320
 MAX_PORTAL_SLUG = 63
@@ -144,6 +145,24 @@ async def record_own_change(
     """History: the viewer changed their own account ``row`` (filed under their contact when they are a client)."""
     await record_action(
         ctx, session, kind=kind, description=description, contact_id=getattr(row, "contact_id", None), **entry
+    )
+
+
+async def record_redeemed(
+    ctx: Context, session: AsyncSession, account: Any, *, kind: str, description: str, **entry: Any
+) -> None:
+    """History: the owner of ``account`` used a single-use link (an invitation, a password reset). Nobody is signed
+    in yet, so the entry names no viewer; it is filed under the account's organization (and contact, for a client),
+    with the client address."""
+    await record_activity(
+        session,
+        viewer=None,
+        organization_id=account.organization_id,
+        contact_id=getattr(account, "contact_id", None),
+        kind=kind,
+        description=description,
+        ip_address=ctx.client_ip,
+        **entry,
     )
 
 

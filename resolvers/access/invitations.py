@@ -16,7 +16,14 @@ from core.errors import DomainError, invalid, not_found
 from core.ids import decode_id, from_global_id
 from core.scope import T_CONTACT, T_CONTACT_PERSON, T_ORGANIZATION
 from models.contacts import PortalStatus
-from resolvers.access.common import account_row, open_session, redeeming, session_result, store_password
+from resolvers.access.common import (
+    account_row,
+    open_session,
+    record_redeemed,
+    redeeming,
+    session_result,
+    store_password,
+)
 from resolvers.common import one_or_raise, record_action, returns_errors
 from schema.access.mutations import (
     AcceptInviteError,
@@ -29,7 +36,6 @@ from schema.access.mutations import (
     InvitePortalUsersResult,
 )
 from services.access import passwords, tokens
-from services.documents.history import record_activity
 from services.mail import outbox as mail
 from services.mail.render import render_mail
 
@@ -143,14 +149,12 @@ async def accept_invite(info: strawberry.Info, input: AcceptInviteInput) -> Acce
         row = await store_password(
             session, T_CONTACT_PERSON, person.id, password_hash, portal_status=PortalStatus.ACTIVE
         )
-        await record_activity(
+        await record_redeemed(
+            ctx,
             session,
-            viewer=None,
-            organization_id=person.organization_id,
-            contact_id=person.contact_id,
+            person,
             kind="portal_invitation_accepted",
             description=f"{person.email} accepted the portal invitation",
-            ip_address=ctx.client_ip,
             details={"contact_person_id": person.id},
         )
         issued = await open_session(ctx, session, T_CONTACT_PERSON, person)

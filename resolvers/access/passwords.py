@@ -22,6 +22,7 @@ from resolvers.access.common import (
     open_session,
     own_row,
     record_own_change,
+    record_redeemed,
     redeeming,
     secret_keys,
     session_result,
@@ -44,7 +45,6 @@ from schema.access.mutations import (
 )
 from services.access import passwords, throttle, tokens
 from services.access.tokens import T_TOKEN
-from services.documents.history import record_activity
 from services.mail import outbox as mail
 from services.mail.render import render_mail
 
@@ -151,14 +151,12 @@ async def reset_password(info: strawberry.Info, input: ResetPasswordInput) -> Re
             session, table, pk, await passwords.hash_new_password(ctx.settings, input.password, row.email)
         )
         revoked = await revoke_sessions(session, **subject_columns(table, pk))
-        await record_activity(
+        await record_redeemed(
+            ctx,
             session,
-            viewer=None,
-            organization_id=row.organization_id,
-            contact_id=getattr(row, "contact_id", None),
+            row,
             kind="password_reset",
             description=f"Password reset by {row.email}",
-            ip_address=ctx.client_ip,
             details={"sessions_revoked": len(revoked)},
         )
         issued = await open_session(ctx, session, table, row)

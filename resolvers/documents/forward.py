@@ -24,14 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import validation
 from core.auth import PortalViewer, Viewer
 from core.context import Context
-from core.errors import DomainError
+from core.errors import DomainError, not_found
 from core.ids import from_global_id
 from core.scope import T_ACTIVITY, T_CONTACT_PERSON, T_STAFF_USER, Scope
 from models.estimates import EstimateStatus
-from resolvers.common import returns_errors
+from resolvers.common import record_action, returns_errors
 from schema.documents.mutations import ForwardDocumentError, ForwardDocumentInput, ForwardDocumentResult
 from services import receipts
-from services.documents.history import record_activity
 from services.documents.pdf import DocumentData, Formats, RenderedPdf, load_document, to_pdf
 from services.mail import outbox as mail
 from services.mail.render import render_mail
@@ -161,7 +160,7 @@ async def _forwardable(ctx: Context, viewer: Viewer, kind: str, pk: int) -> Docu
     async with ctx.db.session() as session:
         data = await load_document(session, ctx.scope, kind, pk)  # type: ignore[arg-type]
         if data is None:
-            raise DomainError("NOT_FOUND", "No estimate or invoice with this id.", "documentId")
+            raise not_found("No estimate or invoice with this id.", "documentId")
         if data.status == EstimateStatus.DRAFT:  # the same word for invoices
             raise DomainError("INVALID_STATE", "Send the document before forwarding it.", "documentId")
         await _check_throttle(session, ctx.scope, viewer)  # before rendering: a throttled sender costs no PDF
@@ -176,7 +175,7 @@ async def forward_document(info: strawberry.Info, input: ForwardDocumentInput) -
     scope = ctx.scope
     decoded = from_global_id(input.document_id)
     if decoded is None or decoded[0] not in KINDS:
-        raise DomainError("NOT_FOUND", "No estimate or invoice with this id.", "documentId")
+        raise not_found("No estimate or invoice with this id.", "documentId")
     type_name, pk = decoded
     email = validation.email(input.email, "email")
     if email is None:
@@ -199,16 +198,14 @@ async def forward_document(info: strawberry.Info, input: ForwardDocumentInput) -
         person_id, recipient = await _recipient_person(
             session, scope, viewer.organization_id, data.contact_id, email, name
         )
-        await record_activity(
+        await record_action(
+            ctx,
             session,
-            viewer=viewer,
-            organization_id=viewer.organization_id,
-            contact_id=data.contact_id,
-            **{f"{KINDS[type_name]}_id": pk},
             kind="forwarded",
             description=f"{_sender_name(sender)} forwarded {data.title.lower()} {data.number} to {email}",
+            contact_id=data.contact_id,
+            **{f"{KINDS[type_name]}_id": pk},
             client_visible=True,
-            ip_address=ctx.client_ip,
             details={"email": email, "name": name, "contact_person_id": person_id, "recipient": recipient},
         )
         forward = _forward_mail(data, rendered, sender, email, name, message)

@@ -17,12 +17,12 @@ from core.context import Context
 from core.errors import DomainError
 from core.ids import from_global_id
 from core.scope import T_ESTIMATE, T_INVOICE
-from resolvers.common import returns_errors
+from resolvers.common import record_action, returns_errors
 from resolvers.loaders import reload
 from schema.documents.mutations import RecordViewError, RecordViewResult
 from schema.estimates.types import Estimate
 from schema.invoices.types import Invoice
-from services.documents.history import actor_name, record_activity
+from services.documents.history import actor_name
 from subscriptions.events import DocumentViewed, emit
 
 TABLES: dict[str, tuple[Table, str]] = {"Estimate": (T_ESTIMATE, "ESTIMATE"), "Invoice": (T_INVOICE, "INVOICE")}
@@ -76,15 +76,13 @@ async def _record(ctx: Context, viewer: PortalViewer, type_name: str, pk: int) -
             if row is None:
                 raise DomainError("NOT_FOUND", "No estimate or invoice with this id.", "id")
         name = await actor_name(session, viewer)
-        await record_activity(
+        await record_action(
+            ctx,
             session,
-            viewer=viewer,
-            organization_id=viewer.organization_id,
-            contact_id=row.contact_id,
             kind="viewed" if first else "viewed_again",
             description=f"{type_name} {row.number} {'viewed' if first else 'viewed again'} by {name}",
+            contact_id=row.contact_id,
             client_visible=first is not None,
-            ip_address=ctx.client_ip,
             actor_name=name,
             **{f"{label}_id": pk},
         )

@@ -16,7 +16,7 @@ from strawberry.dataloader import DataLoader
 from core.context import Context
 from core.errors import DomainError, not_found
 from core.scope import T_ORGANIZATION, T_SAVED_METHOD
-from resolvers.common import pk_of, returns_errors
+from resolvers.common import pk_of, record_action, returns_errors
 from schema.payments.enums import PaymentAttemptStatus, PaymentFailureCode, PaymentMethodType
 from schema.payments.mutations import (
     PayInvoicesError,
@@ -26,7 +26,6 @@ from schema.payments.mutations import (
     RemoveSavedPaymentMethodResult,
 )
 from schema.payments.types import Payment, PaymentAttempt, SavedPaymentMethod
-from services.documents.history import record_activity
 from services.payments import checkout
 from services.payments.attempts import pending_payments_by_invoice
 from services.payments.gateway import GatewayRejected, GatewayUnavailable, is_configured, open_gateway
@@ -94,8 +93,7 @@ async def saved_payment_methods(info: strawberry.Info) -> list[SavedPaymentMetho
 async def remove_saved_payment_method(info: strawberry.Info, id: strawberry.ID) -> RemoveSavedPaymentMethodResult:
     """Forget a saved payment method: detached from the Stripe customer first, then deleted here."""
     ctx: Context = info.context
-    viewer = ctx.require_viewer()
-    scope = ctx.scope
+    scope = ctx.scope  # the viewer's: a portal user's own methods, staff's of the organization
     pk = pk_of(id, "SavedPaymentMethod")
     async with ctx.db.session() as session:
         row = (await session.execute(scope.where_id(T_SAVED_METHOD, pk))).one_or_none()
@@ -112,14 +110,12 @@ async def remove_saved_payment_method(info: strawberry.Info, id: strawberry.ID) 
     async with ctx.db.transaction() as session:
         await session.execute(delete(T_SAVED_METHOD).where(T_SAVED_METHOD.c.id == pk, scope.owns(T_SAVED_METHOD)))
         described = row.brand or row.bank_name or row.type.lower()
-        await record_activity(
+        await record_action(
+            ctx,
             session,
-            viewer=viewer,
-            organization_id=row.organization_id,
-            contact_id=row.contact_id,
             kind="payment_method_removed",
             description=f"Saved payment method removed ({described} ending {row.last4})",
-            ip_address=ctx.client_ip,
+            contact_id=row.contact_id,
         )
     return SavedPaymentMethod.from_row(row)
 
