@@ -104,7 +104,8 @@ async def enqueue_all(
         }
         for mail in mails
     ]
-    stmt = insert(T_OUTBOX).values(rows).returning(T_OUTBOX.c.id)
+    # one row is the usual case: a single-row VALUES is cached once compiled, a multi-row one is compiled each time
+    stmt = insert(T_OUTBOX).values(rows[0] if len(rows) == 1 else rows).returning(T_OUTBOX.c.id)
     if along is not None:
         stmt = stmt.add_cte(along.cte("along"))
     ids = await session.scalars(stmt)
