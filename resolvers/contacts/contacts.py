@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy import exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import validation
 from core.context import Context
-from core.errors import DomainError, not_found
+from core.errors import DomainError
 from core.scope import T_CONTACT, T_ESTIMATE, T_INVOICE, T_ORGANIZATION, T_PAYMENT
-from resolvers.common import create_once, one_or_raise, pk_of, record_action, returns_errors
+from resolvers.common import create_once, record_action, returns_errors
 from resolvers.contacts.values import MAX_NOTES, company_names_and_phone
+from resolvers.edits import editing, staff_target, write_changes
 from schema.contacts.mutations import (
     CreateContactError,
     CreateContactInput,
@@ -77,28 +78,22 @@ async def _has_documents(session: AsyncSession, contact_pk: int) -> bool:
 @returns_errors(UpdateContactError)
 async def update_contact(info: strawberry.Info, input: UpdateContactInput) -> UpdateContactResult:
     """Staff: change a customer's details. The currency is fixed once documents or payments exist."""
-    ctx: Context = info.context
-    ctx.require_staff()
-    contact_pk = pk_of(input.id, "Contact")
+    ctx, contact_pk = staff_target(info, input.id, "Contact")
     values = _contact_values(input)
-    async with ctx.db.transaction() as session:
-        current = await one_or_raise(
-            session, ctx.scope.where_id(T_CONTACT, contact_pk).with_for_update(), not_found("No contact with this id.")
-        )
+    locked = ctx.scope.where_id(T_CONTACT, contact_pk).with_for_update()
+    async with editing(ctx, locked, "No contact with this id.") as (session, current):
         if values.get("currency", current.currency) != current.currency and await _has_documents(session, contact_pk):
             raise DomainError("CURRENCY_IN_USE", "The contact already has documents in its currency.", "currency")
-        if values:
-            await session.execute(
-                update(T_CONTACT).where(T_CONTACT.c.id == contact_pk).values(**values, updated_at=func.now())
-            )
-            await record_action(
-                ctx,
-                session,
-                kind="contact_updated",
-                description="Contact details updated",
-                contact_id=contact_pk,
-                details={"fields": sorted(values)},
-            )
+        await write_changes(
+            ctx,
+            session,
+            T_CONTACT,
+            contact_pk,
+            values,
+            kind="contact_updated",
+            description="Contact details updated",
+            contact_id=contact_pk,
+        )
     return await ctx.loaders.contact.load(contact_pk)
 
 

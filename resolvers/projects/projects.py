@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import strawberry
-from sqlalchemy import insert, update
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.context import Context
-from core.errors import not_found
-from core.scope import T_CONTACT, T_PROJECT
+from core.scope import T_PROJECT
 from models.projects import ProjectStatus
-from resolvers.common import changed_values, create_once, one_or_raise, pk_of, record_action, returns_errors
+from resolvers.common import changed_values, create_once, record_action, returns_errors
+from resolvers.edits import editing, staff_target, write_changes
 from resolvers.projects.common import text_values
 from schema.projects.mutations import (
     CreateProjectError,
@@ -22,26 +19,21 @@ from schema.projects.mutations import (
     UpdateProjectInput,
     UpdateProjectResult,
 )
+from services.documents.lines import lock_contact
 
 
 @returns_errors(CreateProjectError)
 async def create_project(info: strawberry.Info, input: CreateProjectInput) -> CreateProjectResult:
     """Staff: start an ACTIVE project for a contact."""
-    ctx: Context = info.context
-    viewer = ctx.require_staff()
-    contact_pk = pk_of(input.contact_id, "Contact", field="contactId")
+    ctx, contact_pk = staff_target(info, input.contact_id, "Contact", field="contactId")
     values = text_values(input)
 
     async def create(session: AsyncSession) -> int:
-        await one_or_raise(
-            session,
-            ctx.scope.where_id(T_CONTACT, contact_pk).with_for_update(read=True),
-            not_found("No contact with this id.", "contactId"),
-        )
+        await lock_contact(session, ctx.scope, contact_pk)
         project_pk = await session.scalar(
             insert(T_PROJECT)
             .values(
-                organization_id=viewer.organization_id, contact_id=contact_pk, status=ProjectStatus.ACTIVE, **values
+                organization_id=ctx.scope.organization_id, contact_id=contact_pk, status=ProjectStatus.ACTIVE, **values
             )
             .returning(T_PROJECT.c.id)
         )
@@ -62,31 +54,26 @@ async def create_project(info: strawberry.Info, input: CreateProjectInput) -> Cr
 @returns_errors(UpdateProjectError)
 async def update_project(info: strawberry.Info, input: UpdateProjectInput) -> UpdateProjectResult:
     """Staff: rename, describe, complete or archive a project."""
-    ctx: Context = info.context
-    ctx.require_staff()
-    project_pk = pk_of(input.id, "Project")
+    ctx, project_pk = staff_target(info, input.id, "Project")
     values = text_values(input)
     if input.status is not None:
         values["status"] = input.status.value
-    async with ctx.db.transaction() as session:
-        current = await one_or_raise(
-            session, ctx.scope.where_id(T_PROJECT, project_pk).with_for_update(), not_found("No project with this id.")
-        )
+    locked = ctx.scope.where_id(T_PROJECT, project_pk).with_for_update()
+    async with editing(ctx, locked, "No project with this id.") as (session, current):
         changed = changed_values(current, values)
-        if changed:
-            await session.execute(update(T_PROJECT).where(T_PROJECT.c.id == project_pk).values(**changed))
-            details: dict[str, Any] = {"fields": sorted(changed)}
-            if "status" in changed:
-                details |= {"previous_status": current.status, "status": changed["status"]}
-            await record_action(
-                ctx,
-                session,
-                kind="project_updated",
-                description=f"Project {changed.get('name', current.name)} updated",
-                contact_id=current.contact_id,
-                project_id=project_pk,
-                details=details,
-            )
+        moved = {"previous_status": current.status, "status": changed["status"]} if "status" in changed else {}
+        await write_changes(
+            ctx,
+            session,
+            T_PROJECT,
+            project_pk,
+            changed,
+            kind="project_updated",
+            description=f"Project {changed.get('name', current.name)} updated",
+            contact_id=current.contact_id,
+            project_id=project_pk,
+            details=moved,
+        )
     return await ctx.loaders.project.load(project_pk)
 
 

@@ -6,11 +6,11 @@ import strawberry
 from sqlalchemy import exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.context import Context
 from core.errors import DomainError, not_found
 from core.scope import T_CONTACT, T_PROJECT, T_TASK, T_TIME_ENTRY
 from models.projects import TimeEntryStatus
-from resolvers.common import changed_values, create_once, one_or_raise, pk_of, record_action, returns_errors
+from resolvers.common import changed_values, create_once, one_or_raise, record_action, returns_errors
+from resolvers.edits import editing, staff_target, write_changes
 from resolvers.loaders import reload
 from resolvers.projects.common import rate, require_active, text_values
 from schema.projects.mutations import (
@@ -26,9 +26,7 @@ from schema.projects.mutations import (
 @returns_errors(CreateTaskError)
 async def create_task(info: strawberry.Info, input: CreateTaskInput) -> CreateTaskResult:
     """Staff: add a task to an ACTIVE project."""
-    ctx: Context = info.context
-    viewer = ctx.require_staff()
-    project_pk = pk_of(input.project_id, "Project", field="projectId")
+    ctx, project_pk = staff_target(info, input.project_id, "Project", field="projectId")
     values = text_values(input)
 
     async def create(session: AsyncSession) -> int:
@@ -45,7 +43,7 @@ async def create_task(info: strawberry.Info, input: CreateTaskInput) -> CreateTa
         task_pk = await session.scalar(
             insert(T_TASK)
             .values(
-                organization_id=viewer.organization_id,
+                organization_id=ctx.scope.organization_id,
                 contact_id=project.contact_id,
                 project_id=project_pk,
                 billable=input.billable,
@@ -72,19 +70,15 @@ async def create_task(info: strawberry.Info, input: CreateTaskInput) -> CreateTa
 @returns_errors(UpdateTaskError)
 async def update_task(info: strawberry.Info, input: UpdateTaskInput) -> UpdateTaskResult:
     """Staff: change a task; a task with BILLED time stays billable."""
-    ctx: Context = info.context
-    ctx.require_staff()
-    task_pk = pk_of(input.id, "Task")
+    ctx, task_pk = staff_target(info, input.id, "Task")
     values = text_values(input)
-    async with ctx.db.transaction() as session:
-        current = await one_or_raise(
-            session,
-            ctx.scope.select(T_TASK, T_TASK, T_CONTACT.c.currency)
-            .join(T_CONTACT, T_CONTACT.c.id == T_TASK.c.contact_id)
-            .where(T_TASK.c.id == task_pk)
-            .with_for_update(of=T_TASK),
-            not_found("No task with this id."),
-        )
+    locked = (  # the task and its contact's currency; the contact is not locked
+        ctx.scope.select(T_TASK, T_TASK, T_CONTACT.c.currency)
+        .join(T_CONTACT, T_CONTACT.c.id == T_TASK.c.contact_id)
+        .where(T_TASK.c.id == task_pk)
+        .with_for_update(of=T_TASK)
+    )
+    async with editing(ctx, locked, "No task with this id.") as (session, current):
         if input.rate is not None:
             values["rate"] = rate(input.rate, current.currency)
         if input.billable is not None:
@@ -92,17 +86,18 @@ async def update_task(info: strawberry.Info, input: UpdateTaskInput) -> UpdateTa
         changed = changed_values(current, values)
         if changed.get("billable") is False:
             await _make_time_non_billable(session, task_pk)
-        if changed:
-            await session.execute(update(T_TASK).where(T_TASK.c.id == task_pk).values(**changed))
-            await record_action(
-                ctx,
-                session,
-                kind="task_updated",
-                description=f"Task {changed.get('name', current.name)} updated",
-                contact_id=current.contact_id,
-                project_id=current.project_id,
-                details={"task_id": task_pk, "fields": sorted(changed)},
-            )
+        await write_changes(
+            ctx,
+            session,
+            T_TASK,
+            task_pk,
+            changed,
+            kind="task_updated",
+            description=f"Task {changed.get('name', current.name)} updated",
+            contact_id=current.contact_id,
+            project_id=current.project_id,
+            details={"task_id": task_pk},
+        )
     return await reload(ctx.loaders.task, task_pk)  # type: ignore[return-value]
 
 

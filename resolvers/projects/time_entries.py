@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from sqlalchemy import insert, update
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.context import Context
 from core.errors import DomainError, invalid, not_found
 from core.scope import T_PROJECT, T_TASK, T_TIME_ENTRY
 from models.projects import TimeEntryStatus
-from resolvers.common import changed_values, create_once, one_or_raise, pk_of, record_action, returns_errors
+from resolvers.common import changed_values, create_once, one_or_raise, record_action, returns_errors
+from resolvers.edits import editing, staff_target, write_changes
 from resolvers.loaders import reload
 from resolvers.projects.common import check_billable, duration, notes, require_active
 from schema.projects.mutations import (
@@ -31,9 +31,8 @@ BILLED_FIXED = {"duration_minutes", "entry_date", "billable"}  # what an invoice
 @returns_errors(CreateTimeEntryError)
 async def create_time_entry(info: strawberry.Info, input: CreateTimeEntryInput) -> CreateTimeEntryResult:
     """Staff: log time on a task of an ACTIVE project (UNBILLED)."""
-    ctx: Context = info.context
+    ctx, task_pk = staff_target(info, input.task_id, "Task", field="taskId")
     viewer = ctx.require_staff()
-    task_pk = pk_of(input.task_id, "Task", field="taskId")
     minutes = duration(input.duration_minutes)
     entry_notes = notes(input.notes)
 
@@ -111,35 +110,32 @@ def _check_billing(current: Any, changed: dict[str, Any]) -> None:
 @returns_errors(UpdateTimeEntryError)
 async def update_time_entry(info: strawberry.Info, input: UpdateTimeEntryInput) -> UpdateTimeEntryResult:
     """Staff: correct a time entry or mark it BILLED / UNBILLED."""
-    ctx: Context = info.context
-    ctx.require_staff()
-    entry_pk = pk_of(input.id, "TimeEntry")
+    ctx, entry_pk = staff_target(info, input.id, "TimeEntry")
     values = _entry_values(input)
-    async with ctx.db.transaction() as session:
-        # the task row is locked too, so the entry's billable flag and the task's cannot drift apart
-        current = await one_or_raise(
-            session,
-            ctx.scope.select(T_TIME_ENTRY, T_TIME_ENTRY, T_TASK.c.billable.label("task_billable"), T_TASK.c.name)
-            .join(T_TASK, T_TASK.c.id == T_TIME_ENTRY.c.task_id)
-            .where(T_TIME_ENTRY.c.id == entry_pk)
-            .with_for_update(),
-            not_found("No time entry with this id."),
-        )
+    # the task row is locked too, so the entry's billable flag and the task's cannot drift apart
+    locked = (
+        ctx.scope.select(T_TIME_ENTRY, T_TIME_ENTRY, T_TASK.c.billable.label("task_billable"), T_TASK.c.name)
+        .join(T_TASK, T_TASK.c.id == T_TIME_ENTRY.c.task_id)
+        .where(T_TIME_ENTRY.c.id == entry_pk)
+        .with_for_update()
+    )
+    async with editing(ctx, locked, "No time entry with this id.") as (session, current):
         changed = changed_values(current, values)
         _check_billing(current, changed)
         if changed.get("status") == TimeEntryStatus.UNBILLED:
             changed["invoice_id"] = None
-        if changed:
-            await session.execute(update(T_TIME_ENTRY).where(T_TIME_ENTRY.c.id == entry_pk).values(**changed))
-            await record_action(
-                ctx,
-                session,
-                kind="time_entry_updated",
-                description=f"Time entry on {current.name} updated",
-                contact_id=current.contact_id,
-                project_id=current.project_id,
-                details={"task_id": current.task_id, "time_entry_id": entry_pk, "fields": sorted(changed)},
-            )
+        await write_changes(
+            ctx,
+            session,
+            T_TIME_ENTRY,
+            entry_pk,
+            changed,
+            kind="time_entry_updated",
+            description=f"Time entry on {current.name} updated",
+            contact_id=current.contact_id,
+            project_id=current.project_id,
+            details={"task_id": current.task_id, "time_entry_id": entry_pk},
+        )
     return await reload(ctx.loaders.time_entry, entry_pk)  # type: ignore[return-value]
 
 
