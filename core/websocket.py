@@ -1,11 +1,18 @@
 """graphql-transport-ws at ``/graphql``: text frames, persisted operations, server pings, and the session
-checked again before every operation (a socket answers only while its session grants access)."""
+checked again before every operation (a socket answers only while its session grants access).
+
+A subscription's events do not go through its operation: the process's fan-out (``subscriptions.audiences``)
+writes each audience's encoded answer to the socket with ``TextFrameWebSocketAdapter.push``, which never waits.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Coroutine, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -27,6 +34,62 @@ if TYPE_CHECKING:
 CLOSE_MESSAGE_TOO_BIG = 1009  # RFC 6455
 
 
+@dataclass(frozen=True, slots=True)
+class Subscribing:
+    """The subscribe message an operation's task runs for (read by ``subscriptions.live``)."""
+
+    operation_id: str
+    key: tuple[str, str | None, str]  # document text, operation name, variables as sorted JSON
+    variables: dict[str, Any] | None
+
+
+SUBSCRIBING: ContextVar[Subscribing | None] = ContextVar("portico_subscribing", default=None)
+
+
+#: frames a socket may have waiting for its transport before it counts as a slow consumer (as many as the broker
+#: keeps for a subscriber that falls behind)
+MAX_PENDING_FRAMES = 256
+
+
+class _Backlog:
+    """Frames pushed while the socket's transport could not take them: each send that cannot complete at once is
+    resumed by the loop when what it waits for is done (as a task would, without a task for every frame that
+    completes at once), then the next waiting frame goes."""
+
+    __slots__ = ("adapter", "coro", "frames")
+
+    def __init__(self, adapter: TextFrameWebSocketAdapter) -> None:
+        self.adapter = adapter
+        self.frames: collections.deque[str] = collections.deque()
+        self.coro: Coroutine[Any, Any, None] | None = None
+
+    def start(self, coro: Coroutine[Any, Any, None], awaited: Any) -> None:
+        self.coro = coro
+        if awaited is None:  # a bare yield (asyncio.sleep(0)): try again on the next round of the loop
+            asyncio.get_running_loop().call_soon(self.resume)
+            return
+        awaited._asyncio_future_blocking = False
+        awaited.add_done_callback(self.resume)
+
+    def resume(self, _done: object = None) -> None:
+        assert self.coro is not None
+        try:
+            awaited = self.coro.send(None)
+        except StopIteration:
+            pass
+        except BaseException:  # noqa: BLE001 - the socket is gone: nothing waits any more
+            self.frames.clear()
+        else:
+            self.start(self.coro, awaited)
+            return
+        self.coro = None
+        self.adapter.backlog = None
+        while self.frames and self.adapter.push(self.frames.popleft()) and self.adapter.backlog is None:
+            pass
+        if self.frames and self.adapter.backlog is not None:
+            self.adapter.backlog.frames.extend(self.frames)
+
+
 class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
     """graphql-transport-ws messages go in text frames: browsers' graphql-ws client cannot parse binary ones
     (Strawberry sends bytes as binary frames, and our ``encode_json`` returns orjson's bytes).
@@ -37,6 +100,29 @@ class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
     """
 
     closing = False
+    backlog: _Backlog | None = None  # pushed frames waiting for the transport
+
+    def push(self, text: str) -> bool | None:
+        """Write a text frame now, never waiting: True once written or queued behind a frame the transport could
+        not take yet, False when ``MAX_PENDING_FRAMES`` already wait (its writes back up: a slow consumer), None
+        when the socket is closing or gone."""
+        if self.closing or self.ws.application_state == WebSocketState.DISCONNECTED:
+            return None
+        if self.backlog is not None:
+            if len(self.backlog.frames) >= MAX_PENDING_FRAMES:
+                return False
+            self.backlog.frames.append(text)
+            return True
+        coro = self.ws.send({"type": "websocket.send", "text": text})
+        try:
+            awaited = coro.send(None)
+        except StopIteration:
+            return True
+        except Exception:  # noqa: BLE001 - the client went away (the close frame already went out)
+            return None
+        self.backlog = _Backlog(self)
+        self.backlog.start(coro, awaited)
+        return True
 
     async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object, None]:
         try:
@@ -140,9 +226,11 @@ class PersistedOperationsWSHandler(KeepAliveTransportWSHandler):
         # so a query sent over the socket never answers from what an earlier operation loaded
         fresh = self.view.runtime.make_loaders(context.db, viewer.scope())
         token = OPERATION_LOADERS.set(fresh)
+        subscribing = SUBSCRIBING.set(_subscribing(message))
         try:
             await super().handle_subscribe(message)
         finally:
+            SUBSCRIBING.reset(subscribing)
             OPERATION_LOADERS.reset(token)
 
     async def _current_viewer(self) -> Viewer | None:
@@ -158,3 +246,17 @@ class PersistedOperationsWSHandler(KeepAliveTransportWSHandler):
     async def _send_error(self, message: Any, code: str, text: str) -> None:
         error_payload = [{"message": text, "extensions": {"code": str(code)}}]
         await self.send_message({"id": message.get("id"), "type": "error", "payload": error_payload})
+
+
+def _subscribing(message: Any) -> Subscribing | None:
+    payload = message["payload"]
+    query, variables = payload.get("query"), payload.get("variables")
+    if not isinstance(query, str):
+        return None
+    try:
+        encoded = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:
+        return None  # not JSON as sent: the operation fails its own way
+    name = payload.get("operationName")
+    key = (query, name if isinstance(name, str) else None, encoded)
+    return Subscribing(str(message.get("id")), key, variables)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 
 from subscriptions.backends import DEFAULT_QUEUE_SIZE, SharedEvent, create_broadcast
+
+if TYPE_CHECKING:
+    from subscriptions.audiences import Audiences
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +27,7 @@ class Broker:
     def __init__(self, url: str, *, queue_size: int = DEFAULT_QUEUE_SIZE) -> None:
         self.url = url
         self.broadcast = create_broadcast(url, queue_size=queue_size)
+        self.audiences: Audiences | None = None  # the websocket fan-out (subscriptions.audiences), made on first use
 
     async def connect(self) -> None:
         await self.broadcast.connect()
@@ -54,5 +58,10 @@ class Broker:
             yield cast(AsyncIterator[SharedEvent], aiter(subscriber))
 
     def subscriber_count(self, channel: str) -> int:
-        """Subscribers of ``channel`` in this process (a sync point for tests: publish once they are there)."""
-        return self.broadcast.subscriber_count(channel)
+        """Subscribers of ``channel`` in this process that events reach from now on: websocket subscriptions (the
+        fan-out's feeds) and direct listeners (a sync point for tests: publish once they are there)."""
+        direct = self.broadcast.subscriber_count(channel)
+        hub = self.audiences
+        if hub is None or not hub.listens(channel):
+            return direct
+        return direct - (1 if direct else 0) + hub.listening(channel)

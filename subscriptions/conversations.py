@@ -13,7 +13,8 @@ from core.ids import from_global_id
 from core.scope import T_COMMENT
 from resolvers.loaders import Loaders
 from schema.conversations.types import Comment
-from subscriptions.streams import ScopedEvent, scoped_events
+from subscriptions.live import Live, live
+from subscriptions.streams import ScopedEvent
 
 COMMENT_ADDED = frozenset({"CommentAdded"})
 COMMENT_TARGETS = ("Estimate", "Invoice", "Project")
@@ -46,11 +47,15 @@ async def visible_target(ctx: Context, target_id: strawberry.ID) -> tuple[str, i
     raise top_level_error(TopLevelCode.NOT_FOUND, "No estimate, invoice or project with this id.", field="targetId")
 
 
+async def _comment(event: ScopedEvent) -> Comment | None:
+    return await event.loaders.comment.load(int(event.payload["comment_id"]))
+
+
 @strawberry.type
 class Subscription:
     # The field checks the viewer (and its arguments) before returning its stream, so a refusal is the protocol's
     # `error` message for the operation rather than a `next` carrying errors. Payloads are built once per event and
-    # scope (``ScopedEvent.payload_for``); None means the subscriber may not see the event.
+    # scope and executed once per audience (``subscriptions.audiences``); None means the subscriber may not see it.
 
     @strawberry.subscription(
         description="A new comment you may see: staff, any comment of the organization; portal users, comments "
@@ -64,18 +69,7 @@ class Subscription:
         ctx.require_viewer()
         target = await visible_target(ctx, target_id) if target_id is not None else None
 
-        async def stream() -> AsyncIterator[Comment]:
-            async for event in scoped_events(ctx, COMMENT_ADDED):
-                comment_id = int(event.payload["comment_id"])
+        async def on_target(event: ScopedEvent) -> bool:
+            return await comment_target(event, int(event.payload["comment_id"])) == target
 
-                async def build(event: ScopedEvent = event, comment_id: int = comment_id) -> Comment | None:
-                    return await event.loaders.comment.load(comment_id)
-
-                comment = await event.payload_for("commentAdded", build)
-                if comment is None:
-                    continue
-                if target is not None and await comment_target(event, comment_id) != target:
-                    continue
-                yield comment
-
-        return stream()
+        return live(info, Live("commentAdded", COMMENT_ADDED, _comment, accept=on_target if target else None))

@@ -9,7 +9,8 @@ import strawberry
 from core.context import Context
 from resolvers.dashboard.queries import build_dashboard
 from schema.dashboard.types import Dashboard
-from subscriptions.documents import load_document, payloads
+from subscriptions.documents import load_document
+from subscriptions.live import Live, live
 from subscriptions.streams import ScopedEvent
 
 # what a dashboard counts: outstanding invoices and their balances, estimates awaiting approval, the last payment
@@ -33,7 +34,7 @@ async def _dashboard(event: ScopedEvent) -> Dashboard | None:
 class Subscription:
     # The field checks the viewer (and its arguments) before returning its stream, so a refusal is the protocol's
     # `error` message for the operation rather than a `next` carrying errors. Payloads are built once per event and
-    # scope (``ScopedEvent.payload_for``); None means the subscriber may not see the event.
+    # scope and executed once per audience (``subscriptions.audiences``); None means the subscriber may not see it.
 
     @strawberry.subscription(
         description="Portal users and staff: the `dashboard` again whenever something it counts changed (a document "
@@ -42,12 +43,4 @@ class Subscription:
     async def dashboard_updated(self, info: strawberry.Info) -> AsyncIterator[Dashboard]:
         ctx: Context = info.context
         ctx.require_viewer()
-
-        async def stream() -> AsyncIterator[Dashboard]:
-            last: Dashboard | None = None
-            async for dashboard in payloads(ctx, DASHBOARD_CHANGES, "dashboardUpdated", _dashboard):
-                if dashboard != last:
-                    last = dashboard
-                    yield dashboard
-
-        return stream()
+        return live(info, Live("dashboardUpdated", DASHBOARD_CHANGES, _dashboard, distinct=True))

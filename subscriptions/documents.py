@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator
+from typing import Any
 
 import strawberry
 
@@ -15,9 +15,8 @@ from schema.contacts.types import ContactPerson
 from schema.documents.events import DocumentStatus, DocumentStatusEvent, DocumentViewedEvent
 from schema.estimates.types import Estimate
 from schema.invoices.types import Invoice
-from subscriptions.streams import ScopedEvent, scoped_events
-
-T = TypeVar("T")
+from subscriptions.live import Live, live
+from subscriptions.streams import ScopedEvent
 
 DOCUMENT_VIEWED = frozenset({"DocumentViewed"})
 DOCUMENT_STATUS_CHANGED = frozenset({"DocumentStatusChanged"})
@@ -34,20 +33,6 @@ async def load_actor(loaders: Loaders, payload: dict[str, Any]) -> StaffUser | C
     if payload.get("actor_contact_person_id"):
         return await loaders.contact_person.load(int(payload["actor_contact_person_id"]))
     return None
-
-
-async def payloads(
-    ctx: Context, types: frozenset[str], field: str, build: Callable[[ScopedEvent], Awaitable[T | None]]
-) -> AsyncIterator[T]:
-    """What ``field`` yields for each event of ``types``: ``build`` makes it once per event and scope (``None``: the
-    subscriber may not see the event, nothing is yielded)."""
-    async for event in scoped_events(ctx, types):
-
-        async def built(event: ScopedEvent = event) -> T | None:
-            return await build(event)
-
-        if (payload := await event.payload_for(field, built)) is not None:
-            yield payload
 
 
 async def _viewed(event: ScopedEvent) -> DocumentViewedEvent | None:
@@ -78,13 +63,13 @@ async def _status_changed(event: ScopedEvent) -> DocumentStatusEvent | None:
 class Subscription:
     # The field checks the viewer (and its arguments) before returning its stream, so a refusal is the protocol's
     # `error` message for the operation rather than a `next` carrying errors. Payloads are built once per event and
-    # scope (``ScopedEvent.payload_for``); None means the subscriber may not see the event.
+    # scope and executed once per audience (``subscriptions.audiences``); None means the subscriber may not see it.
 
     @strawberry.subscription(description="Staff: a portal user opened one of the organization's documents.")
     async def document_viewed(self, info: strawberry.Info) -> AsyncIterator[DocumentViewedEvent]:
         ctx: Context = info.context
         ctx.require_staff()
-        return payloads(ctx, DOCUMENT_VIEWED, "documentViewed", _viewed)
+        return live(info, Live("documentViewed", DOCUMENT_VIEWED, _viewed))
 
     @strawberry.subscription(
         description="An estimate or invoice was sent, accepted, declined, paid or voided: staff, for their "
@@ -93,4 +78,4 @@ class Subscription:
     async def document_status_changed(self, info: strawberry.Info) -> AsyncIterator[DocumentStatusEvent]:
         ctx: Context = info.context
         ctx.require_viewer()
-        return payloads(ctx, DOCUMENT_STATUS_CHANGED, "documentStatusChanged", _status_changed)
+        return live(info, Live("documentStatusChanged", DOCUMENT_STATUS_CHANGED, _status_changed))
