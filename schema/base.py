@@ -9,7 +9,7 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from enum import Enum
 from operator import attrgetter
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 from strawberry.extensions import FieldExtension
@@ -205,3 +205,27 @@ def mutation_error(
     three declarations every mutation's expected failures take, in one."""
     enum = error_codes(f"{name}ErrorCode", *codes, **described)
     return error_type(f"{name}Error", enum, description=description, retry_after=retry_after)
+
+
+def result_union(name: str, success: Any, error: type) -> Any:
+    """``<name>Result``, what mutation ``name`` answers: ``success`` (a type, or a union of types) or ``error``."""
+    return Annotated[success | error, strawberry.union(f"{name}Result")]
+
+
+def mutation_types(
+    name: str,
+    success: Any,
+    *codes: str,
+    shared: type[Enum] | None = None,
+    description: str | None = None,
+    retry_after: bool = False,
+    **described: str,
+) -> tuple[type, Any]:
+    """Mutation ``name``'s error type and result union: ``<name>Error``, with its own ``<name>ErrorCode`` enum of
+    ``codes`` and ``described`` (as ``mutation_error``) or the ``shared`` code enum of several mutations, and
+    ``<name>Result`` (``success`` or the error)."""
+    if shared is not None:
+        error = error_type(f"{name}Error", shared, description=description, retry_after=retry_after)
+    else:
+        error = mutation_error(name, *codes, description=description, retry_after=retry_after, **described)
+    return error, result_union(name, success, error)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Any
 
 import strawberry
 
 from schema.access.types import ActiveSession, Session, StaffUser
-from schema.base import error_codes, error_type, mutation_error
+from schema.base import error_codes, mutation_error, mutation_types, result_union
 from schema.contacts.types import ContactPerson
 from services.access.passwords import PASSWORD_POLICY
 
@@ -22,15 +22,13 @@ class LoginInput:
     otp: str | None = strawberry.field(default=None, description="A one-time code when two-factor is enabled.")
 
 
-LoginError = mutation_error(
+LoginError, LoginResult = mutation_types(
     "Login",
+    Session,
     "INVALID_CREDENTIALS TOO_MANY_ATTEMPTS OTP_REQUIRED OTP_INVALID",
     retry_after=True,
     description="Unknown email, wrong password and disabled access all answer INVALID_CREDENTIALS.",
 )
-
-
-LoginResult = Annotated[Session | LoginError, strawberry.union("LoginResult")]
 
 
 PASSWORD_DESCRIPTION = f"The new password. {PASSWORD_POLICY}"
@@ -41,24 +39,15 @@ class InvitePortalUsersPayload:
     contact_persons: list[ContactPerson]
 
 
-InvitePortalUsersError = mutation_error(
+InvitePortalUsersError, InvitePortalUsersResult = mutation_types(
     "InvitePortalUsers",
+    InvitePortalUsersPayload,
     "NOT_FOUND NO_CONTACT_PERSON NO_EMAIL ALREADY_ACTIVE PORTAL_DISABLED INVALID_INPUT",
     description="Nothing was sent when any person fails; `field` names the failing list entry.",
 )
 
 
-InvitePortalUsersResult = Annotated[
-    InvitePortalUsersPayload | InvitePortalUsersError, strawberry.union("InvitePortalUsersResult")
-]
-
-
-DisablePortalAccessError = mutation_error("DisablePortalAccess", "NOT_FOUND")
-
-
-DisablePortalAccessResult = Annotated[
-    ContactPerson | DisablePortalAccessError, strawberry.union("DisablePortalAccessResult")
-]
+DisablePortalAccessError, DisablePortalAccessResult = mutation_types("DisablePortalAccess", ContactPerson, "NOT_FOUND")
 
 
 @strawberry.input
@@ -74,15 +63,18 @@ TokenPasswordErrorCode = error_codes(
 )
 
 
-TOKENS_THROTTLED = "Wrong tokens are throttled per client address (TOO_MANY_ATTEMPTS)."
+def _redeeming_types(name: str) -> tuple[type, Any]:
+    """The error and result of a mutation that redeems a single-use link to set a password and sign in."""
+    return mutation_types(
+        name,
+        Session,
+        shared=TokenPasswordErrorCode,
+        retry_after=True,
+        description="Wrong tokens are throttled per client address (TOO_MANY_ATTEMPTS).",
+    )
 
 
-AcceptInviteError = error_type(
-    "AcceptInviteError", TokenPasswordErrorCode, retry_after=True, description=TOKENS_THROTTLED
-)
-
-
-AcceptInviteResult = Annotated[Session | AcceptInviteError, strawberry.union("AcceptInviteResult")]
+AcceptInviteError, AcceptInviteResult = _redeeming_types("AcceptInvite")
 
 
 @strawberry.input
@@ -102,12 +94,7 @@ class ResetPasswordInput:
     password: str = strawberry.field(description=PASSWORD_DESCRIPTION)
 
 
-ResetPasswordError = error_type(
-    "ResetPasswordError", TokenPasswordErrorCode, retry_after=True, description=TOKENS_THROTTLED
-)
-
-
-ResetPasswordResult = Annotated[Session | ResetPasswordError, strawberry.union("ResetPasswordResult")]
+ResetPasswordError, ResetPasswordResult = _redeeming_types("ResetPassword")
 
 
 @strawberry.input
@@ -116,23 +103,16 @@ class ChangePasswordInput:
     new_password: str = strawberry.field(description=PASSWORD_DESCRIPTION)
 
 
-ChangePasswordError = mutation_error(
+ChangePasswordError, ChangePasswordResult = mutation_types(
     "ChangePassword",
+    StaffUser | ContactPerson,
     "WRONG_PASSWORD SAME_PASSWORD PASSWORD_TOO_SHORT PASSWORD_TOO_LONG PASSWORD_MATCHES_EMAIL TOO_MANY_ATTEMPTS",
     retry_after=True,
     description="Current passwords are throttled like sign-in (TOO_MANY_ATTEMPTS).",
 )
 
 
-ChangePasswordResult = Annotated[
-    StaffUser | ContactPerson | ChangePasswordError, strawberry.union("ChangePasswordResult")
-]
-
-
-RevokeSessionError = mutation_error("RevokeSession", "NOT_FOUND")
-
-
-RevokeSessionResult = Annotated[ActiveSession | RevokeSessionError, strawberry.union("RevokeSessionResult")]
+RevokeSessionError, RevokeSessionResult = mutation_types("RevokeSession", ActiveSession, "NOT_FOUND")
 
 
 @strawberry.type(description="Scan the URI (or type the secret) into an authenticator app, then confirm a code.")
@@ -154,15 +134,13 @@ TwoFactorError = mutation_error(
 )
 
 
-EnableTwoFactorResult = Annotated[TwoFactorSetup | TwoFactorError, strawberry.union("EnableTwoFactorResult")]
+EnableTwoFactorResult = result_union("EnableTwoFactor", TwoFactorSetup, TwoFactorError)
 
 
-ConfirmTwoFactorResult = Annotated[TwoFactorEnabled | TwoFactorError, strawberry.union("ConfirmTwoFactorResult")]
+ConfirmTwoFactorResult = result_union("ConfirmTwoFactor", TwoFactorEnabled, TwoFactorError)
 
 
-DisableTwoFactorResult = Annotated[
-    StaffUser | ContactPerson | TwoFactorError, strawberry.union("DisableTwoFactorResult")
-]
+DisableTwoFactorResult = result_union("DisableTwoFactor", StaffUser | ContactPerson, TwoFactorError)
 
 
 @strawberry.input(description="Either the password or a current code (or a recovery code).")

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
-from schema.base import AddressInput, error_codes, error_type, mutation_error
+from schema.base import AddressInput, error_codes, mutation_types
 from schema.contacts.types import Contact, ContactPerson
 from services.receipts import KEY_DESCRIPTION
 
@@ -19,10 +17,7 @@ class UpdateMyAccountInput:
     mobile: str | None = None
 
 
-UpdateMyAccountError = mutation_error("UpdateMyAccount", "INVALID_INPUT")
-
-
-UpdateMyAccountResult = Annotated[ContactPerson | UpdateMyAccountError, strawberry.union("UpdateMyAccountResult")]
+UpdateMyAccountError, UpdateMyAccountResult = mutation_types("UpdateMyAccount", ContactPerson, "INVALID_INPUT")
 
 
 @strawberry.input(description="Only the fields given change.")
@@ -34,10 +29,7 @@ class UpdateMyCompanyInput:
     shipping_address: AddressInput | None = None
 
 
-UpdateMyCompanyError = mutation_error("UpdateMyCompany", "INVALID_INPUT")
-
-
-UpdateMyCompanyResult = Annotated[Contact | UpdateMyCompanyError, strawberry.union("UpdateMyCompanyResult")]
+UpdateMyCompanyError, UpdateMyCompanyResult = mutation_types("UpdateMyCompany", Contact, "INVALID_INPUT")
 
 
 @strawberry.input
@@ -99,29 +91,17 @@ ContactPersonErrorCode = error_codes(
 )
 
 
-CreateContactError = error_type("CreateContactError", ContactErrorCode)
+CreateContactError, CreateContactResult = mutation_types("CreateContact", Contact, shared=ContactErrorCode)
 
 
-UpdateContactError = error_type("UpdateContactError", ContactErrorCode)
+UpdateContactError, UpdateContactResult = mutation_types("UpdateContact", Contact, shared=ContactErrorCode)
 
 
-CreateContactPersonError = error_type("CreateContactPersonError", ContactPersonErrorCode)
+CreateContactPersonError, CreateContactPersonResult = mutation_types(
+    "CreateContactPerson", ContactPerson, shared=ContactPersonErrorCode
+)
 
 
-UpdateContactPersonError = error_type("UpdateContactPersonError", ContactPersonErrorCode)
-
-
-CreateContactResult = Annotated[Contact | CreateContactError, strawberry.union("CreateContactResult")]
-
-
-UpdateContactResult = Annotated[Contact | UpdateContactError, strawberry.union("UpdateContactResult")]
-
-
-CreateContactPersonResult = Annotated[
-    ContactPerson | CreateContactPersonError, strawberry.union("CreateContactPersonResult")
-]
-
-
-UpdateContactPersonResult = Annotated[
-    ContactPerson | UpdateContactPersonError, strawberry.union("UpdateContactPersonResult")
-]
+UpdateContactPersonError, UpdateContactPersonResult = mutation_types(
+    "UpdateContactPerson", ContactPerson, shared=ContactPersonErrorCode
+)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
-from schema.base import mutation_error
+from schema.base import mutation_types
 from schema.conversations.types import Comment, Review
 from services.receipts import KEY_DESCRIPTION
 
@@ -30,22 +28,17 @@ class AddCommentInput:
     idempotency_key: str | None = strawberry.field(default=None, description=KEY_DESCRIPTION)
 
 
-AddCommentError = mutation_error("AddComment", "NOT_FOUND INVALID_INPUT IDEMPOTENCY_KEY_REUSED")
-
-
-SetCommentVisibilityError = mutation_error(
-    "SetCommentVisibility",
-    "NOT_FOUND INVALID_STATE",
-    description="INVALID_STATE: a client's comment is always visible; only staff comments change.",
+AddCommentError, AddCommentResult = mutation_types(
+    "AddComment", Comment, "NOT_FOUND INVALID_INPUT IDEMPOTENCY_KEY_REUSED"
 )
 
 
-AddCommentResult = Annotated[Comment | AddCommentError, strawberry.union("AddCommentResult")]
-
-
-SetCommentVisibilityResult = Annotated[
-    Comment | SetCommentVisibilityError, strawberry.union("SetCommentVisibilityResult")
-]
+SetCommentVisibilityError, SetCommentVisibilityResult = mutation_types(
+    "SetCommentVisibility",
+    Comment,
+    "NOT_FOUND INVALID_STATE",
+    description="INVALID_STATE: a client's comment is always visible; only staff comments change.",
+)
 
 
 @strawberry.input(description="A rating of the organization; a person's new review replaces their previous one.")
@@ -55,11 +48,9 @@ class SubmitReviewInput:
     idempotency_key: str | None = strawberry.field(default=None, description=KEY_DESCRIPTION)
 
 
-SubmitReviewError = mutation_error(
+SubmitReviewError, SubmitReviewResult = mutation_types(
     "SubmitReview",
+    Review,
     "INVALID_INPUT FEATURE_DISABLED IDEMPOTENCY_KEY_REUSED",
     description="FEATURE_DISABLED: the organization does not take reviews.",
 )
-
-
-SubmitReviewResult = Annotated[Review | SubmitReviewError, strawberry.union("SubmitReviewResult")]

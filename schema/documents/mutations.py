@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated
 
 import strawberry
 
-from schema.base import UserError, mutation_error
+from schema.base import UserError, mutation_types, result_union
 from schema.estimates.types import Estimate
 from schema.invoices.types import Invoice
 from services.receipts import KEY_DESCRIPTION
 
-RecordViewError = mutation_error("RecordView", "NOT_FOUND")
-
-
-RecordViewResult = Annotated[Estimate | Invoice | RecordViewError, strawberry.union("RecordViewResult")]
+RecordViewError, RecordViewResult = mutation_types("RecordView", Estimate | Invoice, "NOT_FOUND")
 
 
 @strawberry.input(description="A line of an estimate or invoice as entered by staff; amounts are computed.")
@@ -62,4 +58,4 @@ class ForwardDocumentError(UserError):
     retry_after_seconds: int | None = None
 
 
-ForwardDocumentResult = Annotated[Estimate | Invoice | ForwardDocumentError, strawberry.union("ForwardDocumentResult")]
+ForwardDocumentResult = result_union("ForwardDocument", Estimate | Invoice, ForwardDocumentError)

@@ -3,35 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
 
 import strawberry
 
-from schema.base import mutation_error
+from schema.base import mutation_types
 from schema.documents.mutations import LineItemInput
 from schema.estimates.types import Estimate
 from services.receipts import KEY_DESCRIPTION
 
-AcceptEstimateError = mutation_error(
+AcceptEstimateError, AcceptEstimateResult = mutation_types(
     "AcceptEstimate",
+    Estimate,
     "NOT_FOUND INVALID_STATE EXPIRED INVALID_INPUT",
     description="NOT_FOUND: no such estimate for you; EXPIRED: its expiry date has passed; "
     "INVALID_STATE: it is not SENT (already accepted, declined or invoiced); INVALID_INPUT: signatureName too long.",
 )
 
 
-DeclineEstimateError = mutation_error(
+DeclineEstimateError, DeclineEstimateResult = mutation_types(
     "DeclineEstimate",
+    Estimate,
     "NOT_FOUND INVALID_STATE EXPIRED INVALID_INPUT",
     description="NOT_FOUND: no such estimate for you; EXPIRED: its expiry date has passed; "
     "INVALID_STATE: it is not SENT; INVALID_INPUT: reason too long.",
 )
-
-
-AcceptEstimateResult = Annotated[Estimate | AcceptEstimateError, strawberry.union("AcceptEstimateResult")]
-
-
-DeclineEstimateResult = Annotated[Estimate | DeclineEstimateError, strawberry.union("DeclineEstimateResult")]
 
 
 @strawberry.input(description="A new DRAFT estimate; the number comes from the organization's sequence.")
@@ -64,19 +59,16 @@ class UpdateEstimateInput:
     )
 
 
-CreateEstimateError = mutation_error("CreateEstimate", "NOT_FOUND INVALID_INPUT IDEMPOTENCY_KEY_REUSED")
+CreateEstimateError, CreateEstimateResult = mutation_types(
+    "CreateEstimate", Estimate, "NOT_FOUND INVALID_INPUT IDEMPOTENCY_KEY_REUSED"
+)
 
 
-UpdateEstimateError = mutation_error("UpdateEstimate", "NOT_FOUND INVALID_INPUT INVALID_STATE")
+UpdateEstimateError, UpdateEstimateResult = mutation_types(
+    "UpdateEstimate", Estimate, "NOT_FOUND INVALID_INPUT INVALID_STATE"
+)
 
 
-SendEstimateError = mutation_error("SendEstimate", "NOT_FOUND INVALID_STATE EMPTY_DOCUMENT EXPIRED")
-
-
-CreateEstimateResult = Annotated[Estimate | CreateEstimateError, strawberry.union("CreateEstimateResult")]
-
-
-UpdateEstimateResult = Annotated[Estimate | UpdateEstimateError, strawberry.union("UpdateEstimateResult")]
-
-
-SendEstimateResult = Annotated[Estimate | SendEstimateError, strawberry.union("SendEstimateResult")]
+SendEstimateError, SendEstimateResult = mutation_types(
+    "SendEstimate", Estimate, "NOT_FOUND INVALID_STATE EMPTY_DOCUMENT EXPIRED"
+)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
 
 import strawberry
 
-from schema.base import mutation_error
+from schema.base import mutation_types
 from schema.documents.mutations import LineItemInput
 from schema.invoices.types import Invoice, InvoiceKind
 from schema.payments.enums import PaymentGateway
@@ -50,25 +49,17 @@ class UpdateInvoiceInput:
     )
 
 
-CreateInvoiceError = mutation_error("CreateInvoice", "NOT_FOUND INVALID_INPUT IDEMPOTENCY_KEY_REUSED")
+CreateInvoiceError, CreateInvoiceResult = mutation_types(
+    "CreateInvoice", Invoice, "NOT_FOUND INVALID_INPUT IDEMPOTENCY_KEY_REUSED"
+)
 
 
-UpdateInvoiceError = mutation_error("UpdateInvoice", "NOT_FOUND INVALID_INPUT INVALID_STATE")
+UpdateInvoiceError, UpdateInvoiceResult = mutation_types(
+    "UpdateInvoice", Invoice, "NOT_FOUND INVALID_INPUT INVALID_STATE"
+)
 
 
-SendInvoiceError = mutation_error("SendInvoice", "NOT_FOUND INVALID_STATE EMPTY_DOCUMENT")
+SendInvoiceError, SendInvoiceResult = mutation_types("SendInvoice", Invoice, "NOT_FOUND INVALID_STATE EMPTY_DOCUMENT")
 
 
-VoidInvoiceError = mutation_error("VoidInvoice", "NOT_FOUND INVALID_STATE HAS_PAYMENTS")
-
-
-CreateInvoiceResult = Annotated[Invoice | CreateInvoiceError, strawberry.union("CreateInvoiceResult")]
-
-
-UpdateInvoiceResult = Annotated[Invoice | UpdateInvoiceError, strawberry.union("UpdateInvoiceResult")]
-
-
-SendInvoiceResult = Annotated[Invoice | SendInvoiceError, strawberry.union("SendInvoiceResult")]
-
-
-VoidInvoiceResult = Annotated[Invoice | VoidInvoiceError, strawberry.union("VoidInvoiceResult")]
+VoidInvoiceError, VoidInvoiceResult = mutation_types("VoidInvoice", Invoice, "NOT_FOUND INVALID_STATE HAS_PAYMENTS")

@@ -5,11 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated
 
 import strawberry
 
-from schema.base import mutation_error
+from schema.base import mutation_types
 from schema.payments.enums import PaymentMethodType
 from schema.payments.types import Payment, PaymentAttempt, SavedPaymentMethod
 from services.receipts import KEY_DESCRIPTION
@@ -45,8 +44,9 @@ class PayInvoicesInput:
     )
 
 
-PayInvoicesError = mutation_error(
+PayInvoicesError, PayInvoicesResult = mutation_types(
     "PayInvoices",
+    PaymentAttempt,
     "NOT_FOUND INVALID_INPUT ALREADY_PAID INVALID_STATE EXCEEDS_BALANCE CURRENCY_MISMATCH INVALID_PAYMENT_METHOD",
     "IDEMPOTENCY_KEY_REUSED",
     GATEWAY_NOT_ALLOWED="An invoice does not accept this payment method type.",
@@ -59,15 +59,9 @@ PayInvoicesError = mutation_error(
 )
 
 
-PayInvoicesResult = Annotated[PaymentAttempt | PayInvoicesError, strawberry.union("PayInvoicesResult")]
-
-
-RemoveSavedPaymentMethodError = mutation_error("RemoveSavedPaymentMethod", "NOT_FOUND GATEWAY_UNAVAILABLE")
-
-
-RemoveSavedPaymentMethodResult = Annotated[
-    SavedPaymentMethod | RemoveSavedPaymentMethodError, strawberry.union("RemoveSavedPaymentMethodResult")
-]
+RemoveSavedPaymentMethodError, RemoveSavedPaymentMethodResult = mutation_types(
+    "RemoveSavedPaymentMethod", SavedPaymentMethod, "NOT_FOUND GATEWAY_UNAVAILABLE"
+)
 
 
 @strawberry.enum(description="Payment modes staff record by hand; CARD and ACH payments come from the gateways.")
@@ -98,9 +92,6 @@ class RecordPaymentInput:
     idempotency_key: str | None = strawberry.field(default=None, description=KEY_DESCRIPTION)
 
 
-RecordPaymentError = mutation_error(
-    "RecordPayment", "NOT_FOUND INVALID_INPUT INVALID_STATE EXCEEDS_BALANCE IDEMPOTENCY_KEY_REUSED"
+RecordPaymentError, RecordPaymentResult = mutation_types(
+    "RecordPayment", Payment, "NOT_FOUND INVALID_INPUT INVALID_STATE EXCEEDS_BALANCE IDEMPOTENCY_KEY_REUSED"
 )
-
-
-RecordPaymentResult = Annotated[Payment | RecordPaymentError, strawberry.union("RecordPaymentResult")]

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated
 
 import strawberry
 
-from schema.base import error_codes, error_type
+from schema.base import error_codes, mutation_types
 from schema.projects.types import Project, ProjectStatus, Task, TimeEntry, TimeEntryStatus
 from services.receipts import KEY_DESCRIPTION
 
@@ -99,37 +98,19 @@ TimeEntryErrorCode = error_codes(
 )
 
 
-CreateProjectError = error_type("CreateProjectError", ProjectErrorCode)
+CreateProjectError, CreateProjectResult = mutation_types("CreateProject", Project, shared=ProjectErrorCode)
 
 
-UpdateProjectError = error_type("UpdateProjectError", ProjectErrorCode)
+UpdateProjectError, UpdateProjectResult = mutation_types("UpdateProject", Project, shared=ProjectErrorCode)
 
 
-CreateTaskError = error_type("CreateTaskError", TaskErrorCode)
+CreateTaskError, CreateTaskResult = mutation_types("CreateTask", Task, shared=TaskErrorCode)
 
 
-UpdateTaskError = error_type("UpdateTaskError", TaskErrorCode)
+UpdateTaskError, UpdateTaskResult = mutation_types("UpdateTask", Task, shared=TaskErrorCode)
 
 
-CreateTimeEntryError = error_type("CreateTimeEntryError", TimeEntryErrorCode)
+CreateTimeEntryError, CreateTimeEntryResult = mutation_types("CreateTimeEntry", TimeEntry, shared=TimeEntryErrorCode)
 
 
-UpdateTimeEntryError = error_type("UpdateTimeEntryError", TimeEntryErrorCode)
-
-
-CreateProjectResult = Annotated[Project | CreateProjectError, strawberry.union("CreateProjectResult")]
-
-
-UpdateProjectResult = Annotated[Project | UpdateProjectError, strawberry.union("UpdateProjectResult")]
-
-
-CreateTaskResult = Annotated[Task | CreateTaskError, strawberry.union("CreateTaskResult")]
-
-
-UpdateTaskResult = Annotated[Task | UpdateTaskError, strawberry.union("UpdateTaskResult")]
-
-
-CreateTimeEntryResult = Annotated[TimeEntry | CreateTimeEntryError, strawberry.union("CreateTimeEntryResult")]
-
-
-UpdateTimeEntryResult = Annotated[TimeEntry | UpdateTimeEntryError, strawberry.union("UpdateTimeEntryResult")]
+UpdateTimeEntryError, UpdateTimeEntryResult = mutation_types("UpdateTimeEntry", TimeEntry, shared=TimeEntryErrorCode)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
-from schema.base import mutation_error
+from schema.base import mutation_types
 from schema.payments.enums import PaymentGateway
 from schema.settings.types import PortalSettings
 
@@ -20,9 +18,6 @@ class PortalSettingsInput:
     notification_emails: list[str] | None = None
 
 
-UpdatePortalSettingsError = mutation_error("UpdatePortalSettings", "INVALID_EMAIL FORBIDDEN")
-
-
-UpdatePortalSettingsResult = Annotated[
-    PortalSettings | UpdatePortalSettingsError, strawberry.union("UpdatePortalSettingsResult")
-]
+UpdatePortalSettingsError, UpdatePortalSettingsResult = mutation_types(
+    "UpdatePortalSettings", PortalSettings, "INVALID_EMAIL FORBIDDEN"
+)
