@@ -25,6 +25,14 @@ class ContactSeeder:
         self.person_id = 0
         self.person_name = ""
 
+    async def insert(self, table: Any, **values: Any) -> int:
+        """Write a row of this contact now (its organization and contact ids added); its id."""
+        return await self.org.insert(table, organization_id=self.org.org_id, contact_id=self.contact_id, **values)
+
+    def later(self, table: Any, **values: Any) -> None:
+        """Queue a row of this contact (its organization and contact ids added) for the organization's flush."""
+        self.org.later(table, organization_id=self.org.org_id, contact_id=self.contact_id, **values)
+
     async def seed(self) -> None:
         spec, org = self.spec, self.org
         self.contact_id = await org.insert(
@@ -40,10 +48,8 @@ class ContactSeeder:
             created_at=org.at(-100),
         )
         for index, person in enumerate(spec.persons):
-            person_id = await org.insert(
+            person_id = await self.insert(
                 T_CONTACT_PERSON,
-                organization_id=org.org_id,
-                contact_id=self.contact_id,
                 first_name=person.first_name,
                 last_name=person.last_name,
                 email=person.email,
@@ -69,10 +75,8 @@ class ContactSeeder:
     async def _project(self, billed_on: Seeded) -> int:
         """The contact's project: billable tasks and one internal task; the older billable time is BILLED."""
         org, spec = self.org, self.spec.project
-        project_id = await org.insert(
+        project_id = await self.insert(
             T_PROJECT,
-            organization_id=org.org_id,
-            contact_id=self.contact_id,
             name=spec.name,
             description=spec.description,
             status="ACTIVE",
@@ -82,10 +86,8 @@ class ContactSeeder:
         task_ids = []
         for name, billable, rate in spec.tasks:
             task_ids.append(
-                await org.insert(
+                await self.insert(
                     T_TASK,
-                    organization_id=org.org_id,
-                    contact_id=self.contact_id,
                     project_id=project_id,
                     name=name,
                     billable=billable,
@@ -96,10 +98,8 @@ class ContactSeeder:
         for task_index, offset, minutes, notes in spec.entries:
             billable = spec.tasks[task_index][1]
             billed = billable and offset <= -15
-            org.later(
+            self.later(
                 T_TIME_ENTRY,
-                organization_id=org.org_id,
-                contact_id=self.contact_id,
                 project_id=project_id,
                 task_id=task_ids[task_index],
                 staff_user_id=org.owner_id,
@@ -117,10 +117,8 @@ class ContactSeeder:
         """A comment thread on a document or project: a client comment, a portal-visible and a staff-only reply."""
         for position, (author, visible, body) in enumerate(THREADS[target]):
             at = self.org.at(offset, 9 + 2 * position)
-            self.org.later(
+            self.later(
                 T_COMMENT,
-                organization_id=self.org.org_id,
-                contact_id=self.contact_id,
                 **(dict.fromkeys(("estimate_id", "invoice_id", "project_id")) | {f"{target}_id": target_id}),
                 author_staff_id=self.org.owner_id if author == "staff" else None,
                 author_contact_person_id=self.person_id if author == "client" else None,
@@ -141,10 +139,8 @@ class ContactSeeder:
         """The portal person's review of the organization (one per person)."""
         rating, text = REVIEWS.get(self.spec.display_name, (5, None))
         at = self.org.at(-2, 16)
-        self.org.later(
+        self.later(
             T_REVIEW,
-            organization_id=self.org.org_id,
-            contact_id=self.contact_id,
             contact_person_id=self.person_id,
             rating=rating,
             text=text,
@@ -171,10 +167,8 @@ class ContactSeeder:
         details: dict[str, Any] | None = None,
     ) -> None:
         """A history entry dated ``at``, by the client's person or the owner (services.history writes 'now')."""
-        self.org.later(
+        self.later(
             T_ACTIVITY,
-            organization_id=self.org.org_id,
-            contact_id=self.contact_id,
             estimate_id=estimate_id,
             invoice_id=invoice_id,
             project_id=project_id,

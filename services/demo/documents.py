@@ -157,9 +157,7 @@ async def _insert(
     org = contact.org
     table = T_ESTIMATE if document == "estimate" else T_INVOICE
     number = await next_number(contact.session, organization_id=org.org_id, kind=document)
-    pk = await org.insert(
-        table, organization_id=org.org_id, contact_id=contact.contact_id, number=number, currency=CURRENCY, **values
-    )
+    pk = await contact.insert(table, number=number, currency=CURRENCY, **values)
     totals = await replace_line_items(
         contact.session,
         organization_id=org.org_id,
@@ -283,10 +281,8 @@ async def _payment(
     contact: ContactSeeder, offset: int, mode: str, reference: str, parts: list[tuple[Seeded, Decimal]]
 ) -> None:
     org = contact.org
-    payment_id = await org.insert(
+    payment_id = await contact.insert(
         T_PAYMENT,
-        organization_id=org.org_id,
-        contact_id=contact.contact_id,
         amount=sum((amount for _, amount in parts), Decimal(0)),
         currency=CURRENCY,
         payment_date=org.day(offset),
