@@ -1,9 +1,11 @@
-"""Payments and their allocations, saved payment methods, online payment attempts and Stripe events."""
+"""Payments and their allocations, saved payment methods, online payment attempts and Stripe events; the payment
+modes and statuses (the one source of the check constraints below and of the GraphQL enums)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Boolean, CheckConstraint, Column, Date, Index, Integer, String, Text, UniqueConstraint
@@ -11,11 +13,28 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at, fk, money, pk, tenant, timestamp
+from models.documents import one_of
 
-PAYMENT_MODES = ("CASH", "CHECK", "BANK_TRANSFER", "CARD", "ACH", "SIMULATED", "OTHER")
+
+class PaymentMode(StrEnum):
+    CASH = "CASH"
+    CHECK = "CHECK"
+    BANK_TRANSFER = "BANK_TRANSFER"
+    CARD = "CARD"
+    ACH = "ACH"
+    SIMULATED = "SIMULATED"
+    OTHER = "OTHER"
 
 
-PAYMENT_STATUSES = ("PENDING", "SUCCEEDED", "FAILED", "REFUNDED")
+# what staff record by hand (recordPayment); CARD, ACH and SIMULATED payments come from the gateways
+MANUAL_PAYMENT_MODES = (PaymentMode.CASH, PaymentMode.CHECK, PaymentMode.BANK_TRANSFER, PaymentMode.OTHER)
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "PENDING"  # an ACH debit until it clears
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    REFUNDED = "REFUNDED"
 
 
 class Payment(SQLModel, table=True):
@@ -35,8 +54,8 @@ class Payment(SQLModel, table=True):
     created_at: datetime = created_at()
 
     __table_args__ = (
-        CheckConstraint(f"mode IN {PAYMENT_MODES!r}", name="payment_mode"),
-        CheckConstraint(f"status IN {PAYMENT_STATUSES!r}", name="payment_status"),
+        CheckConstraint(one_of("mode", PaymentMode), name="payment_mode"),
+        CheckConstraint(one_of("status", PaymentStatus), name="payment_status"),
         CheckConstraint("amount > 0", name="payment_amount_positive"),
         Index("ix_payment_org_date", "organization_id", "payment_date", "id"),
         Index("ix_payment_contact_date", "contact_id", "payment_date", "id"),

@@ -6,6 +6,8 @@ from enum import Enum
 
 import strawberry
 
+from models import payments
+
 
 @strawberry.enum(description="Online payment gateways a client may use for an invoice.")
 class PaymentGateway(Enum):
@@ -13,23 +15,12 @@ class PaymentGateway(Enum):
     ACH = "ACH"
 
 
-@strawberry.enum(description="How a payment was made.")
-class PaymentMode(Enum):
-    CASH = "CASH"
-    CHECK = "CHECK"
-    BANK_TRANSFER = "BANK_TRANSFER"
-    CARD = "CARD"
-    ACH = "ACH"
-    SIMULATED = "SIMULATED"
-    OTHER = "OTHER"
+PaymentMode = strawberry.enum(payments.PaymentMode, description="How a payment was made.")
 
 
-@strawberry.enum(description="Payment state; an ACH payment is PENDING until it clears.")
-class PaymentStatus(Enum):
-    PENDING = "PENDING"
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-    REFUNDED = "REFUNDED"
+PaymentStatus = strawberry.enum(
+    payments.PaymentStatus, description="Payment state; an ACH payment is PENDING until it clears."
+)
 
 
 @strawberry.enum(

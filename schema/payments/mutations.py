@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 
 import strawberry
 
+from models.payments import MANUAL_PAYMENT_MODES
 from schema.base import mutation_types
 from schema.payments.enums import PaymentMethodType
 from schema.payments.types import Payment, PaymentAttempt, SavedPaymentMethod
@@ -64,12 +65,10 @@ RemoveSavedPaymentMethodError, RemoveSavedPaymentMethodResult = mutation_types(
 )
 
 
-@strawberry.enum(description="Payment modes staff record by hand; CARD and ACH payments come from the gateways.")
-class ManualPaymentMode(Enum):
-    CASH = "CASH"
-    CHECK = "CHECK"
-    BANK_TRANSFER = "BANK_TRANSFER"
-    OTHER = "OTHER"
+ManualPaymentMode = strawberry.enum(
+    StrEnum("ManualPaymentMode", [(mode.name, mode.value) for mode in MANUAL_PAYMENT_MODES]),
+    description="Payment modes staff record by hand; CARD and ACH payments come from the gateways.",
+)
 
 
 @strawberry.input(description="The part of a payment applied to one invoice.")
