@@ -47,4 +47,3 @@ def timestamp(*, nullable: bool = True) -> Any:
 def money(*, default: Any = None, nullable: bool = False) -> Any:
     server_default = None if nullable else "0"
     return Field(default=default, sa_column=Column(MONEY, nullable=nullable, server_default=server_default))
-

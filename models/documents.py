@@ -20,6 +20,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import INET, JSONB
@@ -31,6 +32,16 @@ from models.base import PERCENT, QUANTITY, created_at, fk, money, pk, tenant
 def one_of(column: str, values: Iterable[str]) -> str:
     """SQL text ``column IN ('A', 'B')`` for a check constraint or a partial index (the values are identifiers)."""
     return f"{column} IN ({', '.join(repr(str(value)) for value in values)})"
+
+
+def document_keys(table: str) -> tuple[Any, ...]:
+    """What an estimate or invoice table is keyed and listed by: its number, unique in the organization, and the
+    newest-first lists by issue date (the organization's, a contact's)."""
+    return (
+        UniqueConstraint("organization_id", "number", name=f"uq_{table}_org_number"),
+        Index(f"ix_{table}_org_date", "organization_id", "issue_date", "id"),
+        Index(f"ix_{table}_contact_date", "contact_id", "issue_date", "id"),
+    )
 
 
 class Tone(StrEnum):

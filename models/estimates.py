@@ -10,12 +10,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, Date, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, Column, Date, Index, String, Text, text
 from sqlalchemy.dialects.postgresql import INET
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at, fk, money, pk, tenant, timestamp
-from models.documents import Move, Tone, one_of
+from models.documents import Move, Tone, document_keys, one_of
 
 
 class EstimateStatus(StrEnum):
@@ -57,27 +57,18 @@ AWAITING_APPROVAL = (EstimateStatus.SENT,)
 DASHBOARD_FIGURES: dict[str, tuple[EstimateStatus, ...]] = {"estimates_awaiting_approval": AWAITING_APPROVAL}
 
 
+def _answer(activity: str, to: EstimateStatus, at: str) -> Move:
+    """The client's answer to a SENT estimate: it shows in the portal's history and staff hear of it."""
+    return Move(activity, (EstimateStatus.SENT,), to=to, at=at, client_visible=True, notify=activity)
+
+
 class EstimateMoves:
     """Every way an estimate's status changes."""
 
     SEND = Move("sent", (EstimateStatus.DRAFT,), to=EstimateStatus.SENT, at="sent_at", client_visible=True, unseen=True)
     SEND_AGAIN = Move("sent", (EstimateStatus.SENT,), client_visible=True, unseen=True)
-    ACCEPT = Move(
-        "accepted",
-        (EstimateStatus.SENT,),
-        to=EstimateStatus.ACCEPTED,
-        at="accepted_at",
-        client_visible=True,
-        notify="accepted",
-    )
-    DECLINE = Move(
-        "declined",
-        (EstimateStatus.SENT,),
-        to=EstimateStatus.DECLINED,
-        at="declined_at",
-        client_visible=True,
-        notify="declined",
-    )
+    ACCEPT = _answer("accepted", EstimateStatus.ACCEPTED, at="accepted_at")
+    DECLINE = _answer("declined", EstimateStatus.DECLINED, at="declined_at")
     # staff's edit of a declined estimate: a draft again (the decline stays in the history); staff's own edit is
     # not announced (documentStatusChanged covers send, accept, decline, pay and void)
     REVISE = Move("revised", (EstimateStatus.DECLINED,), to=EstimateStatus.DRAFT, announce=False)
@@ -115,9 +106,7 @@ class Estimate(SQLModel, table=True):
 
     __table_args__ = (
         CheckConstraint(one_of("status", ESTIMATE_STATUSES), name="estimate_status"),
-        UniqueConstraint("organization_id", "number", name="uq_estimate_org_number"),
-        Index("ix_estimate_org_date", "organization_id", "issue_date", "id"),
-        Index("ix_estimate_contact_date", "contact_id", "issue_date", "id"),
+        *document_keys("estimate"),
         # the portal dashboard counts a contact's estimates awaiting approval
         Index(
             "ix_estimate_contact_sent",

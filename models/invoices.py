@@ -11,11 +11,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import ARRAY, CheckConstraint, Column, Date, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ARRAY, CheckConstraint, Column, Date, Index, String, Text, text
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at, fk, money, pk, tenant, timestamp
-from models.documents import Move, Tone, one_of
+from models.documents import Move, Tone, document_keys, one_of
 
 
 class InvoiceStatus(StrEnum):
@@ -106,9 +106,7 @@ class Invoice(SQLModel, table=True):
         CheckConstraint(one_of("status", INVOICE_STATUSES), name="invoice_status"),
         CheckConstraint(one_of("kind", InvoiceKind), name="invoice_kind"),
         CheckConstraint("balance_due >= 0", name="invoice_balance_not_negative"),
-        UniqueConstraint("organization_id", "number", name="uq_invoice_org_number"),
-        Index("ix_invoice_org_date", "organization_id", "issue_date", "id"),
-        Index("ix_invoice_contact_date", "contact_id", "issue_date", "id"),
+        *document_keys("invoice"),
         # the dashboard's outstanding totals
         Index(
             "ix_invoice_contact_outstanding",

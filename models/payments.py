@@ -63,6 +63,16 @@ class Payment(SQLModel, table=True):
     )
 
 
+def _invoice_parts(table: str, whole: str) -> tuple[Any, ...]:
+    """The constraints of a table that splits an amount over invoices (``whole``: the column of what is split): a
+    positive amount, one row per whole and invoice, and the rows of an invoice found by its id."""
+    return (
+        CheckConstraint("amount > 0", name=f"{table}_amount_positive"),
+        UniqueConstraint(whole, "invoice_id", name=f"uq_{table}"),
+        Index(f"ix_{table}_invoice", "invoice_id"),
+    )
+
+
 class PaymentAllocation(SQLModel, table=True):
     """The part of one payment applied to one invoice."""
 
@@ -74,11 +84,7 @@ class PaymentAllocation(SQLModel, table=True):
     invoice_id: int = fk("invoice.id")
     amount: Decimal = money()
 
-    __table_args__ = (
-        CheckConstraint("amount > 0", name="payment_allocation_amount_positive"),
-        UniqueConstraint("payment_id", "invoice_id", name="uq_payment_allocation"),
-        Index("ix_payment_allocation_invoice", "invoice_id"),
-    )
+    __table_args__ = _invoice_parts("payment_allocation", "payment_id")
 
 
 class SavedPaymentMethod(SQLModel, table=True):
@@ -168,11 +174,7 @@ class PaymentAttemptInvoice(SQLModel, table=True):
     invoice_id: int = fk("invoice.id")
     amount: Decimal = money()
 
-    __table_args__ = (
-        CheckConstraint("amount > 0", name="payment_attempt_invoice_amount_positive"),
-        UniqueConstraint("attempt_id", "invoice_id", name="uq_payment_attempt_invoice"),
-        Index("ix_payment_attempt_invoice_invoice", "invoice_id"),
-    )
+    __table_args__ = _invoice_parts("payment_attempt_invoice", "attempt_id")
 
 
 class StripeEvent(SQLModel, table=True):
