@@ -45,12 +45,14 @@ bench: install
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(PY) -m bench.run
 
-# subscription fan-out: N websocket subscribers on one app process (FANOUT_SUBSCRIBERS, default 1,1000,5000;
-# one subscriber isolates the cross-instance hop): commit-to-delivery p50/p99/all delivered, memory per
-# connection, the hop through a private redis-server
+# subscription fan-out beside a graphql-ws + ws reference server (Node, pinned in bench/package.json; npm ci when
+# missing), same box, same Python client: N subscribers of one organization (FANOUT_SUBSCRIBERS, default
+# 1,1000,5000) all delivered, server CPU per delivery, memory per idle connection, connect time; a SaaS-shaped case
+# (FANOUT_SAAS_ORGANIZATIONS x 10 sockets, 200 events/s); targets met/missed, machine-readable last lines
 FANOUT_SUBSCRIBERS ?= 1,1000,5000
+FANOUT_SAAS_ORGANIZATIONS ?= 1000
 bench-fanout: install
-	$(PY) -m bench.fanout --subscribers $(FANOUT_SUBSCRIBERS)
+	$(PY) -m bench.fanout --subscribers $(FANOUT_SUBSCRIBERS) --saas-organizations $(FANOUT_SAAS_ORGANIZATIONS)
 
 # a normal portal query's p50 while 8 sessions send the worst query the limits allow (target: within 3x idle)
 bench-pressure: install

@@ -91,6 +91,7 @@ def serve(
 
     settings = get_settings()
     configure_logging(settings.log_level, json=settings.json_logs)
+    options = server_options(settings)
     uvicorn.run(
         "app:create_app",
         factory=True,
@@ -98,11 +99,19 @@ def serve(
         port=port or settings.port,
         workers=workers or settings.workers,
         log_config=None,
-        proxy_headers=False,  # X-Forwarded-For is trusted only from TRUSTED_PROXIES, in core.context
-        ws="websockets-sansio",
-        ws_max_size=settings.max_ws_message_bytes,
-        ws_per_message_deflate=False,  # its zlib state costs tens of KiB per socket; GraphQL frames are small
+        **options,
     )
+
+
+def server_options(settings: Settings) -> dict[str, object]:
+    """How uvicorn serves Portico (``serve``, and the benchmarks that must measure the same server)."""
+    return {
+        "proxy_headers": False,  # X-Forwarded-For is trusted only from TRUSTED_PROXIES, in core.context
+        "ws": "websockets-sansio",
+        "ws_max_size": settings.max_ws_message_bytes,
+        "ws_per_message_deflate": False,  # its zlib state costs tens of KiB per socket; GraphQL frames are small
+        "backlog": 8192,  # a reconnect storm (a deploy, a network blip) sends thousands of sockets at once
+    }
 
 
 @cli.command()
