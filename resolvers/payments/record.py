@@ -17,6 +17,7 @@ from schema.payments.mutations import RecordPaymentError, RecordPaymentInput, Re
 from schema.payments.types import Payment, PaymentFilter
 from services import receipts
 from services.documents.lines import lock_contact, money_amount, today
+from services.documents.transitions import Actor
 from services.payments import allocations as payment_service
 
 MAX_ALLOCATIONS = 100
@@ -69,23 +70,18 @@ async def record_payment(info: strawberry.Info, input: RecordPaymentInput) -> Re
         ]
         if sum(allocation.amount for allocation in allocations) != amount:
             raise DomainError("INVALID_INPUT", "The allocations must add up to the amount.", "allocations")
-        payment_pk = await payment_service.record_payment(
-            session,
-            scope=ctx.scope,
-            viewer=viewer,
+        payment = payment_service.NewPayment(
+            organization_id=ctx.scope.organization_id,
             contact_id=contact_pk,
             currency=currency,
             amount=amount,
             payment_date=input.payment_date or today(),
             mode=input.mode.value,
-            allocations=allocations,
             reference=reference,
             notes=notes,
             recorded_by_id=viewer.staff_user_id,
-            ip_address=ctx.client_ip,
-            broker=ctx.broker,
         )
-        return payment_pk
+        return await payment_service.record_payment(session, ctx.scope, Actor.of(ctx), payment, allocations)
 
     async with ctx.db.transaction() as session:
         payment_pk = await receipts.once(

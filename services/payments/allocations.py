@@ -8,20 +8,19 @@ two payments on overlapping invoices cannot deadlock. The ``balance_due >= 0`` c
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.auth import Viewer
 from core.errors import DomainError
 from core.money import quantize
 from core.scope import T_ALLOCATION, T_INVOICE, T_PAYMENT, Scope
 from models.invoices import OUTSTANDING, InvoiceMoves
+from models.payments import PaymentStatus
 from services.documents import transitions
-from subscriptions.broker import Broker
 from subscriptions.events import PaymentReceived, emit
 
 PAYABLE_STATUSES = OUTSTANDING  # OVERDUE is derived from these
@@ -68,117 +67,69 @@ def check_allocations(
             )
 
 
+@dataclass(frozen=True, slots=True)
+class NewPayment:
+    """A payment to record, as its row: who paid how much, when and how (and a gateway's own reference)."""
+
+    organization_id: int
+    contact_id: int
+    currency: str
+    amount: Decimal
+    payment_date: dt.date
+    mode: str
+    status: str = PaymentStatus.SUCCEEDED
+    reference: str | None = None
+    notes: str | None = None
+    recorded_by_id: int | None = None
+    gateway: str | None = None
+    gateway_reference: str | None = None
+
+
 async def record_payment(
     session: AsyncSession,
-    *,
     scope: Scope,
-    viewer: Viewer | None,
-    contact_id: int,
-    currency: str,
-    amount: Decimal,
-    payment_date: dt.date,
-    mode: str,
+    actor: transitions.Actor,
+    payment: NewPayment,
     allocations: list[AllocationDraft],
-    reference: str | None = None,
-    notes: str | None = None,
-    recorded_by_id: int | None = None,
-    ip_address: str | None = None,
-    broker: Broker | None = None,
 ) -> int:
     """Insert a payment with its allocations and update each invoice, inside the caller's transaction.
 
-    The caller has checked the contact and that the allocations add up to ``amount``; the invoices are
-    locked and checked here. Returns the payment's id. With a ``broker``, PaymentReceived and a
+    The caller has checked the contact and that the allocations add up to the amount; the invoices are
+    locked and checked here. Returns the payment's id. With the actor's broker, PaymentReceived and a
     DocumentStatusChanged per invoice whose status changed are published after commit.
     """
     invoices = await lock_invoices(session, scope, sorted({allocation.invoice_id for allocation in allocations}))
-    check_allocations(invoices, allocations, contact_id=contact_id, currency=currency)
-    payment_id = await insert_payment(
-        session,
-        organization_id=scope.organization_id,
-        contact_id=contact_id,
-        currency=currency,
-        amount=amount,
-        payment_date=payment_date,
-        mode=mode,
-        reference=reference,
-        notes=notes,
-        recorded_by_id=recorded_by_id,
-    )
+    check_allocations(invoices, allocations, contact_id=payment.contact_id, currency=payment.currency)
+    payment_id = await insert_payment(session, payment)
     await apply_allocations(
-        session,
-        organization_id=scope.organization_id,
-        viewer=viewer,
-        payment_id=payment_id,
-        contact_id=contact_id,
-        currency=currency,
-        mode=mode,
-        invoices=invoices,
-        allocations=allocations,
-        ip_address=ip_address,
-        broker=broker,
+        session, actor, payment_id, invoices, allocations, currency=payment.currency, mode=payment.mode
     )
-    if broker is not None:
-        emit(session, broker, scope.organization_id, PaymentReceived(payment_id=payment_id, contact_id=contact_id))
+    if actor.broker is not None:
+        received = PaymentReceived(payment_id=payment_id, contact_id=payment.contact_id)
+        emit(session, actor.broker, scope.organization_id, received)
     return payment_id
 
 
-async def insert_payment(
-    session: AsyncSession,
-    *,
-    organization_id: int,
-    contact_id: int,
-    currency: str,
-    amount: Decimal,
-    payment_date: dt.date,
-    mode: str,
-    status: str = "SUCCEEDED",
-    reference: str | None = None,
-    notes: str | None = None,
-    recorded_by_id: int | None = None,
-    gateway: str | None = None,
-    gateway_reference: str | None = None,
-) -> int:
+async def insert_payment(session: AsyncSession, payment: NewPayment) -> int:
     """Insert a payment row (no allocations yet); returns its id."""
-    payment_id = await session.scalar(
-        insert(T_PAYMENT)
-        .values(
-            organization_id=organization_id,
-            contact_id=contact_id,
-            amount=amount,
-            currency=currency,
-            payment_date=payment_date,
-            mode=mode,
-            status=status,
-            reference=reference,
-            notes=notes,
-            recorded_by_id=recorded_by_id,
-            gateway=gateway,
-            gateway_reference=gateway_reference,
-        )
-        .returning(T_PAYMENT.c.id)
-    )
+    payment_id = await session.scalar(insert(T_PAYMENT).values(**asdict(payment)).returning(T_PAYMENT.c.id))
     assert payment_id is not None
     return int(payment_id)
 
 
 async def apply_allocations(
     session: AsyncSession,
-    *,
-    organization_id: int,
-    viewer: Viewer | None,
+    actor: transitions.Actor,
     payment_id: int,
-    contact_id: int,
-    currency: str,
-    mode: str,
     invoices: dict[int, Any],
     allocations: list[AllocationDraft],
-    ip_address: str | None = None,
-    broker: Broker | None = None,
+    *,
+    currency: str,
+    mode: str,
 ) -> None:
     """Allocate a payment to invoices locked and checked by the caller: paid amounts, statuses, history.
 
-    With a ``broker``, a DocumentStatusChanged per invoice whose status changed is published after commit.
+    With the actor's broker, a DocumentStatusChanged per invoice whose status changed is published after commit.
     """
     if not allocations:
         return
@@ -186,7 +137,7 @@ async def apply_allocations(
         insert(T_ALLOCATION),
         [
             {
-                "organization_id": organization_id,
+                "organization_id": actor.organization_id,
                 "payment_id": payment_id,
                 "invoice_id": allocation.invoice_id,
                 "amount": allocation.amount,
@@ -194,7 +145,6 @@ async def apply_allocations(
             for allocation in allocations
         ],
     )
-    actor = transitions.Actor(viewer, organization_id, ip_address, broker)
     for allocation in sorted(allocations, key=lambda a: a.invoice_id):
         await _pay(session, actor, invoices[allocation.invoice_id], allocation.amount, payment_id, currency, mode)
 

@@ -19,11 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.auth import Viewer
 from core.money import quantize
 from core.scope import T_PAYMENT, StaffScope
+from services.documents import transitions
 from services.documents.history import record_activity
 from services.documents.lines import today
 from services.payments.allocations import (
     PAYABLE_STATUSES,
     AllocationDraft,
+    NewPayment,
     apply_allocations,
     insert_payment,
     lock_invoices,
@@ -104,18 +106,9 @@ async def record_success(
     else:
         payment_id = await _insert_gateway_payment(session, attempt, reference, gateway=gateway, notes=notes)
     payer = attempt.payer()
+    actor = transitions.Actor(payer, attempt.organization_id, attempt.ip_address, broker)
     await apply_allocations(
-        session,
-        organization_id=attempt.organization_id,
-        viewer=payer,
-        payment_id=payment_id,
-        contact_id=attempt.contact_id,
-        currency=currency,
-        mode=attempt.method_type,
-        invoices=invoices,
-        allocations=allocations,
-        ip_address=attempt.ip_address,
-        broker=broker,
+        session, actor, payment_id, invoices, allocations, currency=currency, mode=attempt.method_type
     )
     if notes is not None:
         details = {"payment_id": payment_id, "unapplied": str(quantize(unapplied, currency))}
@@ -188,8 +181,7 @@ async def _insert_gateway_payment(
     notes: str | None = None,
 ) -> int:
     """The attempt's payment, referenced by the gateway's id (unique: an outcome applied twice would fail)."""
-    return await insert_payment(
-        session,
+    payment = NewPayment(
         organization_id=attempt.organization_id,
         contact_id=attempt.contact_id,
         currency=attempt.currency,
@@ -202,6 +194,7 @@ async def _insert_gateway_payment(
         gateway=gateway,
         gateway_reference=reference,
     )
+    return await insert_payment(session, payment)
 
 
 async def _keep_method_if_asked(session: AsyncSession, attempt: PaymentAttempt) -> None:
