@@ -14,13 +14,13 @@ synchronous, ``to_pdf`` wraps them.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from services.documents.pdf.data import (
     DocumentData,
     DocumentKind,
     Party,
     PdfLine,
-    RenderedPdf,
     StatementData,
     load_document,
     load_statement,
@@ -49,6 +49,14 @@ __all__ = [
     "render_statement",
     "to_pdf",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedPdf:
+    """A rendered PDF and the file name to offer it under."""
+
+    filename: str
+    content: bytes
 
 
 async def to_pdf(data: DocumentData | StatementData) -> RenderedPdf:

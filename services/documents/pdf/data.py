@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -86,12 +86,6 @@ class DocumentData:
 
 
 @dataclass(frozen=True, slots=True)
-class RenderedPdf:
-    filename: str
-    content: bytes
-
-
-@dataclass(frozen=True, slots=True)
 class StatementData:
     statement: Statement
     organization: Party
@@ -113,18 +107,13 @@ def _organization(org: Any) -> Party:
     return Party(org.name, address_lines(org.address) + ([org.email] if org.email else []))
 
 
+ENTERED = tuple(field.name for field in fields(LineDraft))  # what staff entered of a line, as stored
+
+
 def _pdf_line(line: Any, currency: str) -> PdfLine:
-    return PdfLine(
-        name=line.name,
-        description=line.description,
-        quantity=line.quantity,
-        rate=line.rate,
-        discount_percent=line.discount_percent,
-        tax_name=line.tax_name,
-        tax_percent=line.tax_percent,
-        amount=quantize(line.amount, currency),
-        tax_amount=quantize(line.tax_amount, currency),
-    )
+    """A stored line as the PDF prints it: as entered, with its amounts rounded to the document's currency."""
+    entered = {name: getattr(line, name) for name in ENTERED}
+    return PdfLine(**entered, amount=quantize(line.amount, currency), tax_amount=quantize(line.tax_amount, currency))
 
 
 async def _document_row(session: AsyncSession, scope: Scope, kind: DocumentKind, pk: int) -> Any:
