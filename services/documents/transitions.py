@@ -143,22 +143,20 @@ async def apply(
         **{f"{kind}_id": document.id},
     )
     if move.announce and move.to not in (None, document.status) and actor.broker is not None:
-        viewer = actor.viewer
-        emit(
-            session,
-            actor.broker,
-            actor.organization_id,
-            DocumentStatusChanged(
-                document_type="ESTIMATE" if kind == "estimate" else "INVOICE",
-                document_id=document.id,
-                contact_id=document.contact_id,
-                previous_status=document.status,
-                status=str(move.to),
-                actor_staff_id=viewer.staff_user_id if isinstance(viewer, StaffViewer) else None,
-                actor_contact_person_id=viewer.contact_person_id if isinstance(viewer, PortalViewer) else None,
-            ),
-        )
+        emit(session, actor.broker, actor.organization_id, _status_changed(actor.viewer, kind, document, move))
     return moved
+
+
+def _status_changed(viewer: Viewer | None, kind: DocumentKind, document: Any, move: Move) -> DocumentStatusChanged:
+    return DocumentStatusChanged(
+        document_type="ESTIMATE" if kind == "estimate" else "INVOICE",
+        document_id=document.id,
+        contact_id=document.contact_id,
+        previous_status=document.status,
+        status=str(move.to),
+        actor_staff_id=viewer.staff_user_id if isinstance(viewer, StaffViewer) else None,
+        actor_contact_person_id=viewer.contact_person_id if isinstance(viewer, PortalViewer) else None,
+    )
 
 
 Describe = str | Callable[[Any, Move], str]
