@@ -1,14 +1,14 @@
 """What staff's estimate and invoice mutations share: create, the common part of an update, send, re-reading.
 
-Each kind says how it differs in a ``DocumentForm`` (its type name, its end date, its header fields); every status
-change goes through ``services.documents.transitions``.
+Each kind says how it differs in a ``DocumentForm`` (its kind and its end date); every status change goes through
+``services.documents.transitions``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import strawberry
 from sqlalchemy import insert, update
@@ -23,6 +23,7 @@ from resolvers.common import create_once, pk_of, record_action
 from resolvers.loaders import reload
 from services.documents import transitions
 from services.documents.lines import (
+    HEADER_TEXT_LIMITS,
     check_dates,
     clean_header,
     clean_lines,
@@ -39,13 +40,20 @@ DRAFT = EstimateStatus.DRAFT  # what every document starts as (InvoiceStatus.DRA
 
 @dataclass(frozen=True, slots=True)
 class DocumentForm:
-    """How a kind of document's staff mutations differ."""
+    """How a kind of document's staff mutations differ: the kind, and the date after its issue date."""
 
     kind: DocumentKind
-    type_name: str  # "Estimate"
-    end_date: str  # the column after the issue date: "expiry_date", "due_date"
+    end_date: Literal["expiry_date", "due_date"]  # the column
     end_field: str  # its input field: "expiryDate"
-    header_fields: tuple[str, ...]  # the header columns an update may set, issue date first
+
+    @property
+    def type_name(self) -> str:
+        return self.kind.capitalize()  # "Estimate"
+
+    @property
+    def header_fields(self) -> tuple[str, ...]:
+        """The header columns an update may set, issue date first: the dates, then the texts."""
+        return ("issue_date", self.end_date, *HEADER_TEXT_LIMITS)
 
 
 def given_fields(input: object, names: tuple[str, ...]) -> dict[str, Any]:
@@ -89,7 +97,7 @@ async def create_document(
     """
     ctx.require_staff()
     contact_pk = pk_of(input.contact_id, "Contact", field="contactId")
-    header = clean_header(given_fields(input, form.header_fields[1:]), end_date=form.end_date)  # type: ignore[arg-type]
+    header = clean_header(given_fields(input, form.header_fields[1:]), end_date=form.end_date)
     header["issue_date"] = input.issue_date or today()
     check_dates(header["issue_date"], header.get(form.end_date), form.end_field)
     scope, table = ctx.scope, TABLES[form.kind]
@@ -121,7 +129,7 @@ async def create_document(
 
 def update_values(form: DocumentForm, input: Any, *required: tuple[str, str, str]) -> dict[str, Any]:
     """The header columns an update input sets; ``required`` (name, field, hint) may be left out but not null."""
-    values = clean_header(given_fields(input, form.header_fields), end_date=form.end_date)  # type: ignore[arg-type]
+    values = clean_header(given_fields(input, form.header_fields), end_date=form.end_date)
     for name, field, hint in (*required, ("line_items", "lineItems", "[] to remove every line")):
         if getattr(input, name) is None:
             raise invalid(f"{field} cannot be null; send {hint}.", field)

@@ -25,13 +25,7 @@ from schema.estimates.mutations import (
 from services.documents import transitions
 from services.documents.lines import today
 
-FORM = writes.DocumentForm(
-    kind="estimate",
-    type_name="Estimate",
-    end_date="expiry_date",
-    end_field="expiryDate",
-    header_fields=("issue_date", "expiry_date", "reference", "notes", "terms"),
-)
+FORM = writes.DocumentForm("estimate", end_date="expiry_date", end_field="expiryDate")
 
 
 @returns_errors(CreateEstimateError)

@@ -28,13 +28,7 @@ from schema.invoices.mutations import (
 from schema.payments.enums import PaymentGateway
 from services.documents import transitions
 
-FORM = writes.DocumentForm(
-    kind="invoice",
-    type_name="Invoice",
-    end_date="due_date",
-    end_field="dueDate",
-    header_fields=("issue_date", "due_date", "reference", "notes", "terms"),
-)
+FORM = writes.DocumentForm("invoice", end_date="due_date", end_field="dueDate")
 
 
 KNOWN_GATEWAYS = frozenset(gateway.value for gateway in PaymentGateway)
