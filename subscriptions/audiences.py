@@ -200,7 +200,11 @@ class Audiences:
                 if feed.last == body:
                     continue
                 feed.last = body
-            pushed = feed.socket.websocket.push(feed.head + body + "}")
+            try:
+                pushed = feed.socket.websocket.push(feed.head + body + "}")
+            except Exception:  # a socket that broke mid-fan-out: the others still get the event
+                log.warning("a socket failed while the fan-out wrote to it", exc_info=True)
+                continue
             if pushed is False:
                 slow.append(feed)
         if slow:

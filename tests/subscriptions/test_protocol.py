@@ -1,4 +1,4 @@
-"""graphql-transport-ws details: keep-alive pings both ways, and a consumer that cannot keep up."""
+"""graphql-transport-ws details: keep-alive pings both ways (a consumer that cannot keep up: test_audiences.py)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,9 @@ from typing import Any
 import orjson
 from starlette.routing import WebSocketRoute
 
-from subscriptions.broker import Broker
-from subscriptions.events import encode, organization_channel
-from subscriptions.streams import CLOSE_SLOW_CONSUMER
 from tests.factories import Factory
 from tests.subscriptions.conftest import Sessions
-from tests.subscriptions.test_fields import STATUS, status_event
-from tests.subscriptions.wsclient import in_process, until
+from tests.subscriptions.wsclient import in_process
 
 
 @contextmanager
@@ -72,14 +68,9 @@ class StuckClient:
         ]
 
 
-async def test_a_consumer_that_cannot_keep_up_is_disconnected_with_1013(
-    app: Any, factory: Factory, sessions: Sessions, broker: Broker
-) -> None:
-    tenant = await factory.tenant()
-    estimate = await factory.estimate(tenant.contact_a)
-    channel = organization_channel(tenant.org.pk)
-    client = StuckClient()
-    scope = {
+def raw_scope() -> dict[str, Any]:
+    """An ASGI websocket scope for /graphql with the graphql-transport-ws subprotocol."""
+    return {
         "type": "websocket",
         "path": "/graphql",
         "raw_path": b"/graphql",
@@ -91,27 +82,3 @@ async def test_a_consumer_that_cannot_keep_up_is_disconnected_with_1013(
         "server": ("portico.test", 80),
         "subprotocols": ["graphql-transport-ws"],
     }
-    client.inbound.put_nowait({"type": "websocket.connect"})
-    server = asyncio.create_task(app(scope, client.receive, client.send))
-    try:
-        client.client_says(
-            {"type": "connection_init", "payload": {"authorization": f"Bearer {await sessions.staff(tenant.owner)}"}}
-        )
-        await until(lambda: client.server_said("connection_ack") != [])
-        client.client_says({"id": "1", "type": "subscribe", "payload": {"query": STATUS}})
-        await until(lambda: broker.subscriber_count(channel) == 1)
-        dropped = broker.broadcast.dropped_subscribers
-        event = encode(status_event(estimate, "SENT", "ACCEPTED"))
-        await broker.publish(channel, event)
-        await until(lambda: client.server_said("next") != [])  # delivering the first event, stuck in send
-        for _ in range(broker.broadcast.queue_size + 1):
-            await broker.publish(channel, event)
-        await until(lambda: broker.broadcast.dropped_subscribers == dropped + 1)
-        client.reading.set()  # the client reads again: it learns why it was dropped
-        await until(lambda: any(m["type"] == "websocket.close" for m in client.sent))
-        close = next(m for m in client.sent if m["type"] == "websocket.close")
-        assert close["code"] == CLOSE_SLOW_CONSUMER
-        assert len(client.server_said("next")) == 1  # the backlog was dropped, not delivered late
-    finally:
-        client.inbound.put_nowait({"type": "websocket.disconnect", "code": 1000})
-        await asyncio.wait_for(server, 5)
