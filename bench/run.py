@@ -12,7 +12,8 @@ reference.
 
 Environment: BENCH_SIZE (small | large, default small), BENCH_DURATION (seconds per run, default 10),
 BENCH_WORKERS (app worker processes, default 1: the reference figures are for one process), BENCH_PEERS
-(``postgraphile``: PostGraphile v4 on the same data, beside Q1).
+(``postgraphile``: PostGraphile v4 on the same data, beside Q1), BENCH_ONLY (labels, e.g. ``Q1,Q4p``: only
+these operations, while working on them).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from core.settings import Settings
 
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 WORKERS = os.environ.get("BENCH_WORKERS", "1")
+ONLY = {label.strip() for label in os.environ.get("BENCH_ONLY", "").split(",") if label.strip()}  # while working
 LEVELS = (1, 32)
 BUDGET = "1000000000"
 RATE_LIMITS = {
@@ -274,7 +276,7 @@ def measure(settings: Settings, peer_names: tuple[str, ...], load: str) -> None:
             headers={"content-type": "application/json"},
         ).json()
         bench = Bench((app_url, unplanned_url), raw_url, peer_url, login["data"]["login"]["token"], deep_cursor)
-        ops = operations(deep_cursor, fresh_estimates)
+        ops = [op for op in operations(deep_cursor, fresh_estimates) if not ONLY or op.label in ONLY]
         rows: list[Row] = []
         peer: dict[int, Result] = {}
         for concurrency in LEVELS:

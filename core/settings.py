@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     rate_limit_session_per_second: float = 6_000
     rate_limit_address_burst: int = 200_000
     rate_limit_address_per_second: float = 20_000
+    rate_limit_allowance_seconds: float = Field(
+        default=1.0, description="how long a process spends an allowance (a tenth of a bucket) before it goes back"
+    )
     throttle_first_lock_seconds: float = Field(
         default=1.0, description="the lock after a key's free attempts; each later one doubles (at most 15 minutes)"
     )

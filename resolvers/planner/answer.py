@@ -16,6 +16,7 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 from graphql import (
@@ -50,14 +51,35 @@ from resolvers.planner.statements import TEMPLATES, Statement, assemble, session
 log = logging.getLogger(__name__)
 
 CACHE_SIZE = 1024
+MAX_CACHED_SOURCE = 8192  # bodies up to this size are remembered with what they decided (at most 8 MiB in all)
 PATH_HEADER = "x-portico-path"
 
 
 @dataclass(frozen=True, slots=True)
 class Planned:
     document: DocumentNode
-    statement: Statement
+    statement: Statement  # with the rate-limit takes
+    paid: Statement  # without: the process's allowances paid (``core.ratelimit``)
     binders: tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A request's token, and what never changes about its session: its kind and its id (the bucket's key)."""
+
+    token: str
+    kind: str
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What one request body decided for a viewer kind, kept for the next request with the same body: everything
+    but the session, the client's address and the buckets (which the statement is given on each request)."""
+
+    planned: Planned | None  # None: normal execution answers (after the session check and the take made here)
+    cost: int
+    arguments: dict[str, Any]
 
 
 class _Arguments(Visitor):
@@ -102,7 +124,8 @@ class PlannedReads:
         self.documents: OrderedDict[str, DocumentNode | None] = OrderedDict()
         self.arguments: dict[int, tuple[tuple[str, str | None, bool], ...]] = {}  # by id(document), while cached
         self.plans: OrderedDict[tuple[Any, ...], Planned | None] = OrderedDict()
-        self.kinds: OrderedDict[bytes, str] = OrderedDict()
+        self.kinds: OrderedDict[bytes, tuple[str, int]] = OrderedDict()
+        self.prepared: OrderedDict[tuple[str, bytes], Prepared] = OrderedDict()
         self.sessions: dict[str, Statement] = {}  # session_and_budget, by viewer kind
 
     # ---- what normal execution checks before it runs
@@ -152,7 +175,12 @@ class PlannedReads:
         try:
             compiler = Compiler(self.schema, document, operation, variables, TEMPLATES[kind], portal=kind == "portal")
             body = compiler.root()
-            planned = Planned(document, assemble(kind, body, self.settings), tuple(compiler.build.binders))
+            planned = Planned(
+                document,
+                assemble(kind, body, self.settings),
+                assemble(kind, body, self.settings, taking=False),
+                tuple(compiler.build.binders),
+            )
         except NotPlanned as reason:
             log.debug("not planned: %s", reason)
             planned = None
@@ -163,7 +191,51 @@ class PlannedReads:
 
     async def answer(self, request: Request, db: Database, media_type: str) -> Response | None:
         """The response, or None for normal execution."""
-        data = await self._request_data(request)
+        source = await self._source(request)
+        if source is None:
+            return None
+        session = await self._session(request, db)
+        if session is None:
+            return None
+        key = (session.kind, source)
+        prepared = self.prepared.get(key)
+        if prepared is None:
+            prepared = await self._prepare(source, request.method, db, session.kind)
+            if prepared is None:
+                return None
+            if len(source) <= MAX_CACHED_SOURCE:
+                self._remember(self.prepared, key, prepared)
+        cost = max(1, prepared.cost)
+        wanted = self._buckets(session, request)
+        held = ratelimit.allowances(db)
+        paid = not wanted or held.spend(wanted, cost)
+        planned = prepared.planned
+        if planned is None:  # normal execution answers
+            if paid:
+                request.scope.setdefault("state", {})[BUDGET_TAKEN] = True
+            elif AUTHENTICATED not in request.scope.get("state", {}):  # (the session was not just looked up)
+                await self._session_and_budget(request, db, session, wanted, cost)
+            return None
+        takes = [] if paid else ratelimit.takes(held, wanted, cost)
+        statement = planned.paid if paid else planned.statement
+        values = self._request_values(session, request, takes) | prepared.arguments
+        async with db.connection() as connection:  # (through SQLAlchemy, so statement counters see it as any other)
+            arguments = tuple(values[name] for name in statement.names)
+            body = (await connection.exec_driver_sql(statement.sql, arguments)).scalar()
+        if body is None or body.startswith("LIMITED"):  # (no session: nothing was taken)
+            await self._give_back(db, body or "LIMITED:00", wanted, takes)
+            return None
+        for bucket, (taken, _) in zip(wanted, takes, strict=False):  # (none when the allowances paid)
+            held.grant(bucket, taken - cost)
+        headers = {"vary": "Accept"}
+        if self.settings.path_header:
+            headers[PATH_HEADER] = "planned"
+        return Response(body.encode(), media_type=media_type, headers=headers)
+
+    async def _prepare(self, source: bytes, method: str, db: Database, kind: str) -> Prepared | None:
+        """What a request's body (or query string) decides for a viewer kind: the plan, the cost, the arguments;
+        None when normal execution answers without the session check made here (its errors are its own)."""
+        data = self._request_data(source, method)
         if data is None or not all(isinstance(data.get(k), str | None) for k in ("query", "operationName")):
             return None
         try:
@@ -185,87 +257,82 @@ class PlannedReads:
         coerced = get_variable_values(self.schema, operation.variable_definitions or [], raw)
         if isinstance(coerced, list):  # variable errors: normal execution reports them
             return None
-        token, kind = await self._viewer(request, db)
-        if token is None or kind is None:
-            return None
         cost = cached_operation_cost(self.schema, document, data.get("operationName"), raw)
         if cost > self.settings.max_query_cost:
             return None
         planned = (
             self.plan(document, operation, coerced, raw, kind) if operation.operation == OperationType.QUERY else None
         )
-        if planned is None:  # normal execution answers; its session check and rate-limit take in one round trip
-            if AUTHENTICATED not in request.scope.get("state", {}):  # (unless the session was just looked up)
-                await self._session_and_budget(request, db, token, kind, cost)
-            return None
+        if planned is None:
+            return Prepared(None, cost, {})
         try:
-            values = self._values(planned, coerced, token, cost, request)
+            return Prepared(planned, cost, self._arguments(planned, coerced))
         except (NotPlanned, GraphQLError, ValueError, TypeError):
             return None
-        async with db.connection() as connection:  # (through SQLAlchemy, so statement counters see it as any other)
-            body = (await connection.exec_driver_sql(planned.statement.sql, tuple(values))).scalar()
-        if body is None:
-            return None
-        if body.startswith("LIMITED"):
-            await self._give_back(db, body, request, token, cost)
-            return None
-        headers = {"vary": "Accept"}
-        if self.settings.path_header:
-            headers[PATH_HEADER] = "planned"
-        return Response(body.encode(), media_type=media_type, headers=headers)
 
-    async def _session_and_budget(self, request: Request, db: Database, token: str, kind: str, cost: int) -> None:
-        """Check the session and take the operation's cost in one statement; normal execution then takes the
-        viewer found (``AUTHENTICATED``) and skips its own take (``BUDGET_TAKEN``)."""
-        statement = self.sessions.get(kind)
+    async def _session_and_budget(
+        self, request: Request, db: Database, session: Session, wanted: list[ratelimit.Bucket], cost: int
+    ) -> None:
+        """Check the session and take the operation's cost (and new allowances) in one statement; normal execution
+        then takes the viewer found (``AUTHENTICATED``) and skips its own take (``BUDGET_TAKEN``)."""
+        statement = self.sessions.get(session.kind)
         if statement is None:
-            statement = self.sessions[kind] = session_and_budget(kind, self.settings)
-        values = self._request_values(token, cost, request)
+            statement = self.sessions[session.kind] = session_and_budget(session.kind, self.settings)
+        takes = ratelimit.takes(ratelimit.allowances(db), wanted, cost)
+        values = self._request_values(session, request, takes)
         async with db.connection() as connection:
             row = (await connection.exec_driver_sql(statement.sql, tuple(values[n] for n in statement.names))).first()
         state = request.scope.setdefault("state", {})
         if row is None:
             state[AUTHENTICATED] = (None, "INVALID_TOKEN")
             return
-        state[AUTHENTICATED] = (viewer_of(kind, row), None)
+        state[AUTHENTICATED] = (viewer_of(session.kind, row), None)
         if row.took == "OK":
             state[BUDGET_TAKEN] = True
+            for bucket, (taken, _) in zip(wanted, takes, strict=True):
+                ratelimit.allowances(db).grant(bucket, taken - cost)
         else:  # refused: give back what paid; normal execution takes again and answers TOO_MANY_REQUESTS
-            await self._give_back(db, row.took, request, token, cost)
+            await self._give_back(db, row.took, wanted, takes)
 
-    async def _give_back(self, db: Database, answer: str, request: Request, token: str, cost: int) -> None:
-        """A refused operation costs nothing: give back what a bucket paid for it (as ``ratelimit.take`` does)."""
-        viewer = await authenticate(db, self.settings, token)
-        if viewer is None:
-            return
-        wanted = ratelimit.buckets(
-            self.settings, session_id=viewer.session_id, client_ip=client_address(request, self.settings)
-        )
-        paid = [bucket for bucket, flag in zip(wanted, answer.removeprefix("LIMITED:"), strict=False) if flag == "1"]
-        await ratelimit.give_back(db, paid, max(1, cost))
+    @staticmethod
+    async def _give_back(db: Database, answer: str, wanted: list[ratelimit.Bucket], takes: list[Any]) -> None:
+        """A refused operation costs nothing: give back what a bucket paid for it (as ``ratelimit.take`` does),
+        and to a bucket that did not pay, what its old allowance held (its row was not written)."""
+        flags = answer.removeprefix("LIMITED:")
+        for bucket, (taken, back), flag in zip(wanted, takes, flags, strict=False):
+            amount = taken if flag == "1" else back
+            if amount:
+                await ratelimit.give_back(db, [bucket], amount)
 
-    async def _request_data(self, request: Request) -> dict[str, Any] | None:
+    async def _source(self, request: Request) -> bytes | None:
+        """What decides the operation: a JSON POST's body, a GET's query string (None: normal execution)."""
         if request.method == "POST":
             if "json" not in request.headers.get("content-type", ""):
                 return None
+            return await request.body()
+        if request.method == "GET":
+            return request.scope.get("query_string", b"")
+        return None
+
+    @staticmethod
+    def _request_data(source: bytes, method: str) -> dict[str, Any] | None:
+        if method == "POST":
             try:
-                data = orjson.loads(await request.body())
+                data = orjson.loads(source)
             except orjson.JSONDecodeError:
                 return None
             return data if isinstance(data, dict) else None
-        if request.method == "GET":
-            data: dict[str, Any] = dict(request.query_params)
-            try:
-                for name in ("variables", "extensions"):
-                    if data.get(name):
-                        data[name] = orjson.loads(data[name])
-            except orjson.JSONDecodeError:
-                return None
-            return data
-        return None
+        data = dict(parse_qsl(source.decode("latin-1"), keep_blank_values=True))
+        try:
+            for name in ("variables", "extensions"):
+                if data.get(name):
+                    data[name] = orjson.loads(data[name])
+        except orjson.JSONDecodeError:
+            return None
+        return data
 
-    async def _viewer(self, request: Request, db: Database) -> tuple[str | None, str | None]:
-        """The request's token and its session's kind (``portal`` or ``staff``; None: normal execution)."""
+    async def _session(self, request: Request, db: Database) -> Session | None:
+        """The request's token and its session's kind and id (None: normal execution)."""
         token = bearer_token(request.headers.get("authorization"))
         if token is None:
             token = request.cookies.get(self.settings.session_cookie_name)
@@ -275,40 +342,51 @@ class PlannedReads:
                 and request.method != "GET"
                 and not (header and hmac.compare_digest(header.encode(), csrf_token_for(token).encode()))
             ):
-                return None, None
+                return None
         if not token or len(token) > 200:
-            return None, None
+            return None
         digest = token_digest(token)
-        kind = self.kinds.get(digest)
-        if kind is None:  # a session's kind never changes; its validity is checked by the statement itself
+        known = self.kinds.get(digest)
+        if known is None:  # a session's kind and id never change; its validity is checked by the statement itself
             viewer = await authenticate(db, self.settings, token)
             # normal execution, if it answers this request, takes the viewer as found here (no second lookup)
             request.scope.setdefault("state", {})[AUTHENTICATED] = (viewer, None if viewer else "INVALID_TOKEN")
             if viewer is None:
-                return None, None
-            kind = "portal" if isinstance(viewer, PortalViewer) else "staff"
-            self._remember(self.kinds, digest, kind)
-        return token, kind
+                return None
+            known = ("portal" if isinstance(viewer, PortalViewer) else "staff", viewer.session_id)
+            self._remember(self.kinds, digest, known)
+        return Session(token, *known)
 
-    def _values(self, planned: Planned, coerced: Any, token: str, cost: int, request: Request) -> list[Any]:
-        values = self._request_values(token, cost, request)
+    @staticmethod
+    def _arguments(planned: Planned, coerced: Any) -> dict[str, Any]:
+        """The statement's parameters that come from the operation's arguments (and so from the request body)."""
         arguments: dict[int, dict[str, Any]] = {}
+        values: dict[str, Any] = {}
         for binder in planned.binders:
             node: FieldNode = binder.node
             if id(node) not in arguments:
                 arguments[id(node)] = get_argument_values(binder.field_def, node, coerced)
             values[binder.name] = binder.value(arguments[id(node)])
-        return [values[name] for name in planned.statement.names]
+        return values
 
-    def _request_values(self, token: str, cost: int, request: Request) -> dict[str, Any]:
-        """The parameters every statement of the path takes: the session, the cost, the buckets."""
+    def _buckets(self, session: Session, request: Request) -> list[ratelimit.Bucket]:
+        """The buckets the operation draws on (none while rate limits are off)."""
+        if not self.settings.rate_limit_enabled:
+            return []
+        return ratelimit.buckets(self.settings, session_id=session.id, client_ip=client_address(request, self.settings))
+
+    def _request_values(self, session: Session, request: Request, takes: list[Any]) -> dict[str, Any]:
+        """The parameters every statement of the path takes: the session, the buckets and what to take."""
         settings = self.settings
-        return {
-            "token": token_digest(token),
-            "cost": float(max(1, cost)),
+        values: dict[str, Any] = {
+            "token": token_digest(session.token),
             "address_key": f"address:{client_address(request, settings) or 'unknown'}",
             "burst0": float(settings.rate_limit_session_burst),
             "rate0": float(settings.rate_limit_session_per_second),
             "burst1": float(settings.rate_limit_address_burst),
             "rate1": float(settings.rate_limit_address_per_second),
         }
+        for n, (taken, back) in enumerate(takes):
+            values[f"take{n}"] = float(taken)
+            values[f"back{n}"] = float(back)
+        return values

@@ -2,11 +2,12 @@
 
 ``WITH viewer AS (…)`` finds the request's session by its token with the rule ``core.auth`` applies to every
 request (``request_session``), ``seen`` moves its ``last_seen_at`` on (once a minute, as ``authenticate`` does),
-``take`` draws the operation's cost from the session's and the address's token buckets (``core.ratelimit``), and
-the body — the compiled read, whose scope is the viewer's row (``TEMPLATES``) — runs only when the session holds.
-The answer is the response body, NULL (no such session: normal execution says why) or ``LIMITED:xy`` (a bucket
-is empty; x, y: whether the session's and the address's bucket paid, to be given back: normal execution then
-refuses the operation with its ``Retry-After``).
+``take`` draws the operation's cost and a new allowance from the session's and the address's token buckets
+(``core.ratelimit``; a statement is made with the takes and one without, for when the process's allowances
+already paid), and the body — the compiled read, whose scope is the viewer's row (``TEMPLATES``) — runs only when
+the session holds. The answer is the response body, NULL (no such session: normal execution says why) or
+``LIMITED:xy`` (a bucket is empty; x, y: whether the session's and the address's bucket paid, to be given back:
+normal execution then refuses the operation with its ``Retry-After``).
 """
 
 from __future__ import annotations
@@ -91,15 +92,15 @@ _SEEN = """seen AS (
 )"""
 _TAKE = """take{n} AS (
     INSERT INTO rate_limit_bucket AS b (key, tokens, updated_at)
-    SELECT {key}, CAST(__param_burst{n}__ AS float8) - CAST(__param_cost__ AS float8), now()
-    WHERE EXISTS (SELECT 1 FROM viewer) AND CAST(__param_burst{n}__ AS float8) >= CAST(__param_cost__ AS float8)
-    ON CONFLICT (key) DO UPDATE SET tokens = {refilled} - CAST(__param_cost__ AS float8), updated_at = now()
-        WHERE {refilled} >= CAST(__param_cost__ AS float8)
+    SELECT {key}, CAST(__param_burst{n}__ AS float8) - CAST(__param_take{n}__ AS float8), now()
+    WHERE EXISTS (SELECT 1 FROM viewer) AND CAST(__param_burst{n}__ AS float8) >= CAST(__param_take{n}__ AS float8)
+    ON CONFLICT (key) DO UPDATE SET tokens = {refilled} - CAST(__param_take{n}__ AS float8), updated_at = now()
+        WHERE {refilled} >= CAST(__param_take{n}__ AS float8)
     RETURNING 1
 )"""
 _REFILLED = (
-    "least(CAST(__param_burst{n}__ AS float8), b.tokens + CAST(__param_rate{n}__ AS float8) * "
-    "extract(epoch FROM now() - b.updated_at))"
+    "least(CAST(__param_burst{n}__ AS float8), b.tokens + CAST(__param_back{n}__ AS float8) + "
+    "CAST(__param_rate{n}__ AS float8) * extract(epoch FROM now() - b.updated_at))"
 )
 
 
@@ -109,11 +110,11 @@ class Statement:
     names: tuple[str, ...]  # the parameters, as $1, $2, … in this order
 
 
-def _ctes(kind: str, settings: Settings) -> tuple[list[str], str, str]:
+def _ctes(kind: str, settings: Settings, *, taking: bool) -> tuple[list[str], str, str]:
     """The session check and the rate-limit take, and SQL for "a bucket refused" and for which ones paid."""
     ctes = [f"viewer AS ({render(_viewer_select(kind, settings))})", _SEEN]
     limited, took = "false", "'LIMITED'"
-    if settings.rate_limit_enabled:
+    if settings.rate_limit_enabled and taking:
         keys = ["'session:' || (SELECT session_id FROM viewer)", "CAST(__param_address_key__ AS varchar)"]
         for n, key in enumerate(keys):
             ctes.append(_TAKE.format(n=n, key=key, refilled=_REFILLED.format(n=n)))
@@ -133,9 +134,10 @@ def _numbered(sql: str) -> Statement:
     return Statement(_MARKER.sub(number, sql), tuple(names))
 
 
-def assemble(kind: str, body: Any, settings: Settings) -> Statement:
-    """The whole statement for a compiled ``body`` (the JSON text of ``data``) and a viewer kind."""
-    ctes, limited, took = _ctes(kind, settings)
+def assemble(kind: str, body: Any, settings: Settings, *, taking: bool = True) -> Statement:
+    """The whole statement for a compiled ``body`` (the JSON text of ``data``) and a viewer kind; ``taking``: with
+    the rate-limit takes (without: the process's allowances paid)."""
+    ctes, limited, took = _ctes(kind, settings, taking=taking)
     answer = select(cast(func.json_build_object(literal("data"), body), Text).label("body"))
     return _numbered(
         "WITH " + ",\n".join(ctes) + "\n"
@@ -147,7 +149,7 @@ def assemble(kind: str, body: Any, settings: Settings) -> Statement:
 def session_and_budget(kind: str, settings: Settings) -> Statement:
     """For an operation normal execution answers: the same session check and take, one round trip; its row is
     the viewer's (``VIEWER_COLUMNS``) and ``took`` (``OK``, or ``LIMITED:xy`` as ``assemble`` answers), or none."""
-    ctes, limited, took = _ctes(kind, settings)
+    ctes, limited, took = _ctes(kind, settings, taking=True)
     columns = ", ".join(f"viewer.{name}" for name in VIEWER_COLUMNS[kind])
     return _numbered(
         "WITH " + ",\n".join(ctes) + "\n"

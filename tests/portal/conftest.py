@@ -69,13 +69,21 @@ def result_of(data: dict[str, Any]) -> dict[str, Any]:
     return value  # type: ignore[no-any-return]
 
 
+def refills_an_allowance(statement: str) -> bool:
+    """A statement of ``core.ratelimit`` alone: it takes a process's rate-limit allowance (at most once a second
+    per bucket, whatever the operations), so it is no part of what an operation costs in statements."""
+    return "INSERT INTO rate_limit_bucket" in statement and "auth_session" not in statement
+
+
 @contextmanager
-def statements(db: Database) -> Iterator[list[str]]:
-    """Every SQL statement the app's engine sends while the block runs."""
+def statements(db: Database, *, allowances: bool = False) -> Iterator[list[str]]:
+    """Every SQL statement the app's engine sends while the block runs (but the rate limit's allowance takes,
+    unless ``allowances``)."""
     seen: list[str] = []
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
+        if allowances or not refills_an_allowance(statement):
+            seen.append(statement)
 
     event.listen(db.engine.sync_engine, "before_cursor_execute", record)
     try:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
-
-from sqlalchemy import event
 
 from core.database import Database
 from tests.client import GraphQLClient
 from tests.factories import Factory
+from tests.portal.conftest import statements
 from tests.project.conftest import World
 from tests.project.helpers import CREATE_TIME_ENTRY, UPDATE_TIME_ENTRY
 
@@ -61,13 +58,13 @@ async def test_project_list_with_tasks_costs_the_same_sql_for_one_or_many_projec
 ) -> None:
     query = "{ projects { edges { node { name tasks { name loggedHours } } } } }"
     await gql(query, as_=world.rival)  # (a session's first request also looks up which kind of viewer it is)
-    with _statements(db) as one_project:
+    with statements(db) as one_project:
         await gql(query, as_=world.rival)
     for n in range(4):
         project = await factory.project(world.theirs.contact_b, name=f"Extra {n}")
         task = await factory.task(project)
         await factory.time_entry(task, 30)
-    with _statements(db) as five_projects:
+    with statements(db) as five_projects:
         data = await gql(query, as_=world.rival)
     assert len(data["projects"]["edges"]) == 5
     assert len(five_projects) == len(one_project)
@@ -76,17 +73,3 @@ async def test_project_list_with_tasks_costs_the_same_sql_for_one_or_many_projec
 def _hours(data: dict[str, Any]) -> tuple[str, str, str]:
     (task,) = data["project"]["tasks"]
     return task["loggedHours"], task["billedHours"], task["unbilledHours"]
-
-
-@contextmanager
-def _statements(db: Database) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", record)

@@ -160,13 +160,77 @@ async def test_normal_execution_checks_the_session_and_takes_its_cost_in_one_sta
     tenant = await factory.tenant()
     await factory.invoice(tenant.contact_a)
     token = await sessions.portal(tenant.person_a)
-    query = "{ invoices(filter: {status: [SENT, DRAFT]}) { totalCount } }"
+    query = TWELVE["executed"]  # (12 is more than a tenth of the session's bucket: no allowance, every take is made)
     await gql(query, as_=token)  # (a session's first request also finds out which kind of viewer it is)
-    with statements(application.state.runtime.db) as ran:
+    with statements(application.state.runtime.db, allowances=True) as ran:
         await gql(query, as_=token)
     before_the_answer = [s for s in ran if "rate_limit_bucket" in s or "auth_session" in s]
     assert len(before_the_answer) == 1, ran
     assert "rate_limit_bucket" in before_the_answer[0] and "auth_session" in before_the_answer[0]
+
+
+@pytest.fixture
+async def two_processes(settings: Settings) -> AsyncIterator[tuple[Any, AsyncClient, AsyncClient]]:
+    """Two apps on one database, as two processes are (each its own allowances): a session's bucket of 1,200
+    tokens that refills 0.001 a second (nothing, for this test), so a tenth of it (120, ten operations of 12) is
+    each process's allowance; the address's bucket is out of the way."""
+    budgets = settings.model_copy(
+        update={
+            "rate_limit_session_burst": 1200,
+            "rate_limit_session_per_second": 0.001,
+            "rate_limit_address_burst": 10**9,
+            "rate_limit_address_per_second": 10**9,
+            "rate_limit_allowance_seconds": 60,
+        }
+    )
+    one, two = create_app(budgets), create_app(budgets)
+    async with one.router.lifespan_context(one), two.router.lifespan_context(two):
+        async with (
+            AsyncClient(transport=ASGITransport(app=one), base_url="http://portico.test") as a,
+            AsyncClient(transport=ASGITransport(app=two), base_url="http://portico.test") as b,
+        ):
+            yield one, a, b
+
+
+async def test_an_allowance_spares_the_bucket_a_write_per_operation(
+    two_processes: tuple[Any, AsyncClient, AsyncClient], factory: Factory, sessions: Sessions
+) -> None:
+    application, client, _ = two_processes
+    gql = GraphQLClient(client)
+    tenant = await factory.tenant()
+    token = await sessions.portal(tenant.person_a)
+    with statements(application.state.runtime.db, allowances=True) as ran:
+        for path in ("planned", "executed") * 4:
+            await gql(TWELVE[path], as_=token)
+    # the first operation took its cost and the allowance (120: ten operations) in the table; the next seven spent it
+    assert len([s for s in ran if "rate_limit_bucket" in s]) == 1, ran
+
+
+async def test_two_processes_spend_a_bucket_once_between_them(
+    two_processes: tuple[Any, AsyncClient, AsyncClient], factory: Factory, sessions: Sessions
+) -> None:
+    _, a, b = two_processes
+    tenant = await factory.tenant()
+    token = await sessions.portal(tenant.person_a)
+    clients = [GraphQLClient(a), GraphQLClient(b)]
+    # a parallel burst on both, planned and executed operations of 12 each: never more than 1,200 / 12 = 100
+    burst = [clients[n % 2].raw(TWELVE[("planned", "executed")[n // 2 % 2]], as_=token) for n in range(160)]
+    answers: list[GraphQLResult] = await asyncio.gather(*burst)
+    assert all(a.error_codes in ([], ["TOO_MANY_REQUESTS"]) for a in answers)
+    served = sum(1 for a in answers if not a.errors)
+    assert served <= 100
+    # then one at a time on each: what an allowance still holds is spent there, or goes back to the bucket for
+    # the other process; when both refuse, all 100 were served, none twice
+    refusals = 0
+    while refusals < 4:
+        answer = await clients[refusals % 2].raw(TWELVE["planned"], as_=token)
+        if answer.errors:
+            assert answer.error_codes == ["TOO_MANY_REQUESTS"]
+            refusals += 1
+        else:
+            served += 1
+            refusals = 0
+    assert served == 100
 
 
 async def test_a_parallel_burst_spends_each_token_once(
