@@ -92,15 +92,16 @@ def _split_name(name: str | None, email: str) -> tuple[str, str | None]:
 
 
 async def _recipient_person(
-    session: AsyncSession, scope: Scope, organization_id: int, contact_id: int, email: str, name: str | None
+    session: AsyncSession, scope: Scope, contact_id: int, email: str, name: str | None
 ) -> tuple[int | None, str]:
-    """The recipient as a contact person of ``contact_id``: (id, "created" | "existing" | "other_contact")."""
+    """The recipient as a contact person of ``contact_id`` (in the scope's organization): (id, "created" |
+    "existing" | "other_contact")."""
     first_name, last_name = _split_name(name, email)
     # the organization-wide unique index on (organization_id, email) decides whether the address is taken
     created = await session.scalar(
         pg_insert(T_CONTACT_PERSON)
         .values(
-            organization_id=organization_id,
+            organization_id=scope.organization_id,
             contact_id=contact_id,
             first_name=first_name,
             last_name=last_name,
@@ -195,9 +196,7 @@ async def forward_document(info: strawberry.Info, input: ForwardDocumentInput) -
     async def deliver(session: AsyncSession) -> int:
         sender = await _lock_sender(session, scope, viewer)
         await _check_throttle(session, scope, viewer)
-        person_id, recipient = await _recipient_person(
-            session, scope, viewer.organization_id, data.contact_id, email, name
-        )
+        person_id, recipient = await _recipient_person(session, scope, data.contact_id, email, name)
         await record_action(
             ctx,
             session,
