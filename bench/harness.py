@@ -61,7 +61,20 @@ def serve(module: str, env: dict[str, str], workers: str = "1") -> Iterator[str]
     finally:
         process.terminate()
         process.wait(timeout=10)
+        log.seek(0)
+        _report_errors(module, log.read().decode(errors="replace"))
         log.close()
+
+
+def _report_errors(module: str, output: str) -> None:
+    """A server that logged errors while it was measured says so (its figures may hide a fallback)."""
+    lines = [
+        line
+        for line in output.splitlines()
+        if '"level": "error"' in line or line.startswith("Traceback") or "failed" in line
+    ]
+    if lines:
+        progress(f"{module} logged {len(lines)} errors while measured; the first:\n" + "\n".join(lines[:3])[:3000])
 
 
 @contextmanager

@@ -7,17 +7,21 @@ atomic upsert, so parallel requests can never spend a token twice (they queue on
 microseconds of the update). The table is UNLOGGED: a bucket is worth nothing after a crash.
 
 A process does not write the table for every operation: when it takes from a bucket it also takes an allowance
-(a tenth of the burst) and spends the next operations' costs from it in memory. An allowance lasts a second
-(``RATE_LIMIT_ALLOWANCE_SECONDS``); what is left of it goes back to the bucket with the next take of that bucket.
-Tokens in one process's allowance are not available to another for that second, so the limits can only be
-stricter than configured, never looser; when a tenth of the burst is below an operation's cost there is no
-allowance and every take goes to the table.
+(a tenth of the burst, or as much of it as the bucket holds after the cost) and spends the next operations' costs
+from it in memory. An allowance lasts a second (``RATE_LIMIT_ALLOWANCE_SECONDS``); what is left of it goes back to
+the bucket with the next take of that bucket. Tokens in one process's allowance are not available to another for
+that second, so the limits can only be stricter than configured, never looser; an allowance never makes a take
+fail that the cost alone would pass. When a tenth of the burst is below an operation's cost there is no allowance
+and every take goes to the table.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from weakref import WeakKeyDictionary
@@ -27,28 +31,44 @@ from sqlalchemy import TextClause, text
 from core.database import Database
 from core.settings import Settings
 
-# Refill since the last take and what an allowance gives back, capped at the burst; the upsert's WHERE refuses a
-# take the bucket cannot cover (:take{n} is the operation's cost and the allowance asked for with it).
-_REFILLED = (
-    "least(CAST(:burst{n} AS float8), b.tokens + CAST(:back{n} AS float8)"
-    " + CAST(:rate{n} AS float8) * extract(epoch FROM now() - b.updated_at))"
-)
-_TAKE_ONE = f"""
-take{{n}} AS (
-    INSERT INTO rate_limit_bucket AS b (key, tokens, updated_at)
-    SELECT CAST(:key{{n}} AS varchar), CAST(:burst{{n}} AS float8) - CAST(:take{{n}} AS float8), now()
-        WHERE CAST(:burst{{n}} AS float8) >= CAST(:take{{n}} AS float8)
-    ON CONFLICT (key) DO UPDATE SET tokens = {_REFILLED} - CAST(:take{{n}} AS float8), updated_at = now()
-        WHERE {_REFILLED} >= CAST(:take{{n}} AS float8)
-    RETURNING 1
+
+def take_cte(n: int, key: str, param: Callable[[str], str], *, guard: str = "") -> str:
+    """The CTE ``take{n}``: bucket ``key`` (SQL) refilled since its last take, with ``back{n}`` (an old allowance's
+    leftover) added and capped at ``burst{n}``, pays ``cost{n}`` and up to ``extra{n}`` more (a new allowance: as
+    much of it as the bucket still holds after the cost); it returns ``granted`` (what it gave beyond the cost), and
+    no row when the bucket cannot cover the cost (its row unchanged). ``param`` spells a parameter's reference;
+    ``guard`` is SQL that must hold for a bucket to be made. The one statement every take of the app goes through
+    (``take`` below, the planned reads' statements)."""
+
+    def value(name: str) -> str:
+        return f"CAST({param(f'{name}{n}')} AS float8)"
+
+    burst, cost, extra = value("burst"), value("cost"), value("extra")
+    refilled = (
+        f"least({burst}, b.tokens + {value('back')} + {value('rate')} * extract(epoch FROM now() - b.updated_at))"
+    )
+    return f"""take{n} AS (
+    INSERT INTO rate_limit_bucket AS b (key, tokens, granted, updated_at)
+    SELECT {key}, {burst} - {cost} - least({extra}, {burst} - {cost}), least({extra}, {burst} - {cost}), now()
+        WHERE {guard}{burst} >= {cost}
+    ON CONFLICT (key) DO UPDATE SET
+        tokens = {refilled} - {cost} - least({extra}, {refilled} - {cost}),
+        granted = least({extra}, {refilled} - {cost}),
+        updated_at = now()
+        WHERE {refilled} >= {cost}
+    RETURNING b.granted
 )"""
+
+
+def granted_columns(keys: int) -> str:
+    """What each take granted, as columns ``granted0``, ``granted1``…: NULL where the bucket refused."""
+    return ", ".join(f"(SELECT granted FROM take{n}) AS granted{n}" for n in range(keys))
 
 
 @lru_cache(maxsize=4)
 def _take_statement(keys: int) -> TextClause:
-    takes = ",".join(_TAKE_ONE.format(n=n) for n in range(keys))
-    results = ", ".join(f"(SELECT count(*) FROM take{n}) AS ok{n}" for n in range(keys))
-    return text(f"WITH {takes} SELECT {results}")
+    takes = ",".join(take_cte(n, f"CAST(:key{n} AS varchar)", lambda name: f":{name}") for n in range(keys))
+    return text(f"WITH {takes} SELECT {granted_columns(keys)}")
 
 
 _REFUND = text(
@@ -106,6 +126,7 @@ class Allowances:
     """One process's allowances, by bucket key (for one database)."""
 
     held: dict[str, _Allowance] = field(default_factory=dict)
+    taking: dict[str, asyncio.Event] = field(default_factory=dict)  # buckets a take of this process is writing
 
     def spend(self, wanted: list[Bucket], cost: float) -> bool:
         """Spend ``cost`` from the allowance of every bucket, if each still covers it (no await: atomic)."""
@@ -163,10 +184,56 @@ def allowances(db: Database) -> Allowances:
     return found
 
 
-def takes(held: Allowances, wanted: list[Bucket], cost: float) -> list[tuple[float, float]]:
-    """For a statement of its own that takes from ``wanted`` (the planned reads'): per bucket, what to take (the
-    cost and a new allowance, to ``grant`` once it paid) and what the old allowance gives back."""
-    return [(cost + _extra(bucket, cost), held.leftover(bucket)) for bucket in wanted]
+@asynccontextmanager
+async def budget(db: Database, wanted: list[Bucket], cost: float) -> AsyncIterator[list[Take] | None]:
+    """The way every operation pays ``cost`` to ``wanted``: None when this process's allowances paid; else what
+    its own statement is to take (``take_cte``; ``settle`` it inside the block). While one operation of a process
+    takes from a bucket, the others of that process wait for it and spend from the allowance it brings (a burst of
+    a session's requests writes its row once, instead of every request asking for an allowance of its own and the
+    later ones finding the bucket lent out to this very process)."""
+    held = allowances(db)
+    while not (not wanted or held.spend(wanted, cost)):
+        pending = [held.taking[bucket.key] for bucket in wanted if bucket.key in held.taking]
+        if pending and all(_extra(bucket, cost) for bucket in wanted):  # (without an allowance: nothing to wait for)
+            await pending[0].wait()
+            continue
+        marked = [bucket.key for bucket in wanted if bucket.key not in held.taking]
+        for key in marked:
+            held.taking[key] = asyncio.Event()
+        try:
+            yield takes(held, wanted, cost)
+        finally:
+            for key in marked:
+                held.taking.pop(key).set()
+        return
+    yield None
+
+
+def takes(held: Allowances, wanted: list[Bucket], cost: float) -> list[Take]:
+    """Per bucket of ``wanted``, what a take of ``cost`` asks for beside it and gives back (``take_cte``'s
+    ``extra`` and ``back``); the old allowances are spent from then on."""
+    return [Take(_extra(bucket, cost), held.leftover(bucket)) for bucket in wanted]
+
+
+@dataclass(frozen=True, slots=True)
+class Take:
+    extra: float  # a new allowance asked for beside the cost (what the bucket still holds of it is granted)
+    back: float  # what is left of the old allowance, given back to the bucket
+
+
+def take_values(wanted: list[Bucket], cost: float, asked: list[Take]) -> dict[str, object]:
+    """The parameters of ``take_cte`` for each bucket of ``wanted`` (its ``n`` the bucket's place)."""
+    values: dict[str, object] = {}
+    for n, (bucket, take) in enumerate(zip(wanted, asked, strict=True)):
+        values |= {
+            f"key{n}": bucket.key,
+            f"burst{n}": float(bucket.burst),
+            f"rate{n}": float(bucket.per_second),
+            f"cost{n}": float(cost),
+            f"extra{n}": float(take.extra),
+            f"back{n}": float(take.back),
+        }
+    return values
 
 
 def _extra(bucket: Bucket, cost: float) -> float:
@@ -174,51 +241,64 @@ def _extra(bucket: Bucket, cost: float) -> float:
     return allowance if allowance >= cost else 0.0
 
 
+async def settle(
+    db: Database, wanted: list[Bucket], cost: float, asked: list[Take], granted: Sequence[float | None]
+) -> bool:
+    """After a statement took from ``wanted`` (``granted``: its ``granted_columns``, NULL where a bucket refused):
+    True when the operation is paid, and the process holds what each bucket granted. A bucket that refused while
+    this process holds its tokens (an allowance a parallel take of its brought) is paid from that allowance.
+    Otherwise the operation costs nothing: a bucket that paid gets its cost and grant back, a refused one (its
+    row unchanged) what its old allowance held."""
+    held = allowances(db)
+    refused = [bucket for bucket, amount in zip(wanted, granted, strict=True) if amount is None]
+    for bucket, take, amount in zip(wanted, asked, granted, strict=True):
+        if amount is None:
+            held.grant(bucket, take.back)
+    if not refused or held.spend(refused, cost):
+        for bucket, amount in zip(wanted, granted, strict=True):
+            if amount is not None:
+                held.grant(bucket, float(amount))
+        return True
+    refunds = [
+        (bucket, cost + float(amount) if amount is not None else held.leftover(bucket))
+        for bucket, amount in zip(wanted, granted, strict=True)
+    ]
+    async with db.session() as session:
+        for bucket, amount in refunds:
+            if amount:
+                await session.execute(_REFUND, {"key": bucket.key, "cost": amount, "burst": float(bucket.burst)})
+    return False
+
+
+def untaken(db: Database, wanted: list[Bucket], asked: list[Take]) -> None:
+    """A statement that took nothing after all (no session): what the old allowances held is this process's again."""
+    held = allowances(db)
+    for bucket, take in zip(wanted, asked, strict=True):
+        held.grant(bucket, take.back)
+
+
 async def take(db: Database, wanted: list[Bucket], cost: float) -> int | None:
     """Take ``cost`` tokens from each bucket; None when every bucket had them, else the seconds until the
     emptiest one will (a refused operation spends nothing)."""
-    held = allowances(db)
-    if held.spend(wanted, cost):
-        return None
-    extra = [_extra(bucket, cost) for bucket in wanted]
-    if any(extra) and await _take(db, held, wanted, cost, extra) is None:
-        return None
-    # (near the limit, or when an allowance would be below one operation's cost: the cost alone)
-    return await _take(db, held, wanted, cost, [0.0] * len(wanted))
-
-
-async def _take(db: Database, held: Allowances, wanted: list[Bucket], cost: float, extra: list[float]) -> int | None:
-    params: dict[str, object] = {}
-    back = [held.leftover(bucket) for bucket in wanted]
-    for n, bucket in enumerate(wanted):
-        params |= {
-            f"key{n}": bucket.key,
-            f"burst{n}": float(bucket.burst),
-            f"rate{n}": float(bucket.per_second),
-            f"take{n}": float(cost + extra[n]),
-            f"back{n}": back[n],
-        }
-    async with db.session() as session:
-        row = (await session.execute(_take_statement(len(wanted)), params)).one()
-        refused = [bucket for n, bucket in enumerate(wanted) if not row[n]]
-        if not refused:
-            for n, bucket in enumerate(wanted):
-                held.grant(bucket, extra[n])
+    async with budget(db, wanted, cost) as asked:
+        if asked is None:
             return None
-        for n, bucket in enumerate(wanted):
-            # a refused operation costs nothing: give back what the other buckets paid for it (a refused bucket's
-            # row was not written, so what its old allowance held goes back on its own)
-            amount = cost + extra[n] if row[n] else back[n]
-            if amount:
-                await session.execute(_REFUND, {"key": bucket.key, "cost": amount, "burst": float(bucket.burst)})
-        wait = 1
-        for bucket in refused:
+        async with db.session() as session:
+            statement = _take_statement(len(wanted))
+            granted = list((await session.execute(statement, take_values(wanted, cost, asked))).one())
+        if await settle(db, wanted, cost, asked, granted):
+            return None
+    wait = 1
+    async with db.session() as session:
+        for bucket, amount in zip(wanted, granted, strict=True):
+            if amount is not None:
+                continue
             state = (await session.execute(_TOKENS, {"key": bucket.key})).one_or_none()
             if state is None:  # more than the whole burst: never
                 return 3600
             available = min(bucket.burst, state.tokens + bucket.per_second * float(state.idle))
             wait = max(wait, math.ceil((cost - available) / bucket.per_second))
-        return wait
+    return wait
 
 
 async def give_back(db: Database, paid: list[Bucket], cost: float) -> None:

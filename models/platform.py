@@ -35,6 +35,8 @@ class RateLimitBucket(SQLModel, table=True):
 
     key: str = Field(sa_column=Column(String(200), primary_key=True))
     tokens: float = Field(sa_column=Column(Float, nullable=False))
+    # what the last take gave beyond the operation's cost (a process's allowance; at most what the bucket held)
+    granted: float = Field(default=0.0, sa_column=Column(Float, nullable=False, server_default="0"))
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 

@@ -46,7 +46,7 @@ from core.persisted import PersistedDocuments, PersistedQueryError
 from core.security import csrf_token_for, token_digest
 from core.settings import Settings
 from resolvers.planner.compile import Compiler, NotPlanned
-from resolvers.planner.statements import TEMPLATES, Statement, assemble, session_and_budget, viewer_of
+from resolvers.planner.statements import LIMITED, TEMPLATES, Statement, assemble, session_and_budget, viewer_of
 
 log = logging.getLogger(__name__)
 
@@ -207,30 +207,33 @@ class PlannedReads:
                 self._remember(self.prepared, key, prepared)
         cost = max(1, prepared.cost)
         wanted = self._buckets(session, request)
-        held = ratelimit.allowances(db)
-        paid = not wanted or held.spend(wanted, cost)
         planned = prepared.planned
-        if planned is None:  # normal execution answers
-            if paid:
-                request.scope.setdefault("state", {})[BUDGET_TAKEN] = True
-            elif AUTHENTICATED not in request.scope.get("state", {}):  # (the session was not just looked up)
-                await self._session_and_budget(request, db, session, wanted, cost)
-            return None
-        takes = [] if paid else ratelimit.takes(held, wanted, cost)
-        statement = planned.paid if paid else planned.statement
-        values = self._request_values(session, request, takes) | prepared.arguments
-        async with db.connection() as connection:  # (through SQLAlchemy, so statement counters see it as any other)
-            arguments = tuple(values[name] for name in statement.names)
-            body = (await connection.exec_driver_sql(statement.sql, arguments)).scalar()
-        if body is None or body.startswith("LIMITED"):  # (no session: nothing was taken)
-            await self._give_back(db, body or "LIMITED:00", wanted, takes)
-            return None
-        for bucket, (taken, _) in zip(wanted, takes, strict=False):  # (none when the allowances paid)
-            held.grant(bucket, taken - cost)
+        async with ratelimit.budget(db, wanted, cost) as asked:
+            if planned is None:  # normal execution answers, with the viewer and the budget found here
+                await self._session_and_budget(request, db, session, wanted, cost, asked)
+                return None
+            values = self._request_values(session, request, wanted, cost, asked) | prepared.arguments
+            row = await self._run(db, planned.statement if asked else planned.paid, values)
+            if row[0] is None:  # no such session: nothing was taken (what old allowances held goes back)
+                if asked:
+                    ratelimit.untaken(db, wanted, asked)
+                return None
+            if asked and not await ratelimit.settle(db, wanted, cost, asked, row[1:]):
+                return None  # (a bucket refused: normal execution answers TOO_MANY_REQUESTS)
+        body = row[0]
+        if body == LIMITED:  # (a refused bucket's tokens were this process's allowance: they paid)
+            body = (await self._run(db, planned.paid, values))[0]
+            if body is None:
+                return None
         headers = {"vary": "Accept"}
         if self.settings.path_header:
             headers[PATH_HEADER] = "planned"
         return Response(body.encode(), media_type=media_type, headers=headers)
+
+    @staticmethod
+    async def _run(db: Database, statement: Statement, values: dict[str, Any]) -> Any:
+        async with db.connection() as connection:  # (through SQLAlchemy: statement counters see it as any other)
+            return (await connection.exec_driver_sql(statement.sql, tuple(values[n] for n in statement.names))).one()
 
     async def _prepare(self, source: bytes, method: str, db: Database, kind: str) -> Prepared | None:
         """What a request's body (or query string) decides for a viewer kind: the plan, the cost, the arguments;
@@ -271,38 +274,35 @@ class PlannedReads:
             return None
 
     async def _session_and_budget(
-        self, request: Request, db: Database, session: Session, wanted: list[ratelimit.Bucket], cost: int
+        self,
+        request: Request,
+        db: Database,
+        session: Session,
+        wanted: list[ratelimit.Bucket],
+        cost: int,
+        asked: list[ratelimit.Take] | None,
     ) -> None:
-        """Check the session and take the operation's cost (and new allowances) in one statement; normal execution
-        then takes the viewer found (``AUTHENTICATED``) and skips its own take (``BUDGET_TAKEN``)."""
+        """For normal execution: check the session and take the operation's cost (``asked``; None: the allowances
+        paid it) in one statement; normal execution then takes the viewer found (``AUTHENTICATED``) and skips its
+        own take (``BUDGET_TAKEN``). A refused take is given back, and normal execution takes again and answers
+        TOO_MANY_REQUESTS."""
+        state = request.scope.setdefault("state", {})
+        if not asked:  # (paid, or no rate limits: normal execution checks the session as it always does)
+            state[BUDGET_TAKEN] = True
+            return
         statement = self.sessions.get(session.kind)
         if statement is None:
             statement = self.sessions[session.kind] = session_and_budget(session.kind, self.settings)
-        takes = ratelimit.takes(ratelimit.allowances(db), wanted, cost)
-        values = self._request_values(session, request, takes)
+        values = self._request_values(session, request, wanted, cost, asked)
         async with db.connection() as connection:
             row = (await connection.exec_driver_sql(statement.sql, tuple(values[n] for n in statement.names))).first()
-        state = request.scope.setdefault("state", {})
-        if row is None:
+        if row is None:  # no such session: nothing was taken (what old allowances held goes back)
             state[AUTHENTICATED] = (None, "INVALID_TOKEN")
+            ratelimit.untaken(db, wanted, asked)
             return
         state[AUTHENTICATED] = (viewer_of(session.kind, row), None)
-        if row.took == "OK":
+        if await ratelimit.settle(db, wanted, cost, asked, row[len(row) - len(asked) :]):
             state[BUDGET_TAKEN] = True
-            for bucket, (taken, _) in zip(wanted, takes, strict=True):
-                ratelimit.allowances(db).grant(bucket, taken - cost)
-        else:  # refused: give back what paid; normal execution takes again and answers TOO_MANY_REQUESTS
-            await self._give_back(db, row.took, wanted, takes)
-
-    @staticmethod
-    async def _give_back(db: Database, answer: str, wanted: list[ratelimit.Bucket], takes: list[Any]) -> None:
-        """A refused operation costs nothing: give back what a bucket paid for it (as ``ratelimit.take`` does),
-        and to a bucket that did not pay, what its old allowance held (its row was not written)."""
-        flags = answer.removeprefix("LIMITED:")
-        for bucket, (taken, back), flag in zip(wanted, takes, flags, strict=False):
-            amount = taken if flag == "1" else back
-            if amount:
-                await ratelimit.give_back(db, [bucket], amount)
 
     async def _source(self, request: Request) -> bytes | None:
         """What decides the operation: a JSON POST's body, a GET's query string (None: normal execution)."""
@@ -375,18 +375,20 @@ class PlannedReads:
             return []
         return ratelimit.buckets(self.settings, session_id=session.id, client_ip=client_address(request, self.settings))
 
-    def _request_values(self, session: Session, request: Request, takes: list[Any]) -> dict[str, Any]:
-        """The parameters every statement of the path takes: the session, the buckets and what to take."""
-        settings = self.settings
+    def _request_values(
+        self,
+        session: Session,
+        request: Request,
+        wanted: list[ratelimit.Bucket],
+        cost: int,
+        asked: list[ratelimit.Take],
+    ) -> dict[str, Any]:
+        """The parameters every statement of the path takes: the session, and the buckets and what to take (when
+        the statement takes)."""
         values: dict[str, Any] = {
             "token": token_digest(session.token),
-            "address_key": f"address:{client_address(request, settings) or 'unknown'}",
-            "burst0": float(settings.rate_limit_session_burst),
-            "rate0": float(settings.rate_limit_session_per_second),
-            "burst1": float(settings.rate_limit_address_burst),
-            "rate1": float(settings.rate_limit_address_per_second),
+            "address_key": f"address:{client_address(request, self.settings) or 'unknown'}",
         }
-        for n, (taken, back) in enumerate(takes):
-            values[f"take{n}"] = float(taken)
-            values[f"back{n}"] = float(back)
+        if asked:
+            values |= ratelimit.take_values(wanted, cost, asked)
         return values

@@ -6,8 +6,9 @@ request (``request_session``), ``seen`` moves its ``last_seen_at`` on (once a mi
 (``core.ratelimit``; a statement is made with the takes and one without, for when the process's allowances
 already paid), and the body — the compiled read, whose scope is the viewer's row (``TEMPLATES``) — runs only when
 the session holds. The answer is the response body, NULL (no such session: normal execution says why) or
-``LIMITED:xy`` (a bucket is empty; x, y: whether the session's and the address's bucket paid, to be given back:
-normal execution then refuses the operation with its ``Retry-After``).
+``LIMITED`` (a bucket cannot cover the cost: normal execution then refuses the operation with its
+``Retry-After``), and with the takes, what each bucket granted (``granted0``, ``granted1``; NULL: it refused), for
+``ratelimit.settle``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from sqlalchemy import Text, cast, func, literal, literal_column, select
 from sqlalchemy.dialects.postgresql import asyncpg
 
+from core import ratelimit
 from core.auth import T_ORG, T_PERSON, T_SESSION, T_STAFF, PortalViewer, StaffViewer, Viewer, request_session
 from core.scope import PortalScope, Scope, StaffScope
 from core.settings import Settings
@@ -90,18 +92,6 @@ _SEEN = """seen AS (
     WHERE id = (SELECT session_id FROM viewer) AND last_seen_at < now() - interval '1 minute'
     RETURNING 1
 )"""
-_TAKE = """take{n} AS (
-    INSERT INTO rate_limit_bucket AS b (key, tokens, updated_at)
-    SELECT {key}, CAST(__param_burst{n}__ AS float8) - CAST(__param_take{n}__ AS float8), now()
-    WHERE EXISTS (SELECT 1 FROM viewer) AND CAST(__param_burst{n}__ AS float8) >= CAST(__param_take{n}__ AS float8)
-    ON CONFLICT (key) DO UPDATE SET tokens = {refilled} - CAST(__param_take{n}__ AS float8), updated_at = now()
-        WHERE {refilled} >= CAST(__param_take{n}__ AS float8)
-    RETURNING 1
-)"""
-_REFILLED = (
-    "least(CAST(__param_burst{n}__ AS float8), b.tokens + CAST(__param_back{n}__ AS float8) + "
-    "CAST(__param_rate{n}__ AS float8) * extract(epoch FROM now() - b.updated_at))"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,17 +100,24 @@ class Statement:
     names: tuple[str, ...]  # the parameters, as $1, $2, … in this order
 
 
+LIMITED = "LIMITED"  # the answer of a statement whose take a bucket refused
+_BUCKET_KEYS = ("'session:' || (SELECT session_id FROM viewer)", "CAST(__param_address_key__ AS varchar)")
+
+
+def _marker(name: str) -> str:
+    return f"__param_{name}__"
+
+
 def _ctes(kind: str, settings: Settings, *, taking: bool) -> tuple[list[str], str, str]:
-    """The session check and the rate-limit take, and SQL for "a bucket refused" and for which ones paid."""
+    """The session check and the rate-limit takes (``ratelimit.take_cte``; a bucket only for a session found),
+    SQL for "a bucket refused", and the columns of what each take granted (none without takes)."""
     ctes = [f"viewer AS ({render(_viewer_select(kind, settings))})", _SEEN]
-    limited, took = "false", "'LIMITED'"
-    if settings.rate_limit_enabled and taking:
-        keys = ["'session:' || (SELECT session_id FROM viewer)", "CAST(__param_address_key__ AS varchar)"]
-        for n, key in enumerate(keys):
-            ctes.append(_TAKE.format(n=n, key=key, refilled=_REFILLED.format(n=n)))
-        limited = "(SELECT count(*) FROM take0) + (SELECT count(*) FROM take1) < 2"
-        took = "'LIMITED:' || (SELECT count(*) FROM take0) || (SELECT count(*) FROM take1)"
-    return ctes, limited, took
+    if not (settings.rate_limit_enabled and taking):
+        return ctes, "false", ""
+    for n, key in enumerate(_BUCKET_KEYS):
+        ctes.append(ratelimit.take_cte(n, key, _marker, guard="EXISTS (SELECT 1 FROM viewer) AND "))
+    limited = " OR ".join(f"NOT EXISTS (SELECT 1 FROM take{n})" for n in range(len(_BUCKET_KEYS)))
+    return ctes, limited, ", " + ratelimit.granted_columns(len(_BUCKET_KEYS))
 
 
 def _numbered(sql: str) -> Statement:
@@ -137,21 +134,18 @@ def _numbered(sql: str) -> Statement:
 def assemble(kind: str, body: Any, settings: Settings, *, taking: bool = True) -> Statement:
     """The whole statement for a compiled ``body`` (the JSON text of ``data``) and a viewer kind; ``taking``: with
     the rate-limit takes (without: the process's allowances paid)."""
-    ctes, limited, took = _ctes(kind, settings, taking=taking)
+    ctes, limited, granted = _ctes(kind, settings, taking=taking)
     answer = select(cast(func.json_build_object(literal("data"), body), Text).label("body"))
     return _numbered(
         "WITH " + ",\n".join(ctes) + "\n"
-        f"SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM viewer) THEN NULL WHEN {limited} THEN {took} "
-        f"ELSE ({render(answer)}) END"
+        f"SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM viewer) THEN NULL WHEN {limited} THEN '{LIMITED}' "
+        f"ELSE ({render(answer)}) END AS body{granted}"
     )
 
 
 def session_and_budget(kind: str, settings: Settings) -> Statement:
     """For an operation normal execution answers: the same session check and take, one round trip; its row is
-    the viewer's (``VIEWER_COLUMNS``) and ``took`` (``OK``, or ``LIMITED:xy`` as ``assemble`` answers), or none."""
-    ctes, limited, took = _ctes(kind, settings, taking=True)
+    the viewer's (``VIEWER_COLUMNS``) and what each bucket granted (NULL: it refused), or none."""
+    ctes, _, granted = _ctes(kind, settings, taking=True)
     columns = ", ".join(f"viewer.{name}" for name in VIEWER_COLUMNS[kind])
-    return _numbered(
-        "WITH " + ",\n".join(ctes) + "\n"
-        f"SELECT {columns}, CASE WHEN {limited} THEN {took} ELSE 'OK' END AS took FROM viewer"
-    )
+    return _numbered("WITH " + ",\n".join(ctes) + f"\nSELECT {columns}{granted} FROM viewer")

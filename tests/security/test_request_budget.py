@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 from httpx import ASGITransport, AsyncClient
 from httpx_ws import WebSocketDisconnect
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from app import create_app
+from core import ratelimit
 from core.database import Database
 from core.settings import Settings
 from tests.client import GraphQLClient, GraphQLResult
@@ -181,6 +183,7 @@ async def two_processes(settings: Settings) -> AsyncIterator[tuple[Any, AsyncCli
             "rate_limit_address_burst": 10**9,
             "rate_limit_address_per_second": 10**9,
             "rate_limit_allowance_seconds": 60,
+            "path_header": True,
         }
     )
     one, two = create_app(budgets), create_app(budgets)
@@ -231,6 +234,29 @@ async def test_two_processes_spend_a_bucket_once_between_them(
             served += 1
             refusals = 0
     assert served == 100
+
+
+async def test_an_allowance_asked_for_in_a_burst_never_refuses_what_the_cost_alone_would_pass(
+    two_processes: tuple[Any, AsyncClient, AsyncClient], factory: Factory, sessions: Sessions
+) -> None:
+    application, client, _ = two_processes
+    gql = GraphQLClient(client)
+    tenant = await factory.tenant()
+    token = await sessions.portal(tenant.person_a)
+    # 24 at once, none paid by an allowance yet: each asks for its cost (12) and an allowance (120); 24 x 132 is
+    # more than the 1,200 the bucket holds, but 24 x 12 is not: the later takes are granted what is left
+    answers: list[GraphQLResult] = await asyncio.gather(*(gql.raw(TWELVE["planned"], as_=token) for _ in range(24)))
+    assert [a.error_codes for a in answers] == [[]] * 24
+    assert {a.response.headers["x-portico-path"] for a in answers} == {"planned"}  # (none fell back)
+    db = application.state.runtime.db
+    held = {key: a.tokens for key, a in ratelimit.allowances(db).held.items() if key.startswith("session:")}
+    assert len(held) == 1
+    ((key, allowance),) = held.items()
+    async with db.session() as session:
+        tokens = (
+            await session.execute(text("SELECT tokens FROM rate_limit_bucket WHERE key = :k"), {"k": key})
+        ).scalar()
+    assert tokens + allowance == pytest.approx(1200 - 24 * 12, abs=0.1)  # (its refill: 0.001 a second)
 
 
 async def test_a_parallel_burst_spends_each_token_once(
