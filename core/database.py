@@ -11,7 +11,7 @@ import errno
 import logging
 import socket
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,7 +21,8 @@ from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util import greenlet_spawn
 
 from core.settings import Settings
 
@@ -195,6 +196,7 @@ class Database:
         # pool, connections switched to autocommit while checked out for a read
         self.autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.read_sessionmaker = async_sessionmaker(self.autocommit, expire_on_commit=False, class_=AsyncSession)
+        self.observers: list[Callable[[str], None]] = []  # called with each statement ``fetch_row`` sends
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -202,12 +204,23 @@ class Database:
         async with self.read_sessionmaker() as session:
             yield session
 
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[AsyncConnection]:
-        """A Core connection in autocommit, without an ORM session around it: for a path that sends one
-        statement of its own SQL text and reads what it answers (the planned reads)."""
-        async with self.autocommit.connect() as connection:
-            yield connection
+    async def fetch_row(self, sql: str, arguments: Sequence[Any]) -> asyncpg.Record | None:
+        """One statement of the app's own SQL text (``$1``, ``$2`` … parameters) on a connection of the pool, sent to
+        asyncpg directly, outside any transaction: for the planned reads, whose whole work is one statement, and
+        for which SQLAlchemy's connection, cursor and result around it cost as much as the rest of the request
+        (0.76 -> 0.39 ms of CPU for an invoice's detail). ``observers`` see it, as ``before_cursor_execute``
+        listeners see every other statement."""
+        for observe in self.observers:
+            observe(sql)
+        pooled = await self.engine.raw_connection()
+        try:
+            return await pooled.driver_connection.fetchrow(sql, *arguments)  # type: ignore[union-attr]
+        except BaseException as error:
+            if not isinstance(error, asyncpg.PostgresError):  # (a server's error leaves the connection usable)
+                await greenlet_spawn(pooled.invalidate, error)
+            raise
+        finally:
+            await greenlet_spawn(pooled.close)  # (back to the pool; SQLAlchemy may await in there)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

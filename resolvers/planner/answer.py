@@ -232,8 +232,8 @@ class PlannedReads:
 
     @staticmethod
     async def _run(db: Database, statement: Statement, values: dict[str, Any]) -> Any:
-        async with db.connection() as connection:  # (through SQLAlchemy: statement counters see it as any other)
-            return (await connection.exec_driver_sql(statement.sql, tuple(values[n] for n in statement.names))).one()
+        """The statement's row (None: the session statement found no session)."""
+        return await db.fetch_row(statement.sql, [values[name] for name in statement.names])
 
     async def _prepare(self, source: bytes, method: str, db: Database, kind: str) -> Prepared | None:
         """What a request's body (or query string) decides for a viewer kind: the plan, the cost, the arguments;
@@ -294,8 +294,7 @@ class PlannedReads:
         if statement is None:
             statement = self.sessions[session.kind] = session_and_budget(session.kind, self.settings)
         values = self._request_values(session, request, wanted, cost, asked)
-        async with db.connection() as connection:
-            row = (await connection.exec_driver_sql(statement.sql, tuple(values[n] for n in statement.names))).first()
+        row = await self._run(db, statement, values)
         if row is None:  # no such session: nothing was taken (what old allowances held goes back)
             state[AUTHENTICATED] = (None, "INVALID_TOKEN")
             ratelimit.untaken(db, wanted, asked)

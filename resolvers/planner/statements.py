@@ -41,10 +41,10 @@ VIEWER_COLUMNS = {
 
 def viewer_of(kind: str, row: Any) -> Viewer:
     if kind == "portal":
-        return PortalViewer(
-            row.session_id, row.organization_id, row.contact_id, row.person_id, row.portal_show_projects, row.expires_at
-        )
-    return StaffViewer(row.session_id, row.organization_id, row.staff_user_id, row.role, row.expires_at)
+        names = ("session_id", "organization_id", "contact_id", "person_id", "portal_show_projects", "expires_at")
+        return PortalViewer(*(row[name] for name in names))
+    names = ("session_id", "organization_id", "staff_user_id", "role", "expires_at")
+    return StaffViewer(*(row[name] for name in names))
 
 
 TEMPLATES: dict[str, Scope] = {

@@ -85,11 +85,16 @@ def statements(db: Database, *, allowances: bool = False) -> Iterator[list[str]]
         if allowances or not refills_an_allowance(statement):
             seen.append(statement)
 
+    def observe(statement: str) -> None:
+        record(None, None, statement)
+
     event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    db.observers.append(observe)  # (what Database.fetch_row sends past SQLAlchemy)
     try:
         yield seen
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+        db.observers.remove(observe)
 
 
 SENTINEL = {"type": "TestSentinel"}
