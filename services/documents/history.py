@@ -74,18 +74,8 @@ async def record_activity(
     if not notifications.wants_notification(kind, viewer):
         await session.execute(entry)
     else:
-        await notifications.notify_staff(
-            session,
-            viewer=viewer,
-            organization_id=organization_id,
-            kind=kind,
-            contact_id=contact_id,
-            estimate_id=estimate_id,
-            invoice_id=invoice_id,
-            project_id=project_id,
-            details=details,
-            along=entry,
-            head=head,
-            document=document,
-            quote=quote,
-        )
+        action = notifications.ClientAction(
+            viewer, organization_id, kind, contact_id, estimate_id, invoice_id, project_id, details or {}, head,
+            document, quote,
+        )  # fmt: skip
+        await notifications.notify_staff(session, action, along=entry)

@@ -9,7 +9,7 @@ owners. Actions of staff themselves notify nobody (they know); a comment notifie
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -123,45 +123,35 @@ def _recipients(head: Any) -> tuple[list[str], str]:
     return owners, f"you own {head.name} on Portico and no notification list is set"
 
 
+@dataclass(frozen=True, slots=True)
+class ClientAction:
+    """What a client did, as its history entry says, and what the caller has at hand for the mail: ``head`` (the
+    action's first statement read ``head_column``), ``document`` (the estimate's, invoice's or project's row as the
+    action left it), ``quote`` (the client's words, a comment's body); none of it is read again."""
+
+    viewer: Viewer | None
+    organization_id: int
+    kind: str
+    contact_id: int | None = None
+    estimate_id: int | None = None
+    invoice_id: int | None = None
+    project_id: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    head: dict[str, Any] | None = None
+    document: Any = None
+    quote: str | None = None
+
+
 async def notify_staff(
-    session: AsyncSession,
-    *,
-    viewer: Viewer | None,
-    organization_id: int,
-    kind: str,
-    contact_id: int | None = None,
-    estimate_id: int | None = None,
-    invoice_id: int | None = None,
-    project_id: int | None = None,
-    details: dict[str, Any] | None = None,
-    settings: Settings | None = None,
-    along: Insert | None = None,
-    head: dict[str, Any] | None = None,
-    document: Any = None,
-    quote: str | None = None,
+    session: AsyncSession, action: ClientAction, *, along: Insert | None = None, settings: Settings | None = None
 ) -> int:
     """Enqueue the notification mails of one client action in the caller's transaction; returns how many.
 
     ``along`` (the history entry's INSERT) is written in the same statement as the mails (or alone when there are
-    none). What the caller has at hand is not read again: ``head`` (the action's first statement read
-    ``head_column``), ``document`` (the estimate's, invoice's or project's row as the action left it), ``quote``
-    (the client's words, a comment's body).
+    none).
     """
-    messages = await _messages(
-        session,
-        viewer=viewer,
-        organization_id=organization_id,
-        kind=kind,
-        contact_id=contact_id,
-        estimate_id=estimate_id,
-        invoice_id=invoice_id,
-        project_id=project_id,
-        details=details or {},
-        settings=settings or get_settings(),
-        head=head,
-        document=document,
-        quote=quote,
-    )
+    messages = await _messages(session, action, settings or get_settings())
+    kind, organization_id = action.kind, action.organization_id
     if messages:
         await mail.enqueue_all(session, messages, kind=f"notify_{kind}", organization_id=organization_id, along=along)
     elif along is not None:
@@ -169,23 +159,16 @@ async def notify_staff(
     return len(messages)
 
 
-async def _messages(
-    session: AsyncSession,
-    *,
-    viewer: Viewer | None,
-    organization_id: int,
-    kind: str,
-    contact_id: int | None,
-    estimate_id: int | None,
-    invoice_id: int | None,
-    project_id: int | None,
-    details: dict[str, Any],
-    settings: Settings,
-    head: dict[str, Any] | None,
-    document: Any,
-    quote: str | None,
-) -> list[Mail]:
+async def _messages(session: AsyncSession, action: ClientAction, settings: Settings) -> list[Mail]:
     """The mails of one action, one per recipient (none when a template or formatting bug stops them)."""
+    viewer, organization_id, kind, head = action.viewer, action.organization_id, action.kind, action.head
+    contact_id, estimate_id, invoice_id, project_id = (
+        action.contact_id,
+        action.estimate_id,
+        action.invoice_id,
+        action.project_id,
+    )
+    details, document, quote = action.details, action.document, action.quote
     scope = StaffScope(organization_id=organization_id)
     person_id = viewer.contact_person_id if isinstance(viewer, PortalViewer) else None
     if head is None:
