@@ -16,6 +16,7 @@ import orjson
 from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
+from websockets.protocol import State
 from websockets.typing import Subprotocol
 from websockets.uri import parse_uri
 
@@ -40,6 +41,7 @@ class Subscriber(asyncio.Protocol):
     ready: asyncio.Future[None]
     deliveries: list[Delivery] = field(default_factory=list)
     events: int = 0
+    failed: list[dict[str, object]] = field(default_factory=list)  # next messages without the expected data
     closed_with: int | None = None
     transport: asyncio.Transport | None = None
 
@@ -67,18 +69,22 @@ class Subscriber(asyncio.Protocol):
         self._flush()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
         self._fail(ConnectionError(f"lost before the subscription started ({exc})"))
 
     def _message(self, message: dict[str, object], arrived: float) -> None:
         kind = message.get("type")
         if kind == "next":
-            event = message["payload"]["data"]["documentStatusChanged"]  # type: ignore[index]
+            event = ((message.get("payload") or {}).get("data") or {}).get("documentStatusChanged")  # type: ignore[union-attr]
+            if not event:  # an answer with errors: noted, never a crash in data_received
+                self.failed.append(message)
+                return
             document = event["document"]
             sent_at = dt.datetime.fromisoformat(document["sentAt"]).timestamp()
             self.deliveries.append(Delivery(document["id"], sent_at, arrived))
             self.events += 1
         elif kind == "ping":
-            self.ws.send_text(PONG)
+            self._send_text(PONG)
         elif kind == "connection_ack":
             self._send({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIPTION}})
             if not self.ready.done():
@@ -87,7 +93,13 @@ class Subscriber(asyncio.Protocol):
             self._fail(RuntimeError(f"subscription refused: {message}"))
 
     def _send(self, message: dict[str, object]) -> None:
-        self.ws.send_text(orjson.dumps(message))
+        self._send_text(orjson.dumps(message))
+
+    def _send_text(self, data: bytes) -> None:
+        """Send a text frame while the connection is open; once a close frame went either way, nothing more goes
+        out (a ping that arrives with the server's close is not answered rather than raising in data_received)."""
+        if self.ws.state is State.OPEN:
+            self.ws.send_text(data)
 
     def _flush(self) -> None:
         if self.transport is None:
@@ -107,7 +119,8 @@ class Subscriber(asyncio.Protocol):
 
     def close(self) -> None:
         if self.transport is not None and not self.transport.is_closing():
-            self.ws.send_close(1000)
+            if self.ws.state is State.OPEN:
+                self.ws.send_close(1000)
             self._flush()
             self.transport.close()
 

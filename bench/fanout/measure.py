@@ -9,6 +9,7 @@ import random
 import statistics
 import sys
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,6 +83,9 @@ async def until_listening(subscribers: list[Subscriber], probe: Callable[[], Awa
     """Probe until every subscription delivered one (a message published before it listens is not delivered)."""
     deadline, wait = time.monotonic() + 300, 0.25
     while any(s.events == 0 for s in subscribers):
+        closed = Counter(s.closed_with for s in subscribers if s.closed_with is not None)
+        if closed:
+            sys.exit(f"the server closed sockets before they delivered (close codes: {dict(closed)})")
         if time.monotonic() > deadline:
             sys.exit("subscriptions did not start")
         await probe()
