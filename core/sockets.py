@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
 import logging
 import time
 from collections.abc import AsyncIterator, Iterable
@@ -56,6 +58,10 @@ class ConnectionRegistry:
 
     def __init__(self, *, recheck_seconds: float = 30.0) -> None:
         self._by_socket: dict[int, Held] = {}
+        # (expires_at, n, held) by expiry: the sweep looks only at sockets that are due, not at every socket twice a
+        # second; an entry whose socket left (or was added again) is skipped when it comes up
+        self._expiries: list[tuple[datetime, int, Held]] = []
+        self._order = itertools.count()
         self.recheck_seconds = recheck_seconds
         self._tasks: list[asyncio.Task[None]] = []
         self._db: Database | None = None
@@ -64,7 +70,10 @@ class ConnectionRegistry:
         return len(self._by_socket)
 
     def add(self, socket: ClosableSocket, viewer: Viewer) -> None:
-        self._by_socket[id(socket)] = Held(socket, viewer.session_id, viewer.organization_id, viewer.expires_at)
+        held = Held(socket, viewer.session_id, viewer.organization_id, viewer.expires_at)
+        self._by_socket[id(socket)] = held
+        if held.expires_at is not None:
+            heapq.heappush(self._expiries, (held.expires_at, next(self._order), held))
 
     def discard(self, socket: ClosableSocket) -> None:
         self._by_socket.pop(id(socket), None)
@@ -101,10 +110,15 @@ class ConnectionRegistry:
 
     async def close_expired(self) -> int:
         now = datetime.now(UTC)
-        return await self.close(
-            (held for held in self._by_socket.values() if held.expires_at is not None and held.expires_at <= now),
-            reason="Session expired",
-        )
+        due = []
+        while self._expiries and self._expiries[0][0] <= now:
+            held = heapq.heappop(self._expiries)[2]
+            if self._by_socket.get(id(held.socket)) is held:
+                due.append(held)
+        if len(self._expiries) > 2 * len(self._by_socket) + 1024:  # mostly sockets that left: rebuild
+            self._expiries = [entry for entry in self._expiries if self._by_socket.get(id(entry[2].socket)) is entry[2]]
+            heapq.heapify(self._expiries)
+        return await self.close(due, reason="Session expired")
 
     # kept for callers that name sessions directly
     async def close_sessions(self, session_ids: list[int]) -> int:
