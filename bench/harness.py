@@ -67,14 +67,13 @@ def serve(module: str, env: dict[str, str], workers: str = "1") -> Iterator[str]
 
 
 def _report_errors(module: str, output: str) -> None:
-    """A server that logged errors while it was measured says so (its figures may hide a fallback)."""
-    lines = [
-        line
-        for line in output.splitlines()
-        if '"level": "error"' in line or line.startswith("Traceback") or "failed" in line
-    ]
-    if lines:
-        progress(f"{module} logged {len(lines)} errors while measured; the first:\n" + "\n".join(lines[:3])[:3000])
+    """A server that logged errors while it was measured says so (its figures may hide a fallback), with the first
+    error's lines."""
+    lines = output.splitlines()
+    errors = [n for n, line in enumerate(lines) if '"level": "error"' in line or line.startswith("Traceback")]
+    if errors:
+        first = "\n".join(lines[errors[0] : errors[0] + 120])[-3000:]
+        progress(f"{module} logged {len(errors)} errors while measured; the first:\n{first}")
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -39,6 +39,7 @@ _MEDIA_TYPE_KEY = "graphql_media_type"
 
 
 _STATUS_KEY = "graphql_status"
+CLIENT_CLOSED_REQUEST = 499  # (nginx's name and code: the answer nobody will read)
 
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,9 @@ class PorticoGraphQL(GraphQL):
             response = await super().run(request, context, root_value)
             if self.settings.path_header:
                 response.headers.setdefault("x-portico-path", "executed")
+        except ClientDisconnect:  # gone before its body arrived: nothing ran, nobody to answer, nothing to log
+            log.info("the client disconnected before its request body arrived")
+            return Response(status_code=CLIENT_CLOSED_REQUEST)
         except HTTPException as error:
             response = self._http_error_response(request, error, media_type)
         else:
@@ -116,6 +120,8 @@ class PorticoGraphQL(GraphQL):
             return None
         try:
             return await self.planned.answer(request, self.runtime.db, media_type)  # type: ignore[no-any-return]
+        except ClientDisconnect:
+            raise
         except Exception as error:
             if database_unavailable(error):
                 raise
