@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.websockets import WebSocketDisconnect, WebSocketState
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived, WebSocketDisconnected
 
@@ -90,6 +92,34 @@ class _Backlog:
             self.adapter.backlog.frames.extend(self.frames)
 
 
+class Outgoing:
+    """A text message for many sockets: its frame is serialized once, the first time a socket writes it directly."""
+
+    __slots__ = ("_frame", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._frame: bytes | None = None
+
+    def frame(self) -> bytes:
+        if self._frame is None:
+            self._frame = Frame(Opcode.TEXT, self.text.encode()).serialize(mask=False)
+        return self._frame
+
+
+def _direct_writer(ws: Any) -> Any | None:
+    """uvicorn's websockets-sansio protocol of this socket, when the app is served by it without extensions (no
+    per-message deflate): its ``receive`` is the ASGI receive the route got (no middleware wraps a websocket's
+    receive). None otherwise: every frame then goes through the ASGI send."""
+    protocol = getattr(getattr(ws, "_receive", None), "__self__", None)
+    conn = getattr(protocol, "conn", None)
+    if conn is None or getattr(conn, "extensions", None) or not hasattr(protocol, "transport"):
+        return None
+    if not all(hasattr(protocol, name) for name in ("writable", "close_sent", "disconnected", "handshake_complete")):
+        return None
+    return protocol
+
+
 class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
     """graphql-transport-ws messages go in text frames: browsers' graphql-ws client cannot parse binary ones
     (Strawberry sends bytes as binary frames, and our ``encode_json`` returns orjson's bytes).
@@ -101,13 +131,21 @@ class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
 
     closing = False
     backlog: _Backlog | None = None  # pushed frames waiting for the transport
+    _direct: Any = False  # uvicorn's protocol once looked up (None: not served by it)
 
-    def push(self, text: str) -> bool | None:
+    def push(self, message: str | Outgoing) -> bool | None:
         """Write a text frame now, never waiting: True once written or queued behind a frame the transport could
         not take yet, False when ``MAX_PENDING_FRAMES`` already wait (its writes back up: a slow consumer), None
-        when the socket is closing or gone."""
+        when the socket is closing or gone.
+
+        An ``Outgoing`` (the same message for many sockets) goes straight to the transport as the frame it
+        serialized once, while the socket is open and its transport takes writes; otherwise, and for a ``str``,
+        through the ASGI send."""
         if self.closing or self.ws.application_state == WebSocketState.DISCONNECTED:
             return None
+        if self.backlog is None and isinstance(message, Outgoing) and self._write_directly(message):
+            return True
+        text = message.text if isinstance(message, Outgoing) else message
         if self.backlog is not None:
             if len(self.backlog.frames) >= MAX_PENDING_FRAMES:
                 return False
@@ -122,6 +160,19 @@ class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
             return None
         self.backlog = _Backlog(self)
         self.backlog.start(coro, awaited)
+        return True
+
+    def _write_directly(self, message: Outgoing) -> bool:
+        """Write the frame to uvicorn's transport (what its ASGI send would write, without the middleware chain and
+        a frame serialized per socket); False when it cannot now (closing, paused, not served by uvicorn)."""
+        protocol = self._direct
+        if protocol is False:
+            protocol = self._direct = _direct_writer(self.ws)
+        if protocol is None or protocol.close_sent or protocol.disconnected or not protocol.handshake_complete:
+            return False
+        if not protocol.writable.is_set() or protocol.conn.state is not State.OPEN or protocol.transport.is_closing():
+            return False
+        protocol.transport.write(message.frame())
         return True
 
     async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object, None]:

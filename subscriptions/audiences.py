@@ -32,6 +32,7 @@ from core.context import EVENT_LOADERS
 from core.database import Database
 from core.execution import FastLeafExecutor
 from core.sockets import CLOSE_SESSION_ENDED
+from core.websocket import Outgoing
 from resolvers.loaders import Loaders
 from subscriptions.backends import SharedEvent, SlowConsumer
 from subscriptions.events import organization_channel
@@ -195,13 +196,17 @@ class Audiences:
         if body is None:
             return
         slow: list[Feed] = []
+        frames: dict[str, Outgoing] = {}  # by operation id (its head): one frame for every socket that shares it
         for feed in members:
             if feed.spec.distinct:
                 if feed.last == body:
                     continue
                 feed.last = body
+            frame = frames.get(feed.head)
+            if frame is None:
+                frame = frames[feed.head] = Outgoing(feed.head + body + "}")
             try:
-                pushed = feed.socket.websocket.push(feed.head + body + "}")
+                pushed = feed.socket.websocket.push(frame)
             except Exception:  # a socket that broke mid-fan-out: the others still get the event
                 log.warning("a socket failed while the fan-out wrote to it", exc_info=True)
                 continue
