@@ -14,17 +14,19 @@ from collections.abc import AsyncGenerator, Coroutine, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 import orjson
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.dataloader import DataLoader
 from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived, WebSocketDisconnected
 
 from core.auth import Viewer, current_viewers
 from core.context import OPERATION_LOADERS
-from core.database import database_unavailable
+from core.database import Database, database_unavailable
 from core.errors import SERVICE_UNAVAILABLE_MESSAGE, TopLevelCode
 from core.keepalive import KeepAliveTransportWSHandler
 from core.persisted import PersistedDocuments, PersistedQueryError
@@ -289,7 +291,7 @@ class PersistedOperationsWSHandler(KeepAliveTransportWSHandler):
         viewer = self.context.viewer
         if viewer is None:
             return None
-        (current,) = await current_viewers(self.context.db, [viewer.session_id])
+        current = await _session_checks(self.context.db).load(viewer.session_id)
         if current is not None:
             self.context.viewer = current  # e.g. projects hidden since the socket connected
         return current
@@ -297,6 +299,24 @@ class PersistedOperationsWSHandler(KeepAliveTransportWSHandler):
     async def _send_error(self, message: Any, code: str, text: str) -> None:
         error_payload = [{"message": text, "extensions": {"code": str(code)}}]
         await self.send_message({"id": message.get("id"), "type": "error", "payload": error_payload})
+
+
+_CHECKS: WeakKeyDictionary[Database, tuple[asyncio.AbstractEventLoop, DataLoader[int, Viewer | None]]]
+_CHECKS = WeakKeyDictionary()
+
+
+def _session_checks(db: Database) -> DataLoader[int, Viewer | None]:
+    """Re-reads of sessions, batched per moment and never cached: the subscribes that arrive together (a reconnect
+    storm, a page opening several subscriptions) each read their session after their own message, in one query."""
+    loop = asyncio.get_running_loop()
+    found = _CHECKS.get(db)
+    if found is None or found[0] is not loop:
+
+        async def read(session_ids: list[int]) -> list[Viewer | None]:
+            return await current_viewers(db, session_ids)
+
+        found = _CHECKS[db] = (loop, DataLoader(load_fn=read, cache=False, loop=loop))
+    return found[1]
 
 
 def _subscribing(message: Any) -> Subscribing | None:
