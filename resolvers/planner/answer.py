@@ -126,7 +126,7 @@ class PlannedReads:
         self.plans: OrderedDict[tuple[Any, ...], Planned | None] = OrderedDict()
         self.kinds: OrderedDict[bytes, tuple[str, int]] = OrderedDict()
         self.prepared: OrderedDict[tuple[str, bytes], Prepared] = OrderedDict()
-        self.sessions: dict[str, Statement] = {}  # session_and_budget, by viewer kind
+        self.sessions: dict[tuple[str, bool], Statement] = {}  # session_and_budget, by viewer kind and taking
 
     # ---- what normal execution checks before it runs
 
@@ -287,20 +287,19 @@ class PlannedReads:
         own take (``BUDGET_TAKEN``). A refused take is given back, and normal execution takes again and answers
         TOO_MANY_REQUESTS."""
         state = request.scope.setdefault("state", {})
-        if not asked:  # (paid, or no rate limits: normal execution checks the session as it always does)
-            state[BUDGET_TAKEN] = True
-            return
-        statement = self.sessions.get(session.kind)
+        key = (session.kind, bool(asked))
+        statement = self.sessions.get(key)
         if statement is None:
-            statement = self.sessions[session.kind] = session_and_budget(session.kind, self.settings)
+            statement = self.sessions[key] = session_and_budget(session.kind, self.settings, taking=bool(asked))
         values = self._request_values(session, request, wanted, cost, asked)
         row = await self._run(db, statement, values)
         if row is None:  # no such session: nothing was taken (what old allowances held goes back)
             state[AUTHENTICATED] = (None, "INVALID_TOKEN")
-            ratelimit.untaken(db, wanted, asked)
+            if asked:
+                ratelimit.untaken(db, wanted, asked)
             return
         state[AUTHENTICATED] = (viewer_of(session.kind, row), None)
-        if await ratelimit.settle(db, wanted, cost, asked, row[len(row) - len(asked) :]):
+        if not asked or await ratelimit.settle(db, wanted, cost, asked, row[len(row) - len(asked) :]):
             state[BUDGET_TAKEN] = True
 
     async def _source(self, request: Request) -> bytes | None:

@@ -143,9 +143,10 @@ def assemble(kind: str, body: Any, settings: Settings, *, taking: bool = True) -
     )
 
 
-def session_and_budget(kind: str, settings: Settings) -> Statement:
-    """For an operation normal execution answers: the same session check and take, one round trip; its row is
-    the viewer's (``VIEWER_COLUMNS``) and what each bucket granted (NULL: it refused), or none."""
-    ctes, _, granted = _ctes(kind, settings, taking=True)
+def session_and_budget(kind: str, settings: Settings, *, taking: bool = True) -> Statement:
+    """For an operation normal execution answers: the same session check and take (``taking``; without: the
+    process's allowances paid), one round trip; its row is the viewer's (``VIEWER_COLUMNS``) and what each bucket
+    granted (NULL: it refused), or none."""
+    ctes, _, granted = _ctes(kind, settings, taking=taking)
     columns = ", ".join(f"viewer.{name}" for name in VIEWER_COLUMNS[kind])
     return _numbered("WITH " + ",\n".join(ctes) + f"\nSELECT {columns}{granted} FROM viewer")
