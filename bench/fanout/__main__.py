@@ -14,7 +14,7 @@ import httpx
 
 import bench.fanout as package
 from bench.fanout import servers, world
-from bench.fanout.measure import Side, fanout, iso_now, saas
+from bench.fanout.measure import NotListening, Side, fanout, iso_now, saas
 from bench.fanout.verdicts import Figure, fanout_figures, render, saas_checks, saas_figures
 from core.ids import to_global_id
 from core.settings import Settings
@@ -48,7 +48,7 @@ def portico_side(a: servers.Server, b: servers.Server, org: world.Organization, 
         assert response.json()["data"]["sendEstimate"]["__typename"] == "Estimate", response.text
         return draft
 
-    async def probe() -> None:
+    async def probe(_waiting: list[int]) -> None:
         await publish(org.id, contact_pk, probe_pk)
 
     async def publish(organization: int, contact: int, pk: int) -> str:
@@ -69,7 +69,7 @@ def reference_side(server: servers.Server, sessions: int, client: httpx.AsyncCli
         assert response.json()["data"]["sendEstimate"]["__typename"] == "Estimate", response.text
         return variables["id"]
 
-    async def probe() -> None:
+    async def probe(_waiting: list[int]) -> None:
         await publish(1, 0, 0)
 
     async def publish(organization: int, contact: int, pk: int) -> str:
@@ -134,13 +134,21 @@ async def measure(
             ours, theirs = portico_side(a, b, org, broker), reference_side(ref, max(counts), client)
             for n in counts:
                 print(f"benchmarking {n:,} subscribers: graphql-ws reference, then Portico", flush=True)
-                reference_result = await fanout(theirs, n, args.rounds)
-                figures += fanout_figures(await fanout(ours, n, args.rounds), reference_result)
+                try:
+                    reference_result = await fanout(theirs, n, args.rounds)
+                    figures += fanout_figures(await fanout(ours, n, args.rounds), reference_result)
+                except NotListening as error:
+                    problems.append(f"N={n:,}: {error}")
             if population:
                 print(f"SaaS-shaped case: {len(population):,} organizations", flush=True)
                 results = {}
                 for side in (theirs, ours):
-                    results[side.name] = await saas_case(side, population, args.saas_rate)
+                    try:
+                        results[side.name] = await saas_case(side, population, args.saas_rate)
+                    except NotListening as error:
+                        problems.append(f"{side.name}, SaaS case: {error}")
+                        results[side.name] = None
+                        continue
                     problems += saas_checks(side.name, results[side.name])
                 figures += saas_figures(results["portico"], results["graphql-ws"])
     finally:
@@ -162,12 +170,19 @@ async def saas_case(side: Side, population: list[Any], rate: float) -> Any:
             ]
             return [(f"ref:{tenant.id}:0", None) for _ in tenant.staff_tokens] + portal
 
-    async def probe_all() -> None:
-        for tenant in population:
-            for contact, pks in tenant.estimates.items():
-                await side.publish(tenant.id, contact, pks[0])
+    audience = [(tenant, contact) for tenant in population for _, contact in tokens(tenant)]
 
-    return await saas(side.server, population, tokens, side.publish, rate, probe_all)
+    async def probe_waiting(waiting: list[int]) -> None:
+        """One event per (organization, contact) a waiting socket listens to (a staff socket: any contact's)."""
+        wanted = {}
+        for i in waiting:
+            tenant, contact = audience[i]
+            contact = contact if contact is not None else next(iter(tenant.estimates))
+            wanted[(tenant.id, contact)] = tenant.estimates[contact][0]
+        for (organization, contact), pk in wanted.items():
+            await side.publish(organization, contact, pk)
+
+    return await saas(side.server, population, tokens, side.publish, rate, probe_waiting)
 
 
 def main() -> None:

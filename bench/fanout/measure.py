@@ -7,7 +7,6 @@ import asyncio
 import datetime as dt
 import random
 import statistics
-import sys
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -31,7 +30,7 @@ class Side:
     other: Server | None  # a second process that takes mutations (Portico's cross-instance hop)
     tokens: list[str]  # one organization's staff sessions
     send: Callable[[httpx.AsyncClient, str], Awaitable[str]]  # one round's mutation on a URL -> the document's id
-    probe: Callable[[], Awaitable[None]]  # an event to every subscriber of the organization
+    probe: Callable[[list[int]], Awaitable[None]]  # an event to every subscriber of the organization
     publish: Publish  # the SaaS load's events
 
 
@@ -62,7 +61,11 @@ async def fanout(side: Side, n: int, rounds: int) -> Fanout:
     started = time.monotonic()
     subscribers, connect_seconds = await connect_all(side.server.ws_url, side.tokens[:n])
     connect_cpu = cpu_seconds(side.server.pid) - cpu_before
-    await until_listening(subscribers, side.probe)
+    try:
+        await until_listening(subscribers, side.probe)
+    except NotListening:
+        await close_all(subscribers)
+        raise
     listening = time.monotonic() - started
     await settled(subscribers)
     result = Fanout(n, connect_seconds, connect_cpu, listening, (rss_bytes(side.server.pid) - rss_before) / n)
@@ -79,16 +82,22 @@ async def fanout(side: Side, n: int, rounds: int) -> Fanout:
     return result
 
 
-async def until_listening(subscribers: list[Subscriber], probe: Callable[[], Awaitable[None]]) -> None:
-    """Probe until every subscription delivered one (a message published before it listens is not delivered)."""
+class NotListening(Exception):
+    """Subscriptions that never delivered a probe: the case's figures are invalid (the others still print)."""
+
+
+async def until_listening(subscribers: list[Subscriber], probe: Callable[[list[int]], Awaitable[None]]) -> None:
+    """Probe until every subscription delivered one (a message published before it listens is not delivered);
+    ``probe`` gets the places of the subscribers still waiting."""
     deadline, wait = time.monotonic() + 300, 0.25
     while any(s.events == 0 for s in subscribers):
+        waiting = [i for i, s in enumerate(subscribers) if s.events == 0]
         closed = Counter(s.closed_with for s in subscribers if s.closed_with is not None)
         if closed:
-            sys.exit(f"the server closed sockets before they delivered (close codes: {dict(closed)})")
+            raise NotListening(f"the server closed sockets before they delivered (close codes: {dict(closed)})")
         if time.monotonic() > deadline:
-            sys.exit("subscriptions did not start")
-        await probe()
+            raise NotListening(f"{len(waiting):,} of {len(subscribers):,} subscriptions did not start in 300 s")
+        await probe(waiting)
         # one probe at a time: each fans out to every subscriber, a backlog of them would delay the rounds
         wait_until = time.monotonic() + wait
         while any(s.events == 0 for s in subscribers) and time.monotonic() < wait_until:
@@ -130,13 +139,17 @@ async def saas(
     tokens: Callable[[Any], list[tuple[str, int | None]]],
     publish: Publish,
     rate: float,
-    probe_all: Callable[[], Awaitable[None]],
+    probe_all: Callable[[list[int]], Awaitable[None]],
 ) -> Saas:
     """Sockets of every tenant (``tokens(tenant)`` -> (token, contact or None for staff)), then one event per sent
     estimate at ``rate`` per second, each to its own organization's audience."""
     audience = [(tenant.id, contact, token) for tenant in population for token, contact in tokens(tenant)]
     subscribers, connect_seconds = await connect_all(server.ws_url, [token for _, _, token in audience])
-    await until_listening(subscribers, probe_all)
+    try:
+        await until_listening(subscribers, probe_all)
+    except NotListening:
+        await close_all(subscribers)
+        raise
     await settled(subscribers)
     for subscriber in subscribers:
         subscriber.deliveries.clear()

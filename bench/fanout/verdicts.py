@@ -106,14 +106,19 @@ def fanout_figures(portico: Fanout, reference: Fanout) -> list[Figure]:
     return figures
 
 
-def saas_figures(portico: Saas, reference: Saas) -> list[Figure]:
-    def cpu_ms(s: Saas) -> float:
-        return s.server_cpu / max(1, s.events) * 1000
+def saas_figures(portico: Saas | None, reference: Saas | None) -> list[Figure]:
+    """The SaaS case's figures; a side whose subscriptions never all started (None) is invalid (inf)."""
 
-    def ms(s: Saas, q: float) -> float:
-        return s.p(q) * 1000 if len(s.latencies) == s.expected and not s.wrong else float("inf")
+    def cpu_ms(s: Saas | None) -> float:
+        return s.server_cpu / max(1, s.events) * 1000 if s is not None else float("inf")
 
-    shape = f"SaaS {portico.sockets:,} sockets / {portico.organizations:,} orgs, {portico.rate:.0f} ev/s"
+    def ms(s: Saas | None, q: float) -> float:
+        valid = s is not None and len(s.latencies) == s.expected and not s.wrong
+        return s.p(q) * 1000 if valid else float("inf")  # type: ignore[union-attr]
+
+    measured = portico or reference
+    shape = "SaaS" if measured is None else f"SaaS {measured.sockets:,} sockets / {measured.organizations:,} orgs"
+    shape += f", {measured.rate:.0f} ev/s" if measured is not None else ""
     return [
         Figure("saas_p50_ms", f"{shape}: p50 (ms)", ms(portico, 0.5), ms(reference, 0.5)),
         Figure("saas_p99_ms", f"{shape}: p99 (ms)", ms(portico, 0.99), ms(reference, 0.99), SAAS_P99_MS),
