@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, any_, bindparam, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.database import Database, publish_after_commit
@@ -183,7 +184,10 @@ async def current_viewers(db: Database, session_ids: Sequence[int]) -> list[View
     """The viewer of each session now (same rule as ``authenticate``, no idle timeout), None where access ended."""
     if not session_ids:
         return []
-    stmt = _SESSION_VIEWER.where(T_SESSION.c.id.in_(set(session_ids)), *session_is_live(_now()))
+    # one array parameter, not an IN list of one parameter per session: the same SQL text (and prepared statement)
+    # whatever the number of sockets
+    ids = bindparam("session_ids", sorted(set(session_ids)), type_=ARRAY(T_SESSION.c.id.type))
+    stmt = _SESSION_VIEWER.where(T_SESSION.c.id == any_(ids), *session_is_live(_now()))
     async with db.session() as session:
         rows = (await session.execute(stmt)).all()
     found = {row.id: _viewer_of(row) for row in rows}

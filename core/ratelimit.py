@@ -130,13 +130,16 @@ class Allowances:
 
     def spend(self, wanted: list[Bucket], cost: float) -> bool:
         """Spend ``cost`` from the allowance of every bucket, if each still covers it (no await: atomic)."""
-        now = time.monotonic()
-        found = [self.held.get(bucket.key) for bucket in wanted]
-        if not all(a is not None and a.until > now and a.tokens >= cost for a in found):
+        if not all(self.covers(bucket, cost) for bucket in wanted):
             return False
-        for allowance in found:
-            allowance.tokens -= cost  # type: ignore[union-attr]
+        for bucket in wanted:
+            self.held[bucket.key].tokens -= cost
         return True
+
+    def covers(self, bucket: Bucket, cost: float) -> bool:
+        """Whether this bucket's allowance still holds ``cost``."""
+        allowance = self.held.get(bucket.key)
+        return allowance is not None and allowance.until > time.monotonic() and allowance.tokens >= cost
 
     def leftover(self, bucket: Bucket) -> float:
         """What an allowance that is no longer spent holds; it goes back to the bucket with this take."""
@@ -190,11 +193,15 @@ async def budget(db: Database, wanted: list[Bucket], cost: float) -> AsyncIterat
     its own statement is to take (``take_cte``; ``settle`` it inside the block). While one operation of a process
     takes from a bucket, the others of that process wait for it and spend from the allowance it brings (a burst of
     a session's requests writes its row once, instead of every request asking for an allowance of its own and the
-    later ones finding the bucket lent out to this very process)."""
+    later ones finding the bucket lent out to this very process). An operation waits only when every bucket it
+    lacks an allowance of is being taken already: one that must take from a bucket of its own anyway (a new
+    session's, beside the address bucket it shares with others) takes at once."""
     held = allowances(db)
     while not (not wanted or held.spend(wanted, cost)):
-        pending = [held.taking[bucket.key] for bucket in wanted if bucket.key in held.taking]
-        if pending and all(_extra(bucket, cost) for bucket in wanted):  # (without an allowance: nothing to wait for)
+        lacking = [bucket for bucket in wanted if not held.covers(bucket, cost)]
+        pending = [held.taking[bucket.key] for bucket in lacking if bucket.key in held.taking]
+        # (without an allowance to come, there is nothing to wait for)
+        if pending and len(pending) == len(lacking) and all(_extra(bucket, cost) for bucket in lacking):
             await pending[0].wait()
             continue
         marked = [bucket.key for bucket in wanted if bucket.key not in held.taking]

@@ -18,11 +18,11 @@ from weakref import WeakKeyDictionary
 
 import orjson
 from starlette.websockets import WebSocketDisconnect, WebSocketState
-from websockets.frames import Frame, Opcode
-from websockets.protocol import State
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.dataloader import DataLoader
 from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived, WebSocketDisconnected
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
 
 from core.auth import Viewer, current_viewers
 from core.context import OPERATION_LOADERS

@@ -259,6 +259,32 @@ async def test_an_allowance_asked_for_in_a_burst_never_refuses_what_the_cost_alo
     assert tokens + allowance == pytest.approx(1200 - 24 * 12, abs=0.1)  # (its refill: 0.001 a second)
 
 
+async def test_operations_of_many_sessions_from_one_address_take_at_once(
+    two_processes: tuple[Any, AsyncClient, AsyncClient], factory: Factory, sessions: Sessions
+) -> None:
+    application, client, _ = two_processes
+    gql = GraphQLClient(client)
+    tenant = await factory.tenant()
+    tokens = [await sessions.portal(tenant.person_a) for _ in range(20)]
+    db = application.state.runtime.db
+    taking = ratelimit.allowances(db).taking
+    in_flight: list[int] = []
+
+    def observe(statement: str) -> None:
+        if "rate_limit_bucket" in statement:
+            in_flight.append(len(taking))  # the buckets this process is taking from while this take is sent
+
+    db.observers.append(observe)
+    try:
+        answers = await asyncio.gather(*(gql.raw(TWELVE["planned"], as_=token) for token in tokens))
+    finally:
+        db.observers.remove(observe)
+    assert [a.error_codes for a in answers] == [[]] * 20
+    # each new session must take from its own bucket, so none waits for another's take of the shared address
+    # bucket: their takes overlap (one at a time, only a session and the address would ever be marked)
+    assert max(in_flight) > 2, in_flight
+
+
 async def test_a_parallel_burst_spends_each_token_once(
     limited: tuple[Any, AsyncClient], factory: Factory, sessions: Sessions
 ) -> None:
