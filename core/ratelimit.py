@@ -159,18 +159,6 @@ class Allowances:
             allowance.tokens += tokens
             allowance.until = until
 
-    def refund(self, paid: list[Bucket], cost: float) -> list[Bucket]:
-        """Give ``cost`` back to the allowances that still hold; the buckets without one (to refund in the table)."""
-        now = time.monotonic()
-        rest = []
-        for bucket in paid:
-            allowance = self.held.get(bucket.key)
-            if allowance is not None and allowance.until > now:
-                allowance.tokens += cost
-            else:
-                rest.append(bucket)
-        return rest
-
     def _forget_expired(self) -> None:
         now = time.monotonic()
         for key in [key for key, allowance in self.held.items() if allowance.until <= now]:
@@ -306,16 +294,6 @@ async def take(db: Database, wanted: list[Bucket], cost: float) -> int | None:
             available = min(bucket.burst, state.tokens + bucket.per_second * float(state.idle))
             wait = max(wait, math.ceil((cost - available) / bucket.per_second))
     return wait
-
-
-async def give_back(db: Database, paid: list[Bucket], cost: float) -> None:
-    """Return ``cost`` to each bucket in ``paid`` (capped at its burst): the operation it paid for did not run."""
-    rest = allowances(db).refund(paid, cost)
-    if not rest:
-        return
-    async with db.session() as session:
-        for bucket in rest:
-            await session.execute(_REFUND, {"key": bucket.key, "cost": float(cost), "burst": float(bucket.burst)})
 
 
 async def prune(db: Database, *, idle_hours: float = 24) -> int:
