@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, any_, bindparam, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import and_, func, insert, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.database import Database, publish_after_commit
 from core.scope import PortalScope, Scope, StaffScope
 from core.security import new_token, token_digest
 from core.settings import Settings
+from core.sqltext import Statement, marker, numbered, render
 from models import AuthSession, ContactPerson, Organization, StaffUser
 
 T_SESSION = AuthSession.__table__
@@ -40,7 +41,7 @@ class StaffViewer:
     expires_at: datetime | None = None  # the session's absolute expiry: open sockets close then
 
     def scope(self) -> Scope:
-        return StaffScope(organization_id=self.organization_id, staff_user_id=self.staff_user_id)
+        return StaffScope(organization_id=self.organization_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,30 +155,51 @@ def request_session(token_hash: Any, *, now: Any, idle_minutes: int) -> list[Any
     return [T_SESSION.c.token_hash == token_hash, T_SESSION.c.last_seen_at > idle_limit, *session_is_live(now)]
 
 
+def seen_cte(session_id: str) -> str:
+    """The CTE ``seen``: the session ``session_id`` (SQL) marked seen now, at most once per ``LAST_SEEN_RESOLUTION``
+    (in the statement that found it: no second round trip)."""
+    return f"""seen AS (
+    UPDATE auth_session SET last_seen_at = now()
+    WHERE id = {session_id} AND last_seen_at < now() - make_interval(secs => {LAST_SEEN_RESOLUTION.total_seconds()})
+    RETURNING 1
+)"""
+
+
+@lru_cache(maxsize=4)
+def _by_token(idle_minutes: int) -> Statement:
+    token = literal_column(f"CAST({marker('token')} AS BYTEA)")
+    viewer = _SESSION_VIEWER.where(*request_session(token, now=func.now(), idle_minutes=idle_minutes))
+    return numbered(f"WITH viewer AS ({render(viewer)}),\n{seen_cte('(SELECT id FROM viewer)')}\nSELECT * FROM viewer")
+
+
+@lru_cache(maxsize=1)
+def _by_ids() -> Statement:
+    ids = literal_column(f"CAST({marker('ids')} AS bigint[])")
+    return numbered(render(_SESSION_VIEWER.where(T_SESSION.c.id == func.any(ids), *session_is_live(func.now()))))
+
+
 def _viewer_of(row: Any) -> Viewer:
     """The viewer of a session row that passed ``session_is_live``."""
-    if row.staff_id is not None:
-        return StaffViewer(row.id, row.organization_id, row.staff_id, row.role, row.expires_at)
+    if row["staff_id"] is not None:
+        return StaffViewer(row["id"], row["organization_id"], row["staff_id"], row["role"], row["expires_at"])
     return PortalViewer(
-        row.id, row.organization_id, row.contact_id, row.person_id, row.portal_show_projects, row.expires_at
+        row["id"],
+        row["organization_id"],
+        row["contact_id"],
+        row["person_id"],
+        row["portal_show_projects"],
+        row["expires_at"],
     )
 
 
 async def authenticate(db: Database, settings: Settings, token: str | None) -> Viewer | None:
-    """The viewer holding ``token``, or None when it is unknown, revoked, expired or its access is gone."""
+    """The viewer holding ``token``, or None when it is unknown, revoked, expired or its access is gone; one
+    statement, which also marks the session seen."""
     if not token or len(token) > 200:
         return None
-    now = _now()
-    idle = settings.session_idle_timeout_minutes
-    stmt = _SESSION_VIEWER.where(*request_session(token_digest(token), now=now, idle_minutes=idle))
-    async with db.session() as session:
-        row = (await session.execute(stmt)).one_or_none()
-        if row is None:
-            return None
-        viewer = _viewer_of(row)
-        if now - row.last_seen_at > LAST_SEEN_RESOLUTION:
-            await session.execute(update(T_SESSION).where(T_SESSION.c.id == row.id).values(last_seen_at=now))
-    return viewer
+    statement = _by_token(settings.session_idle_timeout_minutes)
+    row = await db.fetch_row(statement.sql, statement.arguments({"token": token_digest(token)}))
+    return None if row is None else _viewer_of(row)
 
 
 async def current_viewers(db: Database, session_ids: Sequence[int]) -> list[Viewer | None]:
@@ -186,11 +208,9 @@ async def current_viewers(db: Database, session_ids: Sequence[int]) -> list[View
         return []
     # one array parameter, not an IN list of one parameter per session: the same SQL text (and prepared statement)
     # whatever the number of sockets
-    ids = bindparam("session_ids", sorted(set(session_ids)), type_=ARRAY(T_SESSION.c.id.type))
-    stmt = _SESSION_VIEWER.where(T_SESSION.c.id == any_(ids), *session_is_live(_now()))
-    async with db.session() as session:
-        rows = (await session.execute(stmt)).all()
-    found = {row.id: _viewer_of(row) for row in rows}
+    statement = _by_ids()
+    rows = await db.fetch(statement.sql, statement.arguments({"ids": sorted(set(session_ids))}))
+    found = {row["id"]: _viewer_of(row) for row in rows}
     return [found.get(session_id) for session_id in session_ids]
 
 

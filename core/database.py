@@ -205,16 +205,23 @@ class Database:
             yield session
 
     async def fetch_row(self, sql: str, arguments: Sequence[Any]) -> asyncpg.Record | None:
-        """One statement of the app's own SQL text (``$1``, ``$2`` … parameters) on a connection of the pool, sent to
-        asyncpg directly, outside any transaction: for the planned reads, whose whole work is one statement, and
-        for which SQLAlchemy's connection, cursor and result around it cost as much as the rest of the request
-        (0.76 -> 0.39 ms of CPU for an invoice's detail). ``observers`` see it, as ``before_cursor_execute``
-        listeners see every other statement."""
+        """One statement of the app's own SQL text (``$1``, ``$2`` … parameters; ``core.sqltext``) on a connection
+        of the pool, sent to asyncpg directly, outside any transaction: for the session check and the planned
+        reads, whose whole work is one statement, and for which SQLAlchemy's connection, cursor and result around it
+        cost as much as the rest of the request (0.76 -> 0.39 ms of CPU for an invoice's detail). ``observers`` see
+        it, as ``before_cursor_execute`` listeners see every other statement."""
+        return await self._direct("fetchrow", sql, arguments)  # type: ignore[no-any-return]
+
+    async def fetch(self, sql: str, arguments: Sequence[Any]) -> list[asyncpg.Record]:
+        """As ``fetch_row``, every row."""
+        return await self._direct("fetch", sql, arguments)  # type: ignore[no-any-return]
+
+    async def _direct(self, method: str, sql: str, arguments: Sequence[Any]) -> Any:
         for observe in self.observers:
             observe(sql)
         pooled = await self.engine.raw_connection()
         try:
-            return await pooled.driver_connection.fetchrow(sql, *arguments)  # type: ignore[union-attr]
+            return await getattr(pooled.driver_connection, method)(sql, *arguments)
         except BaseException as error:
             if not isinstance(error, asyncpg.PostgresError):  # (a server's error leaves the connection usable)
                 await greenlet_spawn(pooled.invalidate, error)

@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import TextClause, text
+from sqlalchemy import text
 
 from core.database import Database
 from core.settings import Settings
+from core.sqltext import Statement, marker, numbered
 
 
 def take_cte(n: int, key: str, param: Callable[[str], str], *, guard: str = "") -> str:
@@ -66,9 +67,9 @@ def granted_columns(keys: int) -> str:
 
 
 @lru_cache(maxsize=4)
-def _take_statement(keys: int) -> TextClause:
-    takes = ",".join(take_cte(n, f"CAST(:key{n} AS varchar)", lambda name: f":{name}") for n in range(keys))
-    return text(f"WITH {takes} SELECT {granted_columns(keys)}")
+def _take_statement(keys: int) -> Statement:
+    takes = ",".join(take_cte(n, f"CAST({marker(f'key{n}')} AS varchar)", marker) for n in range(keys))
+    return numbered(f"WITH {takes} SELECT {granted_columns(keys)}")
 
 
 _REFUND = text(
@@ -196,7 +197,7 @@ async def budget(db: Database, wanted: list[Bucket], cost: float) -> AsyncIterat
         for key in marked:
             held.taking[key] = asyncio.Event()
         try:
-            yield takes(held, wanted, cost)
+            yield takes(held, wanted, cost, lending=marked)
         finally:
             for key in marked:
                 held.taking.pop(key).set()
@@ -204,10 +205,16 @@ async def budget(db: Database, wanted: list[Bucket], cost: float) -> AsyncIterat
     yield None
 
 
-def takes(held: Allowances, wanted: list[Bucket], cost: float) -> list[Take]:
+def takes(held: Allowances, wanted: list[Bucket], cost: float, *, lending: Sequence[str]) -> list[Take]:
     """Per bucket of ``wanted``, what a take of ``cost`` asks for beside it and gives back (``take_cte``'s
-    ``extra`` and ``back``); the old allowances are spent from then on."""
-    return [Take(_extra(bucket, cost), held.leftover(bucket)) for bucket in wanted]
+    ``extra`` and ``back``); the old allowances are spent from then on. Only the buckets in ``lending`` are asked
+    for an allowance: of a bucket another take of this process is writing already, which brings
+    one, the cost alone (100 new sessions from one address taking at once would otherwise ask the shared address
+    bucket for 100 allowances, lend it out whole, and have the next operation refused)."""
+    return [
+        Take(_extra(bucket, cost), held.leftover(bucket)) if bucket.key in lending else Take(0.0, 0.0)
+        for bucket in wanted
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,9 +285,8 @@ async def take(db: Database, wanted: list[Bucket], cost: float) -> int | None:
     async with budget(db, wanted, cost) as asked:
         if asked is None:
             return None
-        async with db.session() as session:
-            statement = _take_statement(len(wanted))
-            granted = list((await session.execute(statement, take_values(wanted, cost, asked))).one())
+        statement = _take_statement(len(wanted))
+        granted = list(await db.fetch_row(statement.sql, statement.arguments(take_values(wanted, cost, asked))))
         if await settle(db, wanted, cost, asked, granted):
             return None
     wait = 1

@@ -51,7 +51,8 @@ V = TypeVar("V")
 
 
 class _Statements:
-    """The scoped SELECTs of one scope; immutable, so shared by every request of that viewer."""
+    """The scoped SELECTs of one scope template (``Scope.bound``); immutable, so shared by every request of every
+    viewer of that kind, each running them with its own scope's values."""
 
     def __init__(self, scope: Scope) -> None:
         s = scope
@@ -105,9 +106,9 @@ class _Statements:
             self.activity[kind] = reads.activities(s).order_by(T_ACTIVITY.c.id)
 
 
-@lru_cache(maxsize=4096)
-def statements(scope: Scope) -> _Statements:
-    return _Statements(scope)
+@lru_cache(maxsize=16)
+def statements(template: Scope) -> _Statements:
+    return _Statements(template)
 
 
 async def reload(loader: DataLoader[Any, V], key: Any) -> V:
@@ -123,7 +124,8 @@ class Loaders:
     def __init__(self, db: Database, scope: Scope) -> None:
         self.db = db
         self.scope = scope
-        self.sql = statements(scope)
+        template, self.values = scope.bound()
+        self.sql = statements(template)
         self._line_items: dict[str, DataLoader[int, list[LineItem]]] = {}
         self._comment_counts: dict[str, DataLoader[int, int]] = {}
         self._activity: dict[str, DataLoader[int, list[Activity]]] = {}
@@ -242,4 +244,4 @@ class Loaders:
 
     async def _fetch(self, stmt: Select[Any]) -> Sequence[Any]:
         async with self.db.session() as session:
-            return (await session.execute(stmt)).all()
+            return (await session.execute(stmt, self.values)).all()

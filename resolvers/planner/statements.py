@@ -13,19 +13,15 @@ the session holds. The answer is the response body, NULL (no such session: norma
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Text, cast, func, literal, literal_column, select
-from sqlalchemy.dialects.postgresql import asyncpg
 
 from core import ratelimit
-from core.auth import T_ORG, T_PERSON, T_SESSION, T_STAFF, PortalViewer, StaffViewer, Viewer, request_session
+from core.auth import T_ORG, T_PERSON, T_SESSION, T_STAFF, PortalViewer, StaffViewer, Viewer, request_session, seen_cte
 from core.scope import PortalScope, Scope, StaffScope
 from core.settings import Settings
-
-_MARKER = re.compile(r"__param_([a-z0-9_]+)__")
+from core.sqltext import Statement, marker, numbered, render
 
 
 def _viewer(column: str) -> Any:
@@ -54,7 +50,7 @@ TEMPLATES: dict[str, Scope] = {
         contact_person_id=_viewer("person_id"),
         show_projects=False,
     ),
-    "staff": StaffScope(organization_id=_viewer("organization_id"), staff_user_id=_viewer("staff_user_id")),
+    "staff": StaffScope(organization_id=_viewer("organization_id")),
 }
 
 
@@ -79,56 +75,20 @@ def _viewer_select(kind: str, settings: Settings) -> Any:
     return select(*columns).select_from(joins).where(*conditions)
 
 
-_DIALECT = asyncpg.dialect()  # numeric parameters: a literal `%` stays `%` (pyformat would double it)
-
-
-def render(statement: Any) -> str:
-    """SQL text with every constant inline (request values are ``__param_x__`` markers, numbered at the end)."""
-    return str(statement.compile(dialect=_DIALECT, compile_kwargs={"literal_binds": True, "render_postcompile": True}))
-
-
-_SEEN = """seen AS (
-    UPDATE auth_session SET last_seen_at = now()
-    WHERE id = (SELECT session_id FROM viewer) AND last_seen_at < now() - interval '1 minute'
-    RETURNING 1
-)"""
-
-
-@dataclass(frozen=True, slots=True)
-class Statement:
-    sql: str
-    names: tuple[str, ...]  # the parameters, as $1, $2, … in this order
-
-
 LIMITED = "LIMITED"  # the answer of a statement whose take a bucket refused
 _BUCKET_KEYS = ("'session:' || (SELECT session_id FROM viewer)", "CAST(__param_address_key__ AS varchar)")
-
-
-def _marker(name: str) -> str:
-    return f"__param_{name}__"
 
 
 def _ctes(kind: str, settings: Settings, *, taking: bool) -> tuple[list[str], str, str]:
     """The session check and the rate-limit takes (``ratelimit.take_cte``; a bucket only for a session found),
     SQL for "a bucket refused", and the columns of what each take granted (none without takes)."""
-    ctes = [f"viewer AS ({render(_viewer_select(kind, settings))})", _SEEN]
+    ctes = [f"viewer AS ({render(_viewer_select(kind, settings))})", seen_cte("(SELECT session_id FROM viewer)")]
     if not (settings.rate_limit_enabled and taking):
         return ctes, "false", ""
     for n, key in enumerate(_BUCKET_KEYS):
-        ctes.append(ratelimit.take_cte(n, key, _marker, guard="EXISTS (SELECT 1 FROM viewer) AND "))
+        ctes.append(ratelimit.take_cte(n, key, marker, guard="EXISTS (SELECT 1 FROM viewer) AND "))
     limited = " OR ".join(f"NOT EXISTS (SELECT 1 FROM take{n})" for n in range(len(_BUCKET_KEYS)))
     return ctes, limited, ", " + ratelimit.granted_columns(len(_BUCKET_KEYS))
-
-
-def _numbered(sql: str) -> Statement:
-    names: list[str] = []
-
-    def number(match: re.Match[str]) -> str:
-        if match.group(1) not in names:
-            names.append(match.group(1))
-        return f"${names.index(match.group(1)) + 1}"
-
-    return Statement(_MARKER.sub(number, sql), tuple(names))
 
 
 def assemble(kind: str, body: Any, settings: Settings, *, taking: bool = True) -> Statement:
@@ -136,7 +96,7 @@ def assemble(kind: str, body: Any, settings: Settings, *, taking: bool = True) -
     the rate-limit takes (without: the process's allowances paid)."""
     ctes, limited, granted = _ctes(kind, settings, taking=taking)
     answer = select(cast(func.json_build_object(literal("data"), body), Text).label("body"))
-    return _numbered(
+    return numbered(
         "WITH " + ",\n".join(ctes) + "\n"
         f"SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM viewer) THEN NULL WHEN {limited} THEN '{LIMITED}' "
         f"ELSE ({render(answer)}) END AS body{granted}"
@@ -149,4 +109,4 @@ def session_and_budget(kind: str, settings: Settings, *, taking: bool = True) ->
     granted (NULL: it refused), or none."""
     ctes, _, granted = _ctes(kind, settings, taking=taking)
     columns = ", ".join(f"viewer.{name}" for name in VIEWER_COLUMNS[kind])
-    return _numbered("WITH " + ",\n".join(ctes) + f"\nSELECT {columns}{granted} FROM viewer")
+    return numbered("WITH " + ",\n".join(ctes) + f"\nSELECT {columns}{granted} FROM viewer")

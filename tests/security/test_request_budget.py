@@ -408,3 +408,45 @@ async def _while_the_database_is_away(application: Any, proxy: Proxy, invoice: A
                     break
                 await asyncio.sleep(0.1)
             assert result.data == {"invoices": {"totalCount": 1}}
+
+
+@pytest.fixture
+async def shared_address(settings: Settings) -> AsyncIterator[tuple[AsyncClient, AsyncClient]]:
+    """Two apps on one database whose clients share one address bucket of 1,000 tokens (refilling 0.001 a second,
+    so nothing for this test; a tenth of it is an allowance); sessions' buckets out of the way."""
+    budgets = settings.model_copy(
+        update={
+            "rate_limit_session_burst": 10**9,
+            "rate_limit_session_per_second": 10**9,
+            "rate_limit_address_burst": 1000,
+            "rate_limit_address_per_second": 0.001,
+            "rate_limit_allowance_seconds": 60,
+        }
+    )
+    one, two = create_app(budgets), create_app(budgets)
+    async with one.router.lifespan_context(one), two.router.lifespan_context(two):
+        async with (
+            AsyncClient(transport=ASGITransport(app=one), base_url="http://portico.test") as a,
+            AsyncClient(transport=ASGITransport(app=two), base_url="http://portico.test") as b,
+        ):
+            yield a, b
+
+
+async def test_new_sessions_taking_at_once_lend_one_allowance_of_the_shared_address(
+    shared_address: tuple[AsyncClient, AsyncClient], factory: Factory, sessions: Sessions, db: Database
+) -> None:
+    # given 40 new sessions behind one address, half of them on each of two processes
+    tenant = await factory.tenant()
+    tokens = [await sessions.portal(tenant.person_a) for _ in range(40)]
+    clients = [GraphQLClient(client) for client in shared_address]
+    # when every session sends an operation of 12 at once (480 of the address's 1,000 tokens)
+    answers = await asyncio.gather(
+        *(clients[n % 2].raw(TWELVE["planned"], as_=token) for n, token in enumerate(tokens))
+    )
+    # then none is refused: each process's takes, however many at once, ask the address for one allowance
+    assert [a.error_codes for a in answers] == [[]] * 40
+    async with db.session() as session:
+        tokens_left = (
+            await session.execute(text("SELECT tokens FROM rate_limit_bucket WHERE key LIKE 'address:%'"))
+        ).scalar()
+    assert tokens_left >= 1000 - 40 * 12 - 2 * 100 - 0.1
