@@ -41,7 +41,7 @@ class Subscriber(asyncio.Protocol):
     ready: asyncio.Future[None]
     deliveries: list[Delivery] = field(default_factory=list)
     events: int = 0
-    failed: list[dict[str, object]] = field(default_factory=list)  # next messages without the expected data
+    failed: list[dict[str, object]] = field(default_factory=list)  # errors, and next messages without the data
     closed_with: int | None = None
     transport: asyncio.Transport | None = None
 
@@ -90,6 +90,7 @@ class Subscriber(asyncio.Protocol):
             if not self.ready.done():
                 self.ready.set_result(None)
         elif kind == "error":
+            self.failed.append(message)
             self._fail(RuntimeError(f"subscription refused: {message}"))
 
     def _send(self, message: dict[str, object]) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import orjson
 
 from bench.fanout.client import Subscriber, close_all, connect_all, settled
 from bench.fanout.servers import Server, cpu_seconds, rss_bytes
@@ -96,7 +97,12 @@ async def until_listening(subscribers: list[Subscriber], probe: Callable[[list[i
         if closed:
             raise NotListening(f"the server closed sockets before they delivered (close codes: {dict(closed)})")
         if time.monotonic() > deadline:
-            raise NotListening(f"{len(waiting):,} of {len(subscribers):,} subscriptions did not start in 300 s")
+            got = Counter(orjson.dumps(m).decode()[:300] for i in waiting for m in subscribers[i].failed[:1])
+            still_open = sum(subscribers[i].transport is not None for i in waiting)
+            raise NotListening(
+                f"{len(waiting):,} of {len(subscribers):,} subscriptions did not start in 300 s ({still_open:,} of "
+                f"them still open); what they got instead: {dict(got.most_common(3)) or 'nothing'}"
+            )
         await probe(waiting)
         # one probe at a time: each fans out to every subscriber, a backlog of them would delay the rounds
         wait_until = time.monotonic() + wait
