@@ -133,6 +133,8 @@ def saas_checks(side: str, result: Saas) -> list[str]:
         problems.append(f"{side}: {len(result.latencies):,} deliveries of {result.expected:,} expected")
     if result.wrong:
         problems.append(f"{side}: {result.wrong} deliveries to a socket that may not see the event")
+    if result.duplicates:
+        problems.append(f"{side}: {result.duplicates:,} events delivered twice to one socket")
     return problems
 
 
