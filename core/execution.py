@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from graphql import (
+    ExecutionResult,
     GraphQLEnumType,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -54,7 +55,28 @@ def _plans(schema: Any, parent_type: GraphQLObjectType) -> dict[str, Plan]:
 
 
 class FastLeafExecutor(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's executor with a one-pass path for plain scalar and enum attributes."""
+    """Strawberry's executor with a one-pass path for plain scalar and enum attributes, which lets go of itself
+    when its operation is done."""
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        result = super().execute_operation(serially)
+        if self.is_awaitable(result):
+            return self._released_after(result)
+        self._release(result)
+        return result
+
+    async def _released_after(self, pending: Any) -> Any:
+        result = await pending
+        self._release(result)
+        return result
+
+    def _release(self, result: Any) -> None:
+        """Break the executor's reference cycle (its resolvers' helpers are its own bound methods) once a result is
+        complete, so reference counting frees it and all it collected at once. Left alone, every execution was
+        cyclic garbage of ~60 objects for the collector; an event fanned out to three audiences 200 times a second
+        kept it busy, and what outlived a young collection made the full ones (1.7 s with 10,000 open sockets)."""
+        if isinstance(result, ExecutionResult):  # (an incremental result still needs its executor)
+            self.async_helpers = None  # type: ignore[assignment]
 
     def execute_fields(
         self,

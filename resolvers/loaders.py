@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import contextlib
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from functools import cached_property, lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, Select, func, select
+from sqlalchemy import Column, Select, bindparam, func, select
 from strawberry.dataloader import DataLoader
 
 from core.database import Database
@@ -104,6 +104,14 @@ class _Statements:
                 .group_by(column)
             )
             self.activity[kind] = reads.activities(s).order_by(T_ACTIVITY.c.id)
+        self._keyed: dict[tuple[int, str], Select[Any]] = {}
+
+    def keyed(self, stmt: Select[Any], key: Column[Any]) -> Select[Any]:
+        """``stmt`` for the rows whose ``key`` is in the parameter ``keys`` (a list), made once."""
+        found = self._keyed.get((id(stmt), key.key))
+        if found is None:
+            found = self._keyed[(id(stmt), key.key)] = stmt.where(key.in_(bindparam("keys", expanding=True)))
+        return found
 
 
 @lru_cache(maxsize=16)
@@ -217,31 +225,44 @@ class Loaders:
         return self._activity[kind]
 
     def _by_id(self, stmt: Select[Any], key: Column[Any], build: Callable[[Any], V]) -> DataLoader[int, V | None]:
+        fetch = self._fetcher(stmt, key)
+
         async def load(keys: Sequence[int]) -> list[V | None]:
-            rows = await self._fetch(stmt.where(key.in_(keys)))
-            found = {getattr(row, key.key): build(row) for row in rows}
+            found = {getattr(row, key.key): build(row) for row in await fetch(keys)}
             return [found.get(k) for k in keys]
 
         return DataLoader(load_fn=load)
 
     def _counted(self, stmt: Select[Any], key: Column[Any]) -> DataLoader[int, int]:
+        fetch = self._fetcher(stmt, key)
+
         async def load(keys: Sequence[int]) -> list[int]:
-            rows = await self._fetch(stmt.where(key.in_(keys)))
-            found = {getattr(row, key.key): int(row.count) for row in rows}
+            found = {getattr(row, key.key): int(row.count) for row in await fetch(keys)}
             return [found.get(k, 0) for k in keys]
 
         return DataLoader(load_fn=load)
 
     def _grouped(self, stmt: Select[Any], key: Column[Any], build: Callable[[Any], V]) -> DataLoader[int, list[V]]:
+        fetch = self._fetcher(stmt, key)
+
         async def load(keys: Sequence[int]) -> list[list[V]]:
-            rows = await self._fetch(stmt.where(key.in_(keys)))
             groups: dict[int, list[V]] = defaultdict(list)
-            for row in rows:
+            for row in await fetch(keys):
                 groups[getattr(row, key.key)].append(build(row))
             return [groups.get(k, []) for k in keys]
 
         return DataLoader(load_fn=load)
 
-    async def _fetch(self, stmt: Select[Any]) -> Sequence[Any]:
-        async with self.db.session() as session:
-            return (await session.execute(stmt, self.values)).all()
+    def _fetcher(self, stmt: Select[Any], key: Column[Any]) -> Callable[[Sequence[int]], Awaitable[Sequence[Any]]]:
+        """The rows of ``stmt`` whose ``key`` is one of the keys asked for: one statement built once per template
+        (an expanding parameter, not a new statement per batch), and a function that holds neither these loaders
+        nor anything that holds it (no reference cycle for the collector: reference counting frees a request's
+        loaders)."""
+        db, keyed = self.db, self.sql.keyed(stmt, key)
+        values = self.values
+
+        async def fetch(keys: Sequence[int]) -> Sequence[Any]:
+            async with db.session() as session:
+                return (await session.execute(keyed, {**values, "keys": list(keys)})).all()
+
+        return fetch
