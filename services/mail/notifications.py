@@ -9,7 +9,7 @@ owners. Actions of staff themselves notify nobody (they know); a comment notifie
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -187,21 +187,19 @@ async def _messages(session: AsyncSession, action: ClientAction, settings: Setti
         headline, facts = _headline(kind, known, target, details, quote_rating=rating)
         link = f"{settings.public_portal_url.rstrip('/')}{target.path}"
         label = f"Open {target.title}" if target.kind != "review" else "See the reviews"
-        messages = [
-            render_mail(
-                "notification",
-                to=address,
-                subject=headline,
-                headline=headline,
-                facts=facts,
-                quote=quote,
-                link=link,
-                link_label=label,
-                organization_name=known.name,
-                recipient_reason=reason,
-            )
-            for address in recipients
-        ]
+        mail = render_mail(
+            "notification",
+            to=recipients[0],
+            subject=headline,
+            headline=headline,
+            facts=facts,
+            quote=quote,
+            link=link,
+            link_label=label,
+            organization_name=known.name,
+            recipient_reason=reason,
+        )
+        messages = [replace(mail, to=address) for address in recipients]  # (the same words for every recipient)
     except Exception:  # a template or formatting bug must not undo the client's action; the log says what
         log.exception("could not build the %s notification for organization %s", kind, organization_id)
         return []
