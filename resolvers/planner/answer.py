@@ -65,9 +65,11 @@ class Planned:
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """A request's token, and what never changes about its session: its kind and its id (the bucket's key)."""
+    """A request's token (and its digest, the session's key), what never changes about its session (its kind and its
+    id, the bucket's key), and the client's address (each worked out once per request)."""
 
-    token: str
+    digest: bytes
+    address: str | None
     kind: str
     id: int
 
@@ -206,13 +208,13 @@ class PlannedReads:
             if len(source) <= MAX_CACHED_SOURCE:
                 self._remember(self.prepared, key, prepared)
         cost = max(1, prepared.cost)
-        wanted = self._buckets(session, request)
+        wanted = self._buckets(session)
         planned = prepared.planned
         async with ratelimit.budget(db, wanted, cost) as asked:
             if planned is None:  # normal execution answers, with the viewer and the budget found here
                 await self._session_and_budget(request, db, session, wanted, cost, asked)
                 return None
-            values = self._request_values(session, request, wanted, cost, asked) | prepared.arguments
+            values = self._request_values(session, wanted, cost, asked) | prepared.arguments
             row = await self._run(db, planned.statement if asked else planned.paid, values)
             if row[0] is None:  # no such session: nothing was taken (what old allowances held goes back)
                 if asked:
@@ -291,7 +293,7 @@ class PlannedReads:
         statement = self.sessions.get(key)
         if statement is None:
             statement = self.sessions[key] = session_and_budget(session.kind, self.settings, taking=bool(asked))
-        values = self._request_values(session, request, wanted, cost, asked)
+        values = self._request_values(session, wanted, cost, asked)
         row = await self._run(db, statement, values)
         if row is None:  # no such session: nothing was taken (what old allowances held goes back)
             state[AUTHENTICATED] = (None, "INVALID_TOKEN")
@@ -353,7 +355,7 @@ class PlannedReads:
                 return None
             known = ("portal" if isinstance(viewer, PortalViewer) else "staff", viewer.session_id)
             self._remember(self.kinds, digest, known)
-        return Session(token, *known)
+        return Session(digest, client_address(request, self.settings), *known)
 
     @staticmethod
     def _arguments(planned: Planned, coerced: Any) -> dict[str, Any]:
@@ -367,16 +369,15 @@ class PlannedReads:
             values[binder.name] = binder.value(arguments[id(node)])
         return values
 
-    def _buckets(self, session: Session, request: Request) -> list[ratelimit.Bucket]:
+    def _buckets(self, session: Session) -> list[ratelimit.Bucket]:
         """The buckets the operation draws on (none while rate limits are off)."""
         if not self.settings.rate_limit_enabled:
             return []
-        return ratelimit.buckets(self.settings, session_id=session.id, client_ip=client_address(request, self.settings))
+        return ratelimit.buckets(self.settings, session_id=session.id, client_ip=session.address)
 
     def _request_values(
         self,
         session: Session,
-        request: Request,
         wanted: list[ratelimit.Bucket],
         cost: int,
         asked: list[ratelimit.Take],
@@ -384,8 +385,8 @@ class PlannedReads:
         """The parameters every statement of the path takes: the session, and the buckets and what to take (when
         the statement takes)."""
         values: dict[str, Any] = {
-            "token": token_digest(session.token),
-            "address_key": f"address:{client_address(request, self.settings) or 'unknown'}",
+            "token": session.digest,
+            "address_key": f"address:{session.address or 'unknown'}",
         }
         if asked:
             values |= ratelimit.take_values(wanted, cost, asked)
