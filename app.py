@@ -11,11 +11,8 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 import typer
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
 from core.graphiql import asset_routes
@@ -28,6 +25,7 @@ from resolvers.documents.downloads import routes as download_routes
 from resolvers.loaders import Loaders
 from resolvers.planner.answer import PlannedReads
 from schema.schema import build_schema
+from services.health import livez, readyz
 from services.payments.webhooks import stripe_webhook
 from services.runtime import Runtime
 
@@ -50,15 +48,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     schema = build_schema(settings)
     planned = PlannedReads(schema, settings, PersistedDocuments(manifest, allow_list=settings.allow_list_enabled))
     graphql = PorticoGraphQL(schema, runtime=runtime, planned=planned)
-
-    async def healthz(request: Request) -> JSONResponse:
-        try:
-            async with runtime.db.session() as session:
-                await session.execute(text("SELECT 1"))
-        except Exception:  # any failure means unhealthy; the log says why
-            log.exception("health check failed")
-            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "up"})
+    ready = readyz(runtime)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -77,7 +67,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
-        Route("/healthz", healthz, methods=["GET"]),
+        Route("/livez", livez, methods=["GET"]),
+        Route("/readyz", ready, methods=["GET"]),
+        Route("/healthz", ready, methods=["GET"]),  # (older configurations probe it)
         Route("/webhooks/stripe", stripe_webhook, methods=["POST"]),  # signature-verified, idempotent
         *download_routes,  # GET /documents/{id}.pdf, GET /statements.pdf
         *asset_routes(settings),  # GraphiQL's JS/CSS from node_modules, when GraphiQL is on

@@ -167,9 +167,9 @@ def json_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[JsonLogs]:
 async def test_healthz_answers_ok_with_the_database_up(http: AsyncClient) -> None:
     # given the running app / when /healthz is asked
     response = await http.get("/healthz")
-    # then it answers 200 with the database up, and a request id
+    # then it answers 200 with the database up (it is /readyz's answer), and a request id
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "up"}
+    assert response.json()["status"] == "ok" and response.json()["database"] == "up"
     assert len(response.headers["x-request-id"]) >= 8
 
 

@@ -255,6 +255,11 @@ class OutboxWorker:
             if not self.settings.smtp_url:
                 log.info("no SMTP_URL: mail goes to %s (one .eml file per mail)", self.settings.outbox_dir.resolve())
 
+    @property
+    def running(self) -> bool:
+        """Whether the delivery loop is on and has not ended (readiness: ``services.health``)."""
+        return self._task is not None and not self._task.done()
+
     def wake(self) -> None:
         """Deliver now rather than at the next poll (call after committing new mail)."""
         self._wake.set()
