@@ -174,5 +174,7 @@ def create_organization(
 if __name__ == "__main__":
     os.chdir(os.path.dirname(os.path.abspath(__file__)))
     cli()
-else:
+else:  # imported: `uvicorn app:app` (or another ASGI server) serves it
+    if not logging.getLogger().handlers:  # (nobody configured logging: the server's own setup leaves the root bare)
+        configure_logging(get_settings().log_level, json=get_settings().json_logs)
     app = create_app()

@@ -20,8 +20,18 @@ def _add_request_id(_: object, __: str, event: dict[str, object]) -> dict[str, o
     return event
 
 
+# uvicorn's own loggers: routed through the app's renderer rather than their own handlers and formats
+SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
+
+
+def _drop_colour(_: object, __: str, event: dict[str, object]) -> dict[str, object]:
+    event.pop("color_message", None)  # (uvicorn's copy of the message with ANSI colour codes, passed as an extra)
+    return event
+
+
 def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
-    """Route stdlib and structlog records through one renderer (JSON in production, console in dev)."""
+    """Route stdlib and structlog records through one renderer (JSON in production, console in dev), uvicorn's
+    included, whichever way the app was started."""
     shared = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -31,7 +41,7 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
     ]
     renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
+        foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder(), _drop_colour],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
@@ -43,6 +53,9 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())
+    for name in SERVER_LOGGERS:
+        server_logger = logging.getLogger(name)
+        server_logger.handlers, server_logger.propagate = [], True
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
