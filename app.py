@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
+from core.accesslog import AccessLog
 from core.graphiql import asset_routes
 from core.http import PorticoGraphQL
 from core.limits import BodySizeLimit, DatabaseUnavailable
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     middleware = [
         Middleware(RequestIdMiddleware),
+        Middleware(AccessLog),  # one line per request with its operation (inside: the line carries the request id)
         Middleware(DatabaseUnavailable),  # 503 SERVICE_UNAVAILABLE, not a bare 500, while PostgreSQL is away
         Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes),  # 413 before the body is read
     ]
@@ -117,6 +119,7 @@ def server_options(settings: Settings) -> dict[str, object]:
         "ws": "websockets-sansio",
         "ws_max_size": settings.max_ws_message_bytes,
         "ws_per_message_deflate": False,  # its zlib state costs tens of KiB per socket; GraphQL frames are small
+        "access_log": False,  # the app's own line per request says more (core/accesslog.py)
         "backlog": 8192,  # a reconnect storm (a deploy, a network blip) sends thousands of sockets at once
     }
 

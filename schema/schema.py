@@ -24,6 +24,7 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.tools import merge_types
 
+from core.accesslog import OperationNote
 from core.cost import cost_description
 from core.database import database_unavailable
 from core.errors import SERVICE_UNAVAILABLE_MESSAGE, TopLevelCode
@@ -131,6 +132,7 @@ def build_schema(config: Settings) -> strawberry.Schema:
         RequestBudget,  # cost limit and rate limits, before execution (core/limits.py)
         lambda: MaskInternalErrors(hide_suggestions=not config.field_suggestions_enabled),
         RejectNulBytes,  # no U+0000 in variables or string literals (PostgreSQL text cannot hold one)
+        OperationNote,  # the access log's operation name, type, viewer and error codes (core/accesslog.py)
     ]
     schema = PorticoSchema(
         query=Query,

@@ -36,6 +36,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from core import ratelimit
+from core.accesslog import note_operation
 from core.auth import PortalViewer, authenticate
 from core.context import AUTHENTICATED, BUDGET_TAKEN, client_address
 from core.cost import cached_operation_cost
@@ -82,6 +83,7 @@ class Prepared:
     planned: Planned | None  # None: normal execution answers (after the session check and the take made here)
     cost: int
     arguments: dict[str, Any]
+    name: str | None = None  # the operation's name (for the access log)
 
 
 class _Arguments(Visitor):
@@ -227,6 +229,14 @@ class PlannedReads:
             body = (await self._run(db, planned.paid, values))[0]
             if body is None:
                 return None
+        note_operation(
+            request.scope.get("state"),
+            name=prepared.name,
+            operation_type="query",
+            viewer=session.kind,
+            error_codes=[],
+            answered_by="planned",
+        )
         headers = {"vary": "Accept"}
         if self.settings.path_header:
             headers[PATH_HEADER] = "planned"
@@ -271,7 +281,8 @@ class PlannedReads:
         if planned is None:
             return Prepared(None, cost, {})
         try:
-            return Prepared(planned, cost, self._arguments(planned, coerced))
+            name = operation.name.value if operation.name is not None else None
+            return Prepared(planned, cost, self._arguments(planned, coerced), name)
         except (NotPlanned, GraphQLError, ValueError, TypeError):
             return None
 
