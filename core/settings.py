@@ -102,9 +102,22 @@ class Settings(BaseSettings):
     log_json: bool | None = Field(default=None, description="default: JSON logs in production")
 
     @model_validator(mode="after")
-    def _no_demo_money_in_production(self) -> Settings:
-        if self.is_production and self.simulated_payments:
+    def _safe_in_production(self) -> Settings:
+        """Refuse to start in production on a combination that is unsafe there, naming the setting to change."""
+        if not self.is_production:
+            return self
+        if self.simulated_payments:
             raise ValueError("SIMULATED_PAYMENTS cannot be turned on in production: it marks invoices paid for free")
+        if self.cookie_secure is False:
+            raise ValueError(
+                "COOKIE_SECURE=false is refused in production: session cookies would travel over plain http "
+                "(try cookie sign-in over http with ENVIRONMENT=development)"
+            )
+        if self.stripe_secret_key and not self.stripe_webhook_secret:
+            raise ValueError(
+                "STRIPE_WEBHOOK_SECRET is required in production when STRIPE_SECRET_KEY is set: payment outcomes "
+                "arrive by webhook, and unsigned ones are refused, so no payment would ever be recorded"
+            )
         return self
 
     @property
