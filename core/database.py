@@ -116,7 +116,9 @@ def _embedded_server_url(data_dir: Path, database: str) -> URL:
         import pgserver  # imported lazily: only machines without a server need it
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(str(data_dir / "pg"), cleanup_mode=None)
+    # stopped when the last process using it exits (`make run`: its server ends with `serve`); a running one, left by
+    # a process that was killed, is found by its postmaster.pid and reused
+    server = pgserver.get_server(str(data_dir / "pg"), cleanup_mode="stop")
     uri = server.get_uri()
     return make_url(uri).set(drivername="postgresql+asyncpg", database=database)
 
