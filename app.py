@@ -20,6 +20,7 @@ from core.graphiql import asset_routes
 from core.http import PorticoGraphQL
 from core.limits import BodySizeLimit, DatabaseUnavailable
 from core.logging import RequestIdMiddleware, configure_logging
+from core.metrics import endpoint as metrics_endpoint
 from core.persisted import PersistedDocuments, load_manifest
 from core.settings import Settings, get_settings
 from resolvers.documents.downloads import routes as download_routes
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
+        *([Route("/metrics", metrics_endpoint(runtime), methods=["GET"])] if settings.metrics_enabled else []),
         Route("/livez", livez, methods=["GET"]),
         Route("/readyz", ready, methods=["GET"]),
         Route("/healthz", ready, methods=["GET"]),  # (older configurations probe it)
@@ -77,7 +79,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     middleware = [
         Middleware(RequestIdMiddleware),
-        Middleware(AccessLog),  # one line per request with its operation (inside: the line carries the request id)
+        # one line per request with its operation (inside: the line carries the request id), and its metrics
+        Middleware(AccessLog, metrics=settings.metrics_enabled),
         Middleware(DatabaseUnavailable),  # 503 SERVICE_UNAVAILABLE, not a bare 500, while PostgreSQL is away
         Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes),  # 413 before the body is read
     ]

@@ -17,6 +17,8 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
+from core.metrics import record_request
+
 log = logging.getLogger("portico.access")
 
 _OPERATIONS = "portico_operations"  # the request state's list of what note_operation recorded
@@ -32,8 +34,9 @@ def note_operation(
     answered_by: str,
 ) -> None:
     """Record an operation of this request for its access-log line (``state``: the ASGI scope's state)."""
-    if state is not None and log.isEnabledFor(logging.INFO):
-        state.setdefault(_OPERATIONS, []).append(
+    operations = state.get(_OPERATIONS) if state is not None else None
+    if operations is not None:  # (AccessLog wants them: it logs, or counts, this request)
+        operations.append(
             {
                 "operation": name,
                 "operation_type": operation_type,
@@ -51,15 +54,20 @@ def viewer_kind(viewer: object) -> str | None:
 
 
 class AccessLog:
-    """The request's line, written once its response is done (or failed)."""
+    """The request's line, written once its response is done (or failed), and with ``metrics`` its counts
+    (``core.metrics``)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, metrics: bool = False) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not log.isEnabledFor(logging.INFO):
+        logging_on = log.isEnabledFor(logging.INFO)
+        if scope["type"] != "http" or not (logging_on or self.metrics):
             await self.app(scope, receive, send)
             return
+        operations: list[dict[str, Any]] = []
+        scope.setdefault("state", {})[_OPERATIONS] = operations
         started = time.perf_counter()
         status = 500  # (an exception before the response started)
 
@@ -72,18 +80,21 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_with_status)
         finally:
-            line: dict[str, Any] = {
-                "method": scope.get("method"),
-                "path": scope.get("path"),
-                "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-            }
-            operations = scope.get("state", {}).get(_OPERATIONS) or []
-            if len(operations) == 1:
-                line |= operations[0]
-            elif operations:
-                line["operations"] = operations
-            log.info("request", extra=line)
+            seconds = time.perf_counter() - started
+            if self.metrics and scope.get("path") != "/metrics":
+                record_request(operations, status, seconds)
+            if logging_on:
+                line: dict[str, Any] = {
+                    "method": scope.get("method"),
+                    "path": scope.get("path"),
+                    "status": status,
+                    "duration_ms": round(seconds * 1000, 2),
+                }
+                if len(operations) == 1:
+                    line |= operations[0]
+                elif operations:
+                    line["operations"] = operations
+                log.info("request", extra=line)
 
 
 class OperationNote(SchemaExtension):

@@ -98,6 +98,7 @@ class Settings(BaseSettings):
     )
 
     trusted_proxies: list[str] = Field(default_factory=list)
+    metrics_enabled: bool = Field(default=False, description="Prometheus metrics at /metrics (core/metrics.py)")
     log_level: str = "INFO"
     log_json: bool | None = Field(default=None, description="default: JSON logs in production")
 

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from core.auth import SESSIONS_CHANGED, Viewer, current_viewers
 from core.database import Database
+from core.metrics import OPEN_SOCKETS
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +72,15 @@ class ConnectionRegistry:
 
     def add(self, socket: ClosableSocket, viewer: Viewer) -> None:
         held = Held(socket, viewer.session_id, viewer.organization_id, viewer.expires_at)
+        if id(socket) not in self._by_socket:
+            OPEN_SOCKETS.inc()
         self._by_socket[id(socket)] = held
         if held.expires_at is not None:
             heapq.heappush(self._expiries, (held.expires_at, next(self._order), held))
 
     def discard(self, socket: ClosableSocket) -> None:
-        self._by_socket.pop(id(socket), None)
+        if self._by_socket.pop(id(socket), None) is not None:
+            OPEN_SOCKETS.dec()
 
     def held(self) -> list[Held]:
         return list(self._by_socket.values())
@@ -87,6 +91,7 @@ class ConnectionRegistry:
         for entry in list(held):
             if self._by_socket.pop(id(entry.socket), None) is None:
                 continue
+            OPEN_SOCKETS.dec()
             with contextlib.suppress(Exception):  # already gone is fine
                 await entry.socket.close_socket(CLOSE_SESSION_ENDED, reason)
             closed += 1

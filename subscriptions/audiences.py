@@ -31,6 +31,7 @@ from core.auth import Viewer, current_viewers
 from core.context import EVENT_LOADERS
 from core.database import Database
 from core.execution import FastLeafExecutor
+from core.metrics import EVENTS_DELIVERED
 from core.sockets import CLOSE_SESSION_ENDED
 from core.websocket import Outgoing
 from resolvers.loaders import Loaders
@@ -197,6 +198,7 @@ class Audiences:
             return
         slow: list[Feed] = []
         frames: dict[str, Outgoing] = {}  # by operation id (its head): one frame for every socket that shares it
+        delivered = 0
         for feed in members:
             if feed.spec.distinct:
                 if feed.last == body:
@@ -212,6 +214,9 @@ class Audiences:
                 continue
             if pushed is False:
                 slow.append(feed)
+            elif pushed:
+                delivered += 1
+        EVENTS_DELIVERED.inc(delivered)
         if slow:
             self.dropped_slow += len(slow)
             log.warning("closing %d socket(s) whose writes backed up", len(slow))

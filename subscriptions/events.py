@@ -13,6 +13,7 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.database import after_commit
+from core.metrics import EVENTS_PUBLISHED
 from subscriptions.broker import Broker
 
 DocumentType = Literal["ESTIMATE", "INVOICE"]
@@ -70,4 +71,9 @@ def emit(session: AsyncSession, broker: Broker, organization_id: int, event: Eve
     Anything a dashboard counts changes with these events, so dashboardUpdated subscribers listen to them too.
     """
     message = encode(event)
-    after_commit(session, lambda: broker.publish(organization_channel(organization_id), message))
+
+    async def publish() -> None:
+        await broker.publish(organization_channel(organization_id), message)
+        EVENTS_PUBLISHED.inc()
+
+    after_commit(session, publish)
