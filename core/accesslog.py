@@ -17,6 +17,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
+from core.auth import PortalViewer
 from core.metrics import record_request
 
 log = logging.getLogger("portico.access")
@@ -50,7 +51,7 @@ def note_operation(
 def viewer_kind(viewer: object) -> str | None:
     if viewer is None:
         return None
-    return "portal" if hasattr(viewer, "contact_person_id") else "staff"
+    return "portal" if isinstance(viewer, PortalViewer) else "staff"
 
 
 class AccessLog:

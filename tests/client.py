@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from httpx import AsyncClient, Response
+from httpx import ASGITransport, AsyncClient, Response
 
 
 @dataclass
@@ -57,3 +59,14 @@ class GraphQLClient:
         assert data["login"]["__typename"] == "Session", data
         self.http.cookies.clear()  # this client authenticates with bearer tokens; cookies are tested on their own
         return str(data["login"]["token"])
+
+
+@asynccontextmanager
+async def own_app(settings: Any) -> AsyncIterator[tuple[Any, AsyncClient]]:
+    """An app of its own with ``settings`` (started: its lifespan runs), and an in-process client of it."""
+    from app import create_app  # (the app module builds an app at import: only when a test asks for one)
+
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        async with AsyncClient(transport=ASGITransport(app=application), base_url="http://portico.test") as client:
+            yield application, client

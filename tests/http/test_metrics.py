@@ -6,12 +6,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from app import create_app
 from core.settings import Settings
-from tests.client import GraphQLClient
+from tests.client import GraphQLClient, own_app
 from tests.factories import Factory
 from tests.subscriptions.conftest import Sessions
 from tests.subscriptions.test_fields import subscribed
@@ -24,10 +23,8 @@ COMMENTS = "subscription { commentAdded { body } }"
 
 @pytest.fixture
 async def measured(settings: Settings) -> AsyncIterator[tuple[Any, AsyncClient]]:
-    application = create_app(settings.model_copy(update={"metrics_enabled": True}))
-    async with application.router.lifespan_context(application):
-        async with AsyncClient(transport=ASGITransport(app=application), base_url="http://portico.test") as client:
-            yield application, client
+    async with own_app(settings.model_copy(update={"metrics_enabled": True})) as running:
+        yield running
 
 
 async def _scrape(client: AsyncClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

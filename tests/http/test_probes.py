@@ -7,22 +7,20 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from sqlalchemy import text
 
-from app import create_app
 from core.database import Database
 from core.settings import Settings
 from services.health import migration_heads
+from tests.client import own_app
 
 
 @pytest.fixture
 async def with_worker(settings: Settings) -> AsyncIterator[tuple[Any, AsyncClient]]:
     """An app of its own whose mail worker runs."""
-    application = create_app(settings.model_copy(update={"mail_worker": True}))
-    async with application.router.lifespan_context(application):
-        async with AsyncClient(transport=ASGITransport(app=application), base_url="http://portico.test") as client:
-            yield application, client
+    async with own_app(settings.model_copy(update={"mail_worker": True})) as running:
+        yield running
 
 
 async def test_a_ready_app_says_so_for_each_check(http: AsyncClient) -> None:

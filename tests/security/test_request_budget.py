@@ -18,7 +18,7 @@ from app import create_app
 from core import ratelimit
 from core.database import Database
 from core.settings import Settings
-from tests.client import GraphQLClient, GraphQLResult
+from tests.client import GraphQLClient, GraphQLResult, own_app
 from tests.factories import Factory
 from tests.portal.conftest import statements
 from tests.subscriptions.conftest import Sessions
@@ -423,13 +423,8 @@ async def shared_address(settings: Settings) -> AsyncIterator[tuple[AsyncClient,
             "rate_limit_allowance_seconds": 60,
         }
     )
-    one, two = create_app(budgets), create_app(budgets)
-    async with one.router.lifespan_context(one), two.router.lifespan_context(two):
-        async with (
-            AsyncClient(transport=ASGITransport(app=one), base_url="http://portico.test") as a,
-            AsyncClient(transport=ASGITransport(app=two), base_url="http://portico.test") as b,
-        ):
-            yield a, b
+    async with own_app(budgets) as (_, a), own_app(budgets) as (_, b):
+        yield a, b
 
 
 async def test_new_sessions_taking_at_once_lend_one_allowance_of_the_shared_address(
