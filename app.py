@@ -20,6 +20,7 @@ from core.graphiql import asset_routes
 from core.http import PorticoGraphQL
 from core.limits import BodySizeLimit, DatabaseUnavailable
 from core.logging import RequestIdMiddleware, configure_logging
+from core.metrics import collecting
 from core.metrics import endpoint as metrics_endpoint
 from core.persisted import PersistedDocuments, load_manifest
 from core.settings import Settings, get_settings
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     planned = PlannedReads(schema, settings, PersistedDocuments(manifest, allow_list=settings.allow_list_enabled))
     graphql = PorticoGraphQL(schema, runtime=runtime, planned=planned)
     ready = readyz(runtime)
+    metrics_beside_api = settings.metrics_enabled and not settings.metrics_port
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -62,14 +64,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
             gc.freeze()
             gc.set_threshold(*GC_THRESHOLDS)
         try:
-            yield
+            async with collecting(runtime):
+                yield
         finally:
             await runtime.stop()
 
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
-        *([Route("/metrics", metrics_endpoint(runtime), methods=["GET"])] if settings.metrics_enabled else []),
+        *([Route("/metrics", metrics_endpoint(runtime), methods=["GET"])] if metrics_beside_api else []),
         Route("/livez", livez, methods=["GET"]),
         Route("/readyz", ready, methods=["GET"]),
         Route("/healthz", ready, methods=["GET"]),  # (older configurations probe it)

@@ -22,8 +22,10 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
 from sqlalchemy.util import greenlet_spawn
 
+from core.metrics import POOL_WAITING
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -172,6 +174,7 @@ def make_engine(url: URL, settings: Settings) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_recycle=1800,
+        poolclass=CountedPool,
         # derived statuses (OVERDUE, EXPIRED) compare with current_date: one time zone for every process
         connect_args={"server_settings": {"timezone": "UTC", "application_name": "portico"}},
     )
@@ -180,6 +183,23 @@ def make_engine(url: URL, settings: Settings) -> AsyncEngine:
     # (a request checks out several: one per DataLoader batch).
     event.listen(engine.sync_engine.pool, "checkout", _refuse_closed_connection)
     return engine
+
+
+class CountedPool(AsyncAdaptedQueuePool):
+    """The pool, counting the checkouts that wait for a connection (none free: one is opened or given back)."""
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        if not self._pool.empty():
+            return super()._do_get()
+        POOL_WAITING.inc()
+        try:
+            return super()._do_get()
+        finally:
+            POOL_WAITING.dec()
+
+
+# SQLAlchemy names a pool's logger after its class: its lines (disposed, recreating) stay as quiet as its own pools
+logging.getLogger(f"{__name__}.{CountedPool.__name__}").setLevel(logging.WARNING)
 
 
 def _refuse_closed_connection(dbapi_connection: Any, record: Any, proxy: Any) -> None:

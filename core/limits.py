@@ -26,6 +26,7 @@ from core.context import BUDGET_TAKEN
 from core.cost import cached_operation_cost
 from core.database import database_unavailable
 from core.errors import SERVICE_UNAVAILABLE_MESSAGE, TopLevelCode, top_level_error
+from core.metrics import THROTTLED
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +189,7 @@ async def take_budget(context: Any, cost: int) -> None:
     if response is not None:
         response.status_code = 429
         response.headers["retry-after"] = str(wait)
+    THROTTLED.labels("requests").inc()
     raise top_level_error(TopLevelCode.TOO_MANY_REQUESTS, "Too many requests; slow down.", retryAfterSeconds=wait)
 
 

@@ -99,6 +99,10 @@ class Settings(BaseSettings):
 
     trusted_proxies: list[str] = Field(default_factory=list)
     metrics_enabled: bool = Field(default=False, description="Prometheus metrics at /metrics (core/metrics.py)")
+    metrics_port: int | None = Field(
+        default=None, description="serve /metrics on this port only, not beside the API (every worker shares it)"
+    )
+    metrics_host: str | None = Field(default=None, description="the metrics port's address; default: HOST")
     log_level: str = "INFO"
     log_json: bool | None = Field(default=None, description="default: JSON logs in production")
 

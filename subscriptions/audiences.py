@@ -31,7 +31,7 @@ from core.auth import Viewer, current_viewers
 from core.context import EVENT_LOADERS
 from core.database import Database
 from core.execution import FastLeafExecutor
-from core.metrics import EVENTS_DELIVERED
+from core.metrics import EVENTS_DELIVERED, EVENTS_DROPPED, SUBSCRIPTIONS
 from core.sockets import CLOSE_SESSION_ENDED
 from core.websocket import Outgoing
 from resolvers.loaders import Loaders
@@ -111,12 +111,16 @@ class Audiences:
                 raise
             if self._channels.get(channel) is entry:
                 feed.channel = channel
+                SUBSCRIPTIONS.labels(feed.spec.field).inc()
                 return
             entry.feeds.pop(feed, None)  # the listener ended meanwhile: join the next one
 
     def leave(self, feed: Feed) -> None:
         channel, feed.channel = feed.channel, None
-        entry = self._channels.get(channel) if channel is not None else None
+        if channel is None:
+            return
+        SUBSCRIPTIONS.labels(feed.spec.field).dec()
+        entry = self._channels.get(channel)
         if entry is None:
             return
         entry.feeds.pop(feed, None)
@@ -219,6 +223,7 @@ class Audiences:
         EVENTS_DELIVERED.inc(delivered)
         if slow:
             self.dropped_slow += len(slow)
+            EVENTS_DROPPED.labels("socket").inc(len(slow))
             log.warning("closing %d socket(s) whose writes backed up", len(slow))
             self._close(slow, CLOSE_SLOW_CONSUMER, "Slow consumer: the socket stopped reading")
 

@@ -24,8 +24,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(settings: Settings, **env_overrides: str) -> Iterator[str]:
-    """``uvicorn app:app`` on a free 127.0.0.1 port, serving ``settings.database_url``; yields its base URL."""
+def running_server(settings: Settings, *, workers: int | None = None, **env_overrides: str) -> Iterator[str]:
+    """``uvicorn app:app`` on a free 127.0.0.1 port, serving ``settings.database_url``; yields its base URL. With
+    ``workers``, ``app.py serve --workers N`` instead: that many processes, as production runs."""
     port = free_port()
     env = {
         **os.environ,
@@ -45,8 +46,12 @@ def running_server(settings: Settings, **env_overrides: str) -> Iterator[str]:
         "RATE_LIMIT_ADDRESS_PER_SECOND": "1000000000",
         **env_overrides,
     }
-    command = [sys.executable, "-m", "uvicorn", "app:app", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--log-level", "warning", "--no-access-log", "--ws", "websockets-sansio"]
+    if workers is None:
+        command = [sys.executable, "-m", "uvicorn", "app:app", "--host", "127.0.0.1", "--port", str(port)]
+        command += ["--log-level", "warning", "--no-access-log", "--ws", "websockets-sansio"]
+    else:
+        command = [sys.executable, "app.py", "serve", "--host", "127.0.0.1", "--port", str(port)]
+        command += ["--workers", str(workers)]
     with tempfile.TemporaryFile() as log:
         server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         base_url = f"http://127.0.0.1:{port}"

@@ -26,6 +26,7 @@ from core.auth import PortalViewer, Viewer
 from core.context import Context
 from core.errors import DomainError, not_found
 from core.ids import from_global_id
+from core.metrics import THROTTLED
 from core.scope import T_ACTIVITY, T_CONTACT_PERSON, T_STAFF_USER, Scope
 from models.estimates import EstimateStatus
 from resolvers.common import record_action, returns_errors
@@ -62,6 +63,7 @@ async def _check_throttle(session: AsyncSession, scope: Scope, viewer: Viewer) -
     ).one()
     if recent[0] >= MAX_FORWARDS_PER_HOUR:
         retry_after = max(1, int((recent[1] + WINDOW - datetime.now(UTC)).total_seconds()) + 1)
+        THROTTLED.labels("forwards").inc()
         raise DomainError(
             "TOO_MANY_FORWARDS",
             f"At most {MAX_FORWARDS_PER_HOUR} forwards per hour; try again later.",

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.database import Database
 from core.errors import DomainError
+from core.metrics import THROTTLED
 from core.settings import Settings
 
 MAX_DELAY_SECONDS = 15 * 60
@@ -108,6 +109,7 @@ async def reserve(db: Database, keys: Sequence[ThrottleKey], settings: Settings)
             }
             if await session.scalar(_RESERVE, params) is None:
                 wait = await session.scalar(_RETRY_AFTER, {"keys": [k.key for k in keys]})
+                THROTTLED.labels("attempts").inc()
                 raise DomainError(
                     "TOO_MANY_ATTEMPTS", "Too many attempts; try again later.", retry_after_seconds=int(wait or 1)
                 )

@@ -25,6 +25,7 @@ from sqlalchemy import Insert, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.database import Database, after_commit
+from core.metrics import OUTBOX_MAILS, counted
 from core.settings import Settings
 from models import OutboxMail
 
@@ -89,6 +90,7 @@ async def enqueue_all(
     if not session.info.get(_WAKE_SCHEDULED):
         session.info[_WAKE_SCHEDULED] = True
         after_commit(session, _wake_local_workers)
+    after_commit(session, counted(OUTBOX_MAILS.labels("queued"), len(mails)))
     now = datetime.now(UTC)
     rows = [
         {
@@ -197,7 +199,7 @@ async def deliver_due(
     ``mail_max_attempts``. The Message-ID is fixed when the mail is enqueued, so a receiver can recognize a
     retry of a mail whose delivery succeeded but whose SENT mark was lost (the worker died in between).
     """
-    sent = 0
+    sent = retried = failed = 0
     due_at = now or datetime.now(UTC)
     async with db.transaction() as session:
         rows = (
@@ -216,6 +218,10 @@ async def deliver_due(
                 attempts = row.attempts + 1
                 final = attempts >= settings.mail_max_attempts
                 log.warning("mail %s to %s failed (attempt %s): %s", row.id, row.to_address, attempts, error)
+                if final:
+                    failed += 1
+                else:
+                    retried += 1
                 await session.execute(
                     update(T_OUTBOX)
                     .where(T_OUTBOX.c.id == row.id)
@@ -233,6 +239,9 @@ async def deliver_due(
                 .where(T_OUTBOX.c.id == row.id)
                 .values(status="SENT", sent_at=datetime.now(UTC), attempts=row.attempts + 1, last_error=None)
             )
+    for outcome, count in (("sent", sent), ("retried", retried), ("failed", failed)):
+        if count:  # (committed: the marks above are what the counts say)
+            OUTBOX_MAILS.labels(outcome).inc(count)
     return sent
 
 

@@ -23,7 +23,9 @@ from sqlalchemy import Row, Select, Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import PortalViewer
+from core.database import after_commit
 from core.errors import DomainError
+from core.metrics import PAYMENT_ATTEMPTS, counted
 from core.scope import T_PAYMENT, Scope
 from models import PaymentAttempt as PaymentAttemptTable
 from models import PaymentAttemptInvoice
@@ -136,8 +138,10 @@ async def lock_attempt(session: AsyncSession, attempt_id: int) -> PaymentAttempt
 
 
 async def update_attempt(session: AsyncSession, attempt_id: int, **values: Any) -> None:
-    """Set columns of the (locked) attempt, and its ``updated_at``."""
+    """Set columns of the (locked) attempt, and its ``updated_at`` (a new status is counted once committed)."""
     await session.execute(update(T_ATTEMPT).where(T_ATTEMPT.c.id == attempt_id).values(**values, updated_at=func.now()))
+    if "status" in values:
+        after_commit(session, counted(PAYMENT_ATTEMPTS.labels(values["status"])))
 
 
 async def replayed_attempt(session: AsyncSession, viewer: PortalViewer, request: PayRequest) -> PaymentAttempt | None:
@@ -258,6 +262,7 @@ async def _insert_attempt(
         )
         .returning(T_ATTEMPT.c.id)
     )
+    after_commit(session, counted(PAYMENT_ATTEMPTS.labels("CREATED")))
     assert attempt_id is not None
     await session.execute(
         insert(T_ATTEMPT_INVOICE),

@@ -21,6 +21,8 @@ from broadcaster import Broadcast, Event
 from broadcaster._backends.base import BroadcastBackend
 from broadcaster._base import Subscriber, Unsubscribed
 
+from core.metrics import EVENTS_DROPPED
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -141,6 +143,7 @@ class FanoutBroadcast(Broadcast):
         for queue in overflowed:
             # drop what it has not read: it is disconnected, and its backlog must not keep memory
             entry.queues.discard(queue)
+            EVENTS_DROPPED.labels("listener").inc(queue.qsize() + 1)  # (what it had not read, and this one)
             self._replace_contents(queue, _OVERFLOW)
             self.dropped_subscribers += 1
             log.warning("dropped a slow subscriber of %s (%d events behind)", event.channel, self.queue_size)

@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from core.websocket import MAX_PENDING_FRAMES, TextFrameWebSocketAdapter
 from subscriptions.audiences import Audiences
@@ -150,12 +151,14 @@ async def test_a_socket_that_stops_reading_is_closed_with_1013_and_the_others_ge
             await subscribed(healthy, broker, tenant.org.pk, STATUS)
             hub: Audiences = broker.audiences  # type: ignore[assignment]
             dropped, listeners_dropped = hub.dropped_slow, broker.broadcast.dropped_subscribers
+            counted = REGISTRY.get_sample_value("portico_events_dropped_total", {"reader": "socket"}) or 0
             event = encode(status_event(estimate, "SENT", "ACCEPTED"))
             # the first frame blocks in send; MAX_PENDING_FRAMES wait behind it; the next one finds it backed up
             for _ in range(MAX_PENDING_FRAMES + 2):
                 await broker.publish(channel, event)
                 await healthy.next_data()  # the healthy socket is never held up
             assert hub.dropped_slow == dropped + 1
+            assert REGISTRY.get_sample_value("portico_events_dropped_total", {"reader": "socket"}) == counted + 1
             assert broker.broadcast.dropped_subscribers == listeners_dropped  # the fan-out itself kept up
             stuck.reading.set()  # the client reads again: it learns why it was dropped
             await until(lambda: any(m["type"] == "websocket.close" for m in stuck.sent))

@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from prometheus_client import REGISTRY
 from redis import asyncio as aioredis
 
 from core.settings import Settings
@@ -97,11 +98,14 @@ async def test_a_subscriber_that_falls_behind_is_dropped_and_its_queue_stays_bou
     broker = Broker(url, queue_size=4)
     await broker.connect()
     try:
+        dropped = REGISTRY.get_sample_value("portico_events_dropped_total", {"reader": "listener"}) or 0
         async with broker.subscribe(CHANNEL) as fast, broker.listen(CHANNEL) as slow:
             for n in range(10):
                 await broker.publish(CHANNEL, {"n": n})
                 assert [event["n"] for event in await take(fast, 1)] == [n]
             assert broker.broadcast.dropped_subscribers == 1
+            # (the 4 it had not read and the 5th that found its queue full, in the metrics)
+            assert REGISTRY.get_sample_value("portico_events_dropped_total", {"reader": "listener"}) == dropped + 5
             assert broker.subscriber_count(CHANNEL) == 1  # the slow one no longer gets events
             with pytest.raises(SlowConsumer):
                 await asyncio.wait_for(anext(slow), 5)
