@@ -55,7 +55,7 @@ async def test_one_execution_per_audience_and_each_socket_gets_it_with_its_own_o
         in_process(app, await sessions.portal(tenant.person_a)) as portal,
     ):
         await subscribed(first, broker, tenant.org.pk, STATUS)
-        await second.subscribe(NUMBERS)  # op "1" on this socket: a document of its own
+        await subscribed(second, broker, tenant.org.pk, NUMBERS)  # op "1" on this socket: a document of its own
         await subscribed(second, broker, tenant.org.pk, STATUS)  # op "2": the first socket's document
         await subscribed(other_document, broker, tenant.org.pk, NUMBERS)
         await subscribed(portal, broker, tenant.org.pk, STATUS)
