@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 import typer
+from opentelemetry.sdk.trace.export import SpanExporter
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
@@ -24,6 +25,7 @@ from core.metrics import collecting
 from core.metrics import endpoint as metrics_endpoint
 from core.persisted import PersistedDocuments, load_manifest
 from core.settings import Settings, get_settings
+from core.tracing import Tracing
 from resolvers.documents.downloads import routes as download_routes
 from resolvers.loaders import Loaders
 from resolvers.planner.answer import PlannedReads
@@ -43,12 +45,14 @@ log = logging.getLogger("portico")
 GC_THRESHOLDS = (50_000, 20, 100)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """Build the ASGI app for ``settings`` (default: from the environment)."""
+def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter | None = None) -> Starlette:
+    """Build the ASGI app for ``settings`` (default: from the environment); ``span_exporter``: traces go there
+    (a test's in-memory exporter) rather than where the settings say."""
     settings = settings or get_settings()
     runtime = Runtime(settings, loaders=Loaders)
     manifest = load_manifest(settings.persisted_manifest)
-    schema = build_schema(settings)
+    tracing = Tracing.configured(settings, span_exporter)
+    schema = build_schema(settings, tracing=tracing)
     planned = PlannedReads(schema, settings, PersistedDocuments(manifest, allow_list=settings.allow_list_enabled))
     graphql = PorticoGraphQL(schema, runtime=runtime, planned=planned)
     ready = readyz(runtime)
@@ -56,6 +60,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if tracing is not None:
+            tracing.start()
         await runtime.start()
         if settings.environment != "test":  # (a test process starts many apps: their objects must stay collectable)
             # what start-up made lives as long as the process: out of the cyclic collector's way, so its full
@@ -68,6 +74,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 yield
         finally:
             await runtime.stop()
+            if tracing is not None:
+                tracing.stop()
 
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -83,7 +91,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     middleware = [
         Middleware(RequestIdMiddleware),
         # one line per request with its operation (inside: the line carries the request id), and its metrics
-        Middleware(AccessLog, metrics=settings.metrics_enabled),
+        Middleware(AccessLog, metrics=settings.metrics_enabled, tracer=tracing.tracer if tracing else None),
         Middleware(DatabaseUnavailable),  # 503 SERVICE_UNAVAILABLE, not a bare 500, while PostgreSQL is away
         Middleware(BodySizeLimit, max_bytes=settings.max_request_bytes),  # 413 before the body is read
     ]

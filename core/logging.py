@@ -8,6 +8,7 @@ import uuid
 from contextvars import ContextVar
 
 import structlog
+from opentelemetry import trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -24,6 +25,15 @@ def _add_request_id(_: object, __: str, event: dict[str, object]) -> dict[str, o
 SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
 
 
+def _add_trace_context(_: object, __: str, event: dict[str, object]) -> dict[str, object]:
+    """The trace and span the line was written in (with tracing on: core.tracing)."""
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event["trace_id"] = format(context.trace_id, "032x")
+        event["span_id"] = format(context.span_id, "016x")
+    return event
+
+
 def _drop_colour(_: object, __: str, event: dict[str, object]) -> dict[str, object]:
     event.pop("color_message", None)  # (uvicorn's copy of the message with ANSI colour codes, passed as an extra)
     return event
@@ -38,6 +48,7 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_request_id,
+        _add_trace_context,
     ]
     renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     formatter = structlog.stdlib.ProcessorFormatter(

@@ -103,6 +103,10 @@ class Settings(BaseSettings):
         default=None, description="serve /metrics on this port only, not beside the API (every worker shares it)"
     )
     metrics_host: str | None = Field(default=None, description="the metrics port's address; default: HOST")
+    otel_exporter_otlp_endpoint: str = Field(
+        default="", description="OpenTelemetry traces by OTLP/HTTP to <endpoint>/v1/traces; empty: tracing off"
+    )
+    otel_service_name: str = Field(default="portico", description="the traces' service.name")
     log_level: str = "INFO"
     log_json: bool | None = Field(default=None, description="default: JSON logs in production")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import time
 from collections.abc import AsyncGenerator, Coroutine, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageRec
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
+from core.accesslog import SOCKET_OPERATIONS, log_socket_operation
 from core.auth import Viewer, current_viewers
 from core.context import OPERATION_LOADERS
 from core.database import Database, database_unavailable
@@ -285,6 +287,24 @@ class PersistedOperationsWSHandler(KeepAliveTransportWSHandler):
         finally:
             SUBSCRIBING.reset(subscribing)
             OPERATION_LOADERS.reset(token)
+
+    async def run_operation(self, operation: Any) -> None:
+        """Strawberry's, with the operation's access-log line once it ends (its task's own list of notes)."""
+        notes: list[dict[str, Any]] = []
+        SOCKET_OPERATIONS.set(notes)  # (this task's context only: the operation's task copied it)
+        started = time.perf_counter()
+        outcome = "complete"
+        try:
+            await super().run_operation(operation)
+        except asyncio.CancelledError:
+            outcome = "cancelled"  # the client completed it, or the socket closed
+            raise
+        except Exception:
+            outcome = "failed"
+            raise
+        finally:
+            path = self.websocket.ws.scope.get("path")
+            log_socket_operation(notes, operation.operation_name, time.perf_counter() - started, outcome, path)
 
     async def _current_viewer(self) -> Viewer | None:
         """The socket's viewer as of now (the session re-read); None when it no longer grants access."""

@@ -32,6 +32,7 @@ from core.limits import RequestBudget
 from core.nul_bytes import RejectNulBytes
 from core.scalars import DecimalScalar
 from core.settings import Settings
+from core.tracing import Tracing
 from schema.access.types import StaffUser
 from schema.contacts.types import Contact, ContactPerson
 from schema.estimates.types import Estimate
@@ -113,8 +114,8 @@ def root_type(name: str, parts: list[type], description: str) -> type:
     return strawberry.type(type(name, tuple(parts), {}), description=description)
 
 
-def build_schema(config: Settings) -> strawberry.Schema:
-    """The Portico schema for these settings (limits, introspection)."""
+def build_schema(config: Settings, *, tracing: Tracing | None = None) -> strawberry.Schema:
+    """The Portico schema for these settings (limits, introspection), with ``tracing``'s resolver spans."""
     from resolvers.domains import SUBSCRIPTIONS, mutation_parts, query_parts  # the resolvers depend on schema/
 
     budget = cost_description(config.max_query_cost)
@@ -133,6 +134,7 @@ def build_schema(config: Settings) -> strawberry.Schema:
         lambda: MaskInternalErrors(hide_suggestions=not config.field_suggestions_enabled),
         RejectNulBytes,  # no U+0000 in variables or string literals (PostgreSQL text cannot hold one)
         OperationNote,  # the access log's operation name, type, viewer and error codes (core/accesslog.py)
+        *([tracing.extension()] if tracing is not None else []),  # resolvers' spans (core/tracing.py)
     ]
     schema = PorticoSchema(
         query=Query,

@@ -62,11 +62,12 @@ class GraphQLClient:
 
 
 @asynccontextmanager
-async def own_app(settings: Any) -> AsyncIterator[tuple[Any, AsyncClient]]:
-    """An app of its own with ``settings`` (started: its lifespan runs), and an in-process client of it."""
+async def own_app(settings: Any, **options: Any) -> AsyncIterator[tuple[Any, AsyncClient]]:
+    """An app of its own with ``settings`` (and ``create_app``'s ``options``; started: its lifespan runs), and an
+    in-process client of it."""
     from app import create_app  # (the app module builds an app at import: only when a test asks for one)
 
-    application = create_app(settings)
+    application = create_app(settings, **options)
     async with application.router.lifespan_context(application):
         async with AsyncClient(transport=ASGITransport(app=application), base_url="http://portico.test") as client:
             yield application, client
