@@ -127,7 +127,7 @@ ctr build --format docker --network host \
   --build-arg CA_BUNDLE="$CA_BUNDLE" \
   -t "$IMAGE" . >"$WORK/build.log" 2>&1 \
   || { tail -40 "$WORK/build.log" >&2; fail "ctr build failed"; }
-grep -E "^left out:|GraphiQL assets checked" "$WORK/build.log" || true
+grep -E "^(left out:|[0-9]+ GraphiQL assets checked)" "$WORK/build.log" || true
 echo "built in $(( $(date +%s) - build_start )) s"
 size_bytes=$(ctr image inspect --format '{{.Size}}' "$IMAGE")
 echo "image size: $(( size_bytes / 1000000 )) MB ($size_bytes bytes; base $BASE_IMAGE)"
