@@ -17,6 +17,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
 from core.accesslog import AccessLog
+from core.cors import cors_middleware
 from core.graphiql import asset_routes
 from core.http import PorticoGraphQL
 from core.limits import BodySizeLimit, DatabaseUnavailable
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, *, span_exporter: SpanExporter 
     ]
     middleware = [
         Middleware(RequestIdMiddleware),
+        *cors_middleware(settings),  # CORS_ORIGINS: preflights, and browsers on those origins read the answers
         # one line per request with its operation (inside: the line carries the request id), and its metrics
         Middleware(AccessLog, metrics=settings.metrics_enabled, tracer=tracing.tracer if tracing else None),
         Middleware(DatabaseUnavailable),  # 503 SERVICE_UNAVAILABLE, not a bare 500, while PostgreSQL is away

@@ -75,6 +75,9 @@ class PorticoGraphQL(GraphQL):
             subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
             keep_alive=True,
             keep_alive_interval=15,
+            # a browser's socket from another origin is refused at the handshake unless CORS_ORIGINS lists it
+            # (Strawberry's check; same-origin pages and clients without Origin always pass): core/cors.py
+            allowed_origins=settings.cors_origins,
         )
         self.settings = settings
         self.runtime = runtime
@@ -156,7 +159,7 @@ class PorticoGraphQL(GraphQL):
                     400, "The GraphQL operation's `operationName` must be a string or null, if provided."
                 )
             document_id = None
-            if item.query is None:  # a persisted operation names its document instead of sending it
+            if not item.query:  # a persisted operation names its document instead (graphql-ws clients send "")
                 if raw_items is None:
                     raw_items = await self._raw_items(request)
                 raw = raw_items[index] if index < len(raw_items) else {}

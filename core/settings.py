@@ -5,9 +5,11 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from strawberry.http.websocket_origin import normalize_origin
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,6 +60,16 @@ class Settings(BaseSettings):
     session_cookie_name: str = "portico_session"
     csrf_cookie_name: str = "portico_csrf"
     cookie_secure: bool | None = Field(default=None, description="default: on in production")
+    cookie_samesite: Literal["lax", "strict", "none"] = Field(
+        default="lax", description="the session cookies' SameSite; none (a frontend on another site) needs Secure"
+    )
+    cookie_domain: str | None = Field(
+        default=None, description="the session cookies' Domain (e.g. example.com for app. and api.); default: host-only"
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="web origins allowed to call the API from a browser (no *), sockets too"
+    )
+    cors_max_age: int = Field(default=600, description="seconds a browser may cache a CORS preflight")
 
     # Argon2id parameters: at or above OWASP's floor (19 MiB, t=2, p=1).
     argon2_memory_kib: int = 19 * 1024
@@ -111,6 +123,26 @@ class Settings(BaseSettings):
     log_json: bool | None = Field(default=None, description="default: JSON logs in production")
 
     @model_validator(mode="after")
+    def _coherent(self) -> Settings:
+        """Refuse combinations that cannot work anywhere, naming the setting to change."""
+        origins = []
+        for origin in self.cors_origins:
+            normal = origin.strip().rstrip("/").lower()
+            parts = urlsplit(normal)
+            if normal == "*" or "*" in normal:
+                raise ValueError(
+                    "CORS_ORIGINS cannot hold *: cookie sessions send credentials, so list each origin "
+                    "(e.g. https://app.example.com)"
+                )
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
+                raise ValueError(f"CORS_ORIGINS: {origin!r} is not an origin (scheme://host[:port], no path)")
+            origins.append(normalize_origin(normal) or normal)  # (the form browsers send: no default port)
+        self.cors_origins = origins
+        if self.cookie_samesite == "none" and not self.secure_cookies:
+            raise ValueError("COOKIE_SAMESITE=none needs COOKIE_SECURE=true: browsers refuse such cookies otherwise")
+        return self
+
+    @model_validator(mode="after")
     def _safe_in_production(self) -> Settings:
         """Refuse to start in production on a combination that is unsafe there, naming the setting to change."""
         if not self.is_production:
@@ -121,6 +153,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 "COOKIE_SECURE=false is refused in production: session cookies would travel over plain http "
                 "(try cookie sign-in over http with ENVIRONMENT=development)"
+            )
+        if self.allow_list_enabled and (self.persisted_manifest is None or not self.persisted_manifest.is_file()):
+            raise ValueError(
+                f"PERSISTED_MANIFEST {self.persisted_manifest} is not a file: with the allow-list on (PERSISTED_ONLY, "
+                "on in production) only its documents run, so every request would be refused"
             )
         if self.stripe_secret_key and not self.stripe_webhook_secret:
             raise ValueError(

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Select, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
 
 from core.auth import IssuedSession, PortalViewer, StaffViewer, Viewer, authenticate, issue_session
 from core.context import Context
@@ -17,7 +18,7 @@ from core.scope import T_CONTACT_PERSON, T_ORGANIZATION, T_STAFF_USER
 from core.security import csrf_token_for
 from models.contacts import PortalStatus
 from resolvers.common import record_action
-from schema.access.types import Session, StaffUser
+from schema.access.types import Session, SessionTransport, StaffUser
 from schema.contacts.types import ContactPerson
 from services.access import throttle, tokens
 from services.documents.history import record_activity
@@ -31,34 +32,44 @@ def set_session_cookies(ctx: Context, token: str, max_age: int) -> None:
     response = ctx.response
     if response is None or not hasattr(response, "set_cookie"):
         return
-    secure = ctx.settings.secure_cookies
-    response.set_cookie(
-        ctx.settings.session_cookie_name, token, max_age=max_age, httponly=True, samesite="lax", secure=secure
-    )
+    settings = ctx.settings
+    shared = {"samesite": settings.cookie_samesite, "secure": settings.secure_cookies, "domain": settings.cookie_domain}
+    response.set_cookie(settings.session_cookie_name, token, max_age=max_age, httponly=True, **shared)
     response.set_cookie(  # bound to this session: the header must carry this value (core/http.py)
-        ctx.settings.csrf_cookie_name,
-        csrf_token_for(token),
-        max_age=max_age,
-        httponly=False,
-        samesite="lax",
-        secure=secure,
+        settings.csrf_cookie_name, csrf_token_for(token), max_age=max_age, httponly=False, **shared
     )
 
 
 def clear_session_cookies(ctx: Context) -> None:
     response = ctx.response
     if response is not None and hasattr(response, "delete_cookie"):
-        response.delete_cookie(ctx.settings.session_cookie_name)
-        response.delete_cookie(ctx.settings.csrf_cookie_name)
+        settings = ctx.settings
+        shared = {"samesite": settings.cookie_samesite, "secure": settings.secure_cookies}
+        for name in (settings.session_cookie_name, settings.csrf_cookie_name):
+            response.delete_cookie(
+                name, domain=settings.cookie_domain, httponly=name == settings.session_cookie_name, **shared
+            )
 
 
-async def signed_in(ctx: Context, token: str) -> None:
+def chosen_transport(ctx: Context, asked: SessionTransport | None) -> SessionTransport:
+    """The transport a signing-in client gets: the one it asked for, else COOKIE for a browser (its requests carry
+    ``Origin``) and TOKEN for the rest; a websocket cannot set cookies: TOKEN."""
+    request = ctx.request
+    if not isinstance(request, Request):
+        return SessionTransport.TOKEN
+    if asked is not None:
+        return asked
+    return SessionTransport.COOKIE if request.headers.get("origin") else SessionTransport.TOKEN
+
+
+async def signed_in(ctx: Context, token: str, transport: SessionTransport) -> None:
     """From here on the request acts as the new session's viewer (the Session payload may ask for related
-    objects, e.g. ``viewer { ... on StaffUser { organization { name } } }``); web clients get the cookies."""
+    objects, e.g. ``viewer { ... on StaffUser { organization { name } } }``); a COOKIE client gets the cookies."""
     ctx.viewer = await authenticate(ctx.db, ctx.settings, token)
     ctx.auth_problem = None
     ctx.__dict__.pop("_request_loaders", None)  # loaders made for the anonymous request are not the viewer's
-    set_session_cookies(ctx, token, ctx.settings.session_absolute_timeout_hours * 3600)
+    if transport is SessionTransport.COOKIE:
+        set_session_cookies(ctx, token, ctx.settings.session_absolute_timeout_hours * 3600)
 
 
 def subject_columns(table: Table, pk: int) -> dict[str, int | None]:
@@ -182,7 +193,18 @@ def viewer_object(table: Table, row: Any) -> StaffUser | ContactPerson:
     return StaffUser.from_row(row) if table is T_STAFF_USER else ContactPerson.from_row(row)
 
 
-async def session_result(ctx: Context, issued: IssuedSession, table: Table, row: Any) -> Session:
-    """The answer of a mutation that signs in: the session, with the request now acting as its viewer."""
-    await signed_in(ctx, issued.token)
-    return Session(token=issued.token, expires_at=issued.expires_at, viewer=viewer_object(table, row))
+async def session_result(
+    ctx: Context, issued: IssuedSession, table: Table, row: Any, asked: SessionTransport | None
+) -> Session:
+    """The answer of a mutation that signs in: the session by the transport chosen (``chosen_transport``), with
+    the request now acting as its viewer."""
+    transport = chosen_transport(ctx, asked)
+    await signed_in(ctx, issued.token, transport)
+    cookie = transport is SessionTransport.COOKIE
+    return Session(
+        token=None if cookie else issued.token,
+        csrf_token=csrf_token_for(issued.token) if cookie else None,
+        transport=transport,
+        expires_at=issued.expires_at,
+        viewer=viewer_object(table, row),
+    )

@@ -158,7 +158,7 @@ async def accept_invite(info: strawberry.Info, input: AcceptInviteInput) -> Acce
             details={"contact_person_id": person.id},
         )
         issued = await open_session(ctx, session, T_CONTACT_PERSON, person)
-    return await session_result(ctx, issued, T_CONTACT_PERSON, row)
+    return await session_result(ctx, issued, T_CONTACT_PERSON, row, input.transport)
 
 
 @returns_errors(DisablePortalAccessError)

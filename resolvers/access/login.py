@@ -79,7 +79,7 @@ async def login(info: strawberry.Info, input: LoginInput) -> LoginResult:
         if new_hash is not None:
             await session.execute(update(table).where(table.c.id == row.id).values(password_hash=new_hash))
         issued = await open_session(ctx, session, table, row)
-    return await session_result(ctx, issued, table, row)
+    return await session_result(ctx, issued, table, row, input.transport)
 
 
 async def logout(info: strawberry.Info) -> bool:

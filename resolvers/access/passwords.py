@@ -160,7 +160,7 @@ async def reset_password(info: strawberry.Info, input: ResetPasswordInput) -> Re
             details={"sessions_revoked": len(revoked)},
         )
         issued = await open_session(ctx, session, table, row)
-    return await session_result(ctx, issued, table, row)
+    return await session_result(ctx, issued, table, row, input.transport)
 
 
 @strawberry.type

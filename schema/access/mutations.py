@@ -6,7 +6,7 @@ from typing import Any
 
 import strawberry
 
-from schema.access.types import ActiveSession, Session, StaffUser
+from schema.access.types import TRANSPORT_DESCRIPTION, ActiveSession, Session, SessionTransport, StaffUser
 from schema.base import error_codes, mutation_error, mutation_types, result_union
 from schema.contacts.types import ContactPerson
 from services.access.passwords import PASSWORD_POLICY
@@ -20,6 +20,7 @@ class LoginInput:
         default=None, description="The organization's portal slug for a portal user; absent for staff."
     )
     otp: str | None = strawberry.field(default=None, description="A one-time code when two-factor is enabled.")
+    transport: SessionTransport | None = strawberry.field(default=None, description=TRANSPORT_DESCRIPTION)
 
 
 LoginError, LoginResult = mutation_types(
@@ -54,6 +55,7 @@ DisablePortalAccessError, DisablePortalAccessResult = mutation_types("DisablePor
 class AcceptInviteInput:
     token: str = strawberry.field(description="The token from the invitation link.")
     password: str = strawberry.field(description=PASSWORD_DESCRIPTION)
+    transport: SessionTransport | None = strawberry.field(default=None, description=TRANSPORT_DESCRIPTION)
 
 
 TokenPasswordErrorCode = error_codes(
@@ -92,6 +94,7 @@ class RequestPasswordResetPayload:
 class ResetPasswordInput:
     token: str
     password: str = strawberry.field(description=PASSWORD_DESCRIPTION)
+    transport: SessionTransport | None = strawberry.field(default=None, description=TRANSPORT_DESCRIPTION)
 
 
 ResetPasswordError, ResetPasswordResult = _redeeming_types("ResetPassword")

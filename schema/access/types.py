@@ -13,9 +13,33 @@ from schema.contacts.types import ContactPerson
 from schema.settings.types import Organization
 
 
-@strawberry.type(description="A signed-in session. The token is shown once; web clients also get a cookie.")
+@strawberry.enum(description="How a client carries its session: chosen when it signs in, and only that one.")
+class SessionTransport(Enum):
+    COOKIE = strawberry.enum_value(
+        "COOKIE",
+        description="Browsers: an HttpOnly session cookie, and `csrfToken` to send as `X-CSRF-Token` with each POST.",
+    )
+    TOKEN = strawberry.enum_value(
+        "TOKEN", description="Other clients: `token`, sent as `Authorization: Bearer <token>`; no cookie is set."
+    )
+
+
+TRANSPORT_DESCRIPTION = (
+    "COOKIE for a browser, TOKEN for any other client; default: COOKIE when the request carries an `Origin` header "
+    "(browsers send one), TOKEN otherwise (and always over a websocket)."
+)
+
+
+@strawberry.type(description="A signed-in session, carried the way the client chose (`transport`).")
 class Session:
-    token: str = strawberry.field(description="Send as `Authorization: Bearer <token>`.")
+    token: str | None = strawberry.field(
+        description="TOKEN transport: send as `Authorization: Bearer <token>`; shown once. Null with COOKIE."
+    )
+    csrf_token: str | None = strawberry.field(
+        description="COOKIE transport: send as `X-CSRF-Token` with every POST (also in the CSRF cookie, readable "
+        "by pages of the API's own site). Null with TOKEN."
+    )
+    transport: SessionTransport
     expires_at: dt.datetime
     viewer: Viewer
 

@@ -20,6 +20,7 @@ LOGIN = """mutation($input: LoginInput!) { login(input: $input) {
   ... on LoginError { code field retryAfterSeconds } } }"""
 ME = "{ me { __typename ... on StaffUser { email } ... on ContactPerson { personEmail: email } } }"
 T_SESSION = AuthSession.__table__
+BROWSER = {"origin": "http://portico.test"}  # the in-process client's own origin
 
 
 async def attempt(gql: GraphQLClient, email: str, password: str, portal: str | None = None) -> dict:
@@ -170,8 +171,10 @@ async def test_session_token_is_stored_hashed(gql: GraphQLClient, factory: Facto
 
 async def test_cookie_sessions_need_the_csrf_header_for_posts(http, factory: Factory) -> None:  # type: ignore[no-untyped-def]
     tenant = await factory.tenant()
-    response = await http.post(
-        "/graphql", json={"query": LOGIN, "variables": {"input": {"email": tenant.owner.email, "password": PASSWORD}}}
+    response = await http.post(  # (a browser's request: it carries Origin, and gets the COOKIE transport)
+        "/graphql",
+        json={"query": LOGIN, "variables": {"input": {"email": tenant.owner.email, "password": PASSWORD}}},
+        headers=BROWSER,
     )
     session_cookie = response.cookies.get("portico_session")
     csrf_cookie = response.cookies.get("portico_csrf")
@@ -210,7 +213,7 @@ async def test_a_csrf_token_works_only_with_the_session_it_was_issued_for(http, 
     jars = []
     for email, portal in ((tenant.owner.email, None), (tenant.person_a.email, tenant.org.portal_slug)):
         variables = {"input": {"email": email, "password": PASSWORD, "portal": portal}}
-        response = await http.post("/graphql", json={"query": LOGIN, "variables": variables})
+        response = await http.post("/graphql", json={"query": LOGIN, "variables": variables}, headers=BROWSER)
         jars.append((response.cookies["portico_session"], response.cookies["portico_csrf"]))
         http.cookies.clear()
     (staff_session, staff_csrf), (_, portal_csrf) = jars
