@@ -55,6 +55,9 @@ class Resolved:
     document_id: str | None  # the manifest id when the document is a registered one
 
 
+_OTHER_DIGESTS = {32: "an MD5 digest", 40: "a SHA-1 digest"}  # (other tools' defaults; hex ids of these sizes)
+
+
 def load_manifest(path: Path | None) -> dict[str, str]:
     """``{id: document}`` from ``path``; ids that look like SHA-256 must match their document."""
     if path is None or not path.is_file():
@@ -64,7 +67,15 @@ def load_manifest(path: Path | None) -> dict[str, str]:
         raise ValueError(f"{path}: a persisted-documents manifest is a JSON object of id -> document")
     for key, document in raw.items():
         bare = key.removeprefix("sha256:")
-        if len(bare) == 64 and all(c in "0123456789abcdef" for c in bare) and bare != sha256_hex(document):
+        hexadecimal = all(c in "0123456789abcdef" for c in bare.lower())
+        if hexadecimal and len(bare) in _OTHER_DIGESTS:
+            raise ValueError(
+                f"{path}: id {key} looks like {_OTHER_DIGESTS[len(bare)]}: ids are SHA-256 (GraphQL Codegen: "
+                'persistedDocuments: { hashAlgorithm: "sha256" }; relay-compiler: persistConfig.algorithm "SHA256")'
+            )
+        if key.startswith("sha256:") and not (hexadecimal and len(bare) == 64):
+            raise ValueError(f"{path}: id {key} is not sha256: and 64 hex digits")
+        if len(bare) == 64 and hexadecimal and bare.lower() != sha256_hex(document):
             raise ValueError(f"{path}: id {key} is not the SHA-256 of its document")
     return {key.removeprefix("sha256:"): document for key, document in raw.items()}
 
@@ -100,7 +111,10 @@ class PersistedDocuments:
     async def resolve(
         self, db: Database | None, *, query: str | None, extensions: dict[str, Any] | None, document_id: Any
     ) -> Resolved | None:
-        """The document to run; None when the request names none (the caller then reports a missing query)."""
+        """The document to run; None when the request names none (the caller then reports a missing query). An
+        empty ``query`` is none: graphql-ws's client must send a string beside ``documentId`` or an APQ hash."""
+        if query == "":
+            query = None
         if document_id is not None:
             return self._from_manifest(document_id)
         persisted = (extensions or {}).get("persistedQuery")

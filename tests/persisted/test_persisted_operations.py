@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from pathlib import Path
 
 import httpx
 import pytest
@@ -104,6 +106,25 @@ async def test_allow_list_mode_runs_only_registered_operations(allow_list_client
     assert (await allow_list_client.post("/graphql", json={"extensions": listed}, headers=JSON)).json() == {
         "data": {"me": None}
     }
+    # an empty `query` beside the id or the hash is no query (what graphql-ws's client sends)
+    for body in ({"query": "", "documentId": ME_ID}, {"query": "", "extensions": listed}):
+        assert (await allow_list_client.post("/graphql", json=body, headers=JSON)).json() == {"data": {"me": None}}
+
+
+@pytest.mark.parametrize(
+    ("key", "refusal"),
+    [
+        (hashlib.sha1(b"{ __typename }").hexdigest(), "SHA-1"),
+        (hashlib.md5(b"{ __typename }").hexdigest(), "MD5"),
+        ("sha256:abc", "64 hex digits"),
+        ("sha256:" + "0" * 64, "not the SHA-256 of its document"),
+    ],
+)
+def test_a_manifest_with_ids_of_another_digest_is_refused(tmp_path: Path, key: str, refusal: str) -> None:
+    manifest = tmp_path / "persisted-documents.json"
+    manifest.write_text(json.dumps({key: "{ __typename }"}))
+    with pytest.raises(ValueError, match=refusal):
+        load_manifest(manifest)
 
 
 @pytest.mark.slow
@@ -133,3 +154,9 @@ async def test_persisted_operations_over_websockets(settings: Settings, factory:
             apq = {"persistedQuery": {"version": 1, "sha256Hash": ME_ID}}
             ws.send_json({"id": "3", "type": "subscribe", "payload": {"extensions": apq}})
             assert ws.receive_json(timeout=10)["payload"]["data"]["me"]["__typename"] == "StaffUser"
+            assert ws.receive_json(timeout=10) == {"id": "3", "type": "complete"}
+            # graphql-ws's own client must send `query` as a string: "" beside the id or the hash means none
+            for n, payload in enumerate(({"query": "", "documentId": ME_ID}, {"query": "", "extensions": apq}), 4):
+                ws.send_json({"id": str(n), "type": "subscribe", "payload": payload})
+                assert ws.receive_json(timeout=10)["payload"]["data"]["me"]["__typename"] == "StaffUser"
+                assert ws.receive_json(timeout=10) == {"id": str(n), "type": "complete"}
