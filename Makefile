@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 
 .PHONY: install run test lint schema persisted bench bench-fanout bench-pressure clean
 
-install: $(VENV)/.installed node_modules/.installed
+install: $(VENV)/.installed node_modules/.installed clients/node_modules/.installed
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,11 @@ $(VENV)/.installed: pyproject.toml
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# the client libraries tests/clients drives against a live server (Apollo, urql, graphql-ws, Codegen, Relay)
+clients/node_modules/.installed: clients/package.json clients/package-lock.json
+	npm ci --prefix clients --no-audit --no-fund --loglevel=error
 	touch $@
 
 run: install
@@ -37,7 +42,7 @@ persisted: install
 	$(PY) -m services.persisted_manifest --write
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules clients/node_modules clients/generated .pytest_cache .ruff_cache
 
 # BENCH_SIZE=small|large, BENCH_DURATION=seconds per run (default 10), BENCH_PEERS=postgraphile (PostGraphile v4
 # beside Q1; `npm ci --prefix bench` when missing); installs wrk when missing (needs root)
