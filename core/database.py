@@ -115,7 +115,13 @@ def _embedded_server_url(data_dir: Path, database: str) -> URL:
     with warnings.catch_warnings():
         # pgserver warns at import when XDG_RUNTIME_DIR is unset (CI, containers); its fallback is fine
         warnings.simplefilter("ignore")
-        import pgserver  # imported lazily: only machines without a server need it
+        try:
+            import pgserver  # imported lazily: only machines without a server need it
+        except ModuleNotFoundError as missing:
+            raise RuntimeError(
+                "no PostgreSQL answers on 127.0.0.1:5432 and the embedded one is not installed: set DATABASE_URL, "
+                "or install portico[embedded] (pgserver)"
+            ) from missing
 
     data_dir.mkdir(parents=True, exist_ok=True)
     # stopped when the last process using it exits (`make run`: its server ends with `serve`); a running one, left by

@@ -18,6 +18,8 @@ def production(**values: object) -> Settings:
         ({"simulated_payments": True}, "SIMULATED_PAYMENTS"),
         ({"cookie_secure": False}, "COOKIE_SECURE"),
         ({"stripe_secret_key": "sk_live_x"}, "STRIPE_WEBHOOK_SECRET"),
+        ({"persisted_manifest": "/nonexistent/persisted-documents.json"}, "PERSISTED_MANIFEST"),
+        ({"persisted_manifest": None}, "PERSISTED_MANIFEST"),
     ],
 )
 def test_an_unsafe_production_combination_is_refused_by_name(values: dict[str, object], named: str) -> None:
