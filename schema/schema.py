@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError, specified_rules
-from graphql.validation import NoSchemaIntrospectionCustomRule
+from graphql.error import GraphQLSyntaxError
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule, ValidationContext
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -61,7 +62,13 @@ class MaskInternalErrors(SchemaExtension):
 
     def on_operation(self):  # type: ignore[no-untyped-def]
         yield
-        result = self.execution_context.result
+        self._mask_all(self.execution_context.result)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        self._mask_all(result)  # (a socket's answer is sent before the operation ends: masked here, before it goes)
+        yield
+
+    def _mask_all(self, result: Any) -> None:
         if result is None or not getattr(result, "errors", None):
             return
         result.errors = [self._mask(error) for error in result.errors]
@@ -100,6 +107,97 @@ class MaskInternalErrors(SchemaExtension):
         )
 
 
+class RequestErrorCodes(SchemaExtension):
+    """Every request error gets an ``extensions.code`` a client can switch on: ``GRAPHQL_PARSE_FAILED`` (syntax),
+    ``QUERY_TOO_COMPLEX`` (the token, depth and alias limits; the rules of the last two say so themselves: ``coded``),
+    ``GRAPHQL_VALIDATION_FAILED`` (any other validation rule), ``BAD_USER_INPUT`` (variables that do not coerce).
+    Codes already given (persisted documents, the cost and rate limits, our own errors) are kept."""
+
+    def on_parse(self) -> Iterator[None]:
+        yield
+        for error in self.execution_context.pre_execution_errors or []:
+            if isinstance(error, GraphQLSyntaxError):
+                _code_syntax(error)
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        for error in self.execution_context.pre_execution_errors or []:
+            _code(error, TopLevelCode.GRAPHQL_VALIDATION_FAILED)
+
+    def on_operation(self) -> Iterator[None]:
+        try:
+            yield
+        finally:
+            _code_unresolved(self.execution_context.result)
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        _code_unresolved(result)  # (a socket's answer is sent before the operation ends)
+        yield
+
+
+def _code_unresolved(result: Any) -> None:
+    """No data, and errors of no field and no cause but a GraphQL one: variable coercion's refusals (the scalar's
+    own error inside), before anything ran."""
+    if result is None or getattr(result, "data", None) is not None:
+        return
+    for error in getattr(result, "errors", None) or []:
+        if error.path is None and (error.original_error is None or isinstance(error.original_error, GraphQLError)):
+            _code(error, TopLevelCode.BAD_USER_INPUT)
+
+
+def _code_syntax(error: GraphQLError) -> None:
+    too_many_tokens = TOKEN_LIMIT in error.message
+    _code(error, TopLevelCode.QUERY_TOO_COMPLEX if too_many_tokens else TopLevelCode.GRAPHQL_PARSE_FAILED)
+
+
+TOKEN_LIMIT = "tokens. Parsing aborted."  # (graphql-core's lexer, past MaxTokensLimiter's max_tokens)
+
+
+def _code(error: GraphQLError, code: TopLevelCode) -> None:
+    if not (error.extensions or {}).get("code"):
+        error.extensions = {**(error.extensions or {}), "code": code.value}
+
+
+class RefusingParserCache(ParserCache):
+    """Strawberry's parser cache, except that a document that does not parse is left to Strawberry's own parsing
+    step, which makes the error the operation's answer: raised from the cache's hook, it escaped every handler (a
+    socket's subscribe got a bare ``complete``, no error)."""
+
+    def on_parse(self) -> Iterator[None]:
+        execution = self.execution_context
+        try:
+            execution.graphql_document = self.cached_parse_document(execution.query, **execution.parse_options)
+        except GraphQLError:
+            pass  # (parsed again, and refused, by Strawberry; only documents that fail pay twice)
+        yield
+
+
+class _Coding:
+    """A validation context whose reported errors carry a code (the rest is the context's)."""
+
+    def __init__(self, context: ValidationContext, code: TopLevelCode) -> None:
+        self._context = context
+        self._error_code = code
+
+    def report_error(self, error: GraphQLError) -> None:
+        _code(error, self._error_code)
+        self._context.report_error(error)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)
+
+
+def coded(rule: type[ASTValidationRule], code: TopLevelCode) -> type[ASTValidationRule]:
+    """``rule`` whose errors carry ``code`` (a limit's refusal is not a mistake in the document)."""
+
+    class Coded(rule):  # type: ignore[misc,valid-type]
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(_Coding(context, code))
+
+    Coded.__name__ = f"Coded{rule.__name__}"
+    return Coded
+
+
 class PorticoSchema(strawberry.Schema):
     validation_rules: tuple[Any, ...] = ()  # set by build_schema
 
@@ -124,16 +222,18 @@ def build_schema(config: Settings, *, tracing: Tracing | None = None) -> strawbe
     Subscription = root_type("Subscription", list(SUBSCRIPTIONS), budget)
     limit_rules = added_rules(config)
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension] | Any] = [
+        # first in, last out: it notes the operation's errors as the others left them (masked, coded)
+        OperationNote,  # the access log's operation name, type, viewer and error codes (core/accesslog.py)
+        RequestErrorCodes,  # an extensions.code on every parse, validation and variable error (before the parser cache)
         # the limit rules are made once: ValidationCache keys on the rule classes, and Strawberry's limiter
         # extensions make new classes for every request, so no validation would ever come from the cache
         lambda: AddValidationRules(list(limit_rules)),  # (and introspection off, when it is)
         lambda: MaxTokensLimiter(max_token_count=config.max_tokens),
-        lambda: ParserCache(maxsize=512),
+        lambda: RefusingParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         RequestBudget,  # cost limit and rate limits, before execution (core/limits.py)
         lambda: MaskInternalErrors(hide_suggestions=not config.field_suggestions_enabled),
         RejectNulBytes,  # no U+0000 in variables or string literals (PostgreSQL text cannot hold one)
-        OperationNote,  # the access log's operation name, type, viewer and error codes (core/accesslog.py)
         *([tracing.extension()] if tracing is not None else []),  # resolvers' spans (core/tracing.py)
     ]
     schema = PorticoSchema(
@@ -155,8 +255,8 @@ def added_rules(config: Settings) -> tuple[Any, ...]:
     """The validation rules Portico adds to graphql-core's: depth, aliases, and no introspection when it is off.
     Made once per schema: the validation cache keys on the rule classes."""
     rules: tuple[Any, ...] = (
-        depth_limit_rule(config.max_query_depth, None, None),
-        alias_limit_rule(config.max_aliases),
+        coded(depth_limit_rule(config.max_query_depth, None, None), TopLevelCode.QUERY_TOO_COMPLEX),
+        coded(alias_limit_rule(config.max_aliases), TopLevelCode.QUERY_TOO_COMPLEX),
     )
     if not config.introspection_enabled:
         rules += (NoSchemaIntrospectionCustomRule,)
