@@ -136,9 +136,10 @@ class PortalScope(Scope):
             return [*base, table.c.contact_id == self.contact_id, visible]
         if table is T_COMMENT:
             mine = table.c.contact_id == self.contact_id
-            return [*base, mine, self._comment_shown(table), self._comment_target_visible(table)]
+            return [*base, mine, self._comment_shown(table), self._target_visible(table)]
         if table is T_ACTIVITY:
-            return [*base, table.c.contact_id == self.contact_id, table.c.client_visible]
+            mine = table.c.contact_id == self.contact_id
+            return [*base, mine, table.c.client_visible, self._target_visible(table)]
         if table is T_LINE_ITEM:
             return [*base, or_(self._in(T_ESTIMATE, table.c.estimate_id), self._in(T_INVOICE, table.c.invoice_id))]
         if table is T_ALLOCATION:
@@ -165,8 +166,9 @@ class PortalScope(Scope):
         # (correlate_except: the parent is the subquery's own, even when the outer query joins the same table)
         return exists().where(table.c.id == column, *self.conditions(table)).correlate_except(table)
 
-    def _comment_target_visible(self, table: Table) -> ColumnElement[bool]:
-        # a comment is visible only while its document or project is (no comments on drafts, hidden projects)
+    def _target_visible(self, table: Table) -> ColumnElement[bool]:
+        # a comment or a history entry is visible only while its document or project is (none on drafts or hidden
+        # projects)
         return or_(
             self._in(T_ESTIMATE, table.c.estimate_id),
             self._in(T_INVOICE, table.c.invoice_id),

@@ -29,6 +29,8 @@ from core.scope import (
     T_ORGANIZATION,
     T_PAYMENT,
     T_PROJECT,
+    T_REVIEW,
+    T_SAVED_METHOD,
     T_STAFF_USER,
     T_TASK,
     T_TIME_ENTRY,
@@ -38,11 +40,11 @@ from resolvers import reads
 from resolvers.reads import OWNERS, owner_kind
 from schema.access.types import StaffUser
 from schema.contacts.types import Contact, ContactPerson
-from schema.conversations.types import Comment
+from schema.conversations.types import Comment, Review
 from schema.documents.types import Activity, LineItem
 from schema.estimates.types import Estimate
 from schema.invoices.types import AppliedPayment, Invoice
-from schema.payments.types import Payment, PaymentAllocation
+from schema.payments.types import Payment, PaymentAllocation, SavedPaymentMethod
 from schema.projects.types import Project, Task, TimeEntry
 from schema.settings.types import Organization
 
@@ -71,6 +73,9 @@ class _Statements:
         self.tasks_by_project = reads.tasks(s).order_by(T_TASK.c.id)
         self.time_entry = reads.time_entries(s)
         self.comment = reads.comments(s)
+        self.activity_entry = reads.activities(s)
+        self.review = s.select(T_REVIEW)
+        self.saved_method = s.select(T_SAVED_METHOD)
         self.allocations_by_payment = (
             select(T_ALLOCATION, T_PAYMENT.c.currency)
             .join(T_PAYMENT, T_PAYMENT.c.id == T_ALLOCATION.c.payment_id)
@@ -190,6 +195,18 @@ class Loaders:
     @cached_property
     def comment(self) -> DataLoader[int, Comment | None]:
         return self._by_id(self.sql.comment, T_COMMENT.c.id, Comment.from_row)
+
+    @cached_property
+    def activity_entry(self) -> DataLoader[int, Activity | None]:
+        return self._by_id(self.sql.activity_entry, T_ACTIVITY.c.id, Activity.from_row)
+
+    @cached_property
+    def review(self) -> DataLoader[int, Review | None]:
+        return self._by_id(self.sql.review, T_REVIEW.c.id, Review.from_row)
+
+    @cached_property
+    def saved_method(self) -> DataLoader[int, SavedPaymentMethod | None]:
+        return self._by_id(self.sql.saved_method, T_SAVED_METHOD.c.id, SavedPaymentMethod.from_row)
 
     @cached_property
     def allocations_by_payment(self) -> DataLoader[int, list[PaymentAllocation]]:

@@ -49,6 +49,14 @@ async def my_sessions(info: strawberry.Info) -> list[ActiveSession]:
     return [_to_type(row, viewer.session_id) for row in rows]
 
 
+async def active_session(ctx: Context, pk: int) -> ActiveSession | None:
+    """One of the viewer's own active sessions (``node(id)``), or None."""
+    viewer = ctx.require_viewer()
+    async with ctx.db.session() as session:
+        row = (await session.execute(_active_sessions(ctx).where(T_SESSION.c.id == pk))).one_or_none()
+    return _to_type(row, viewer.session_id) if row is not None else None
+
+
 @returns_errors(RevokeSessionError)
 async def revoke_session(info: strawberry.Info, id: strawberry.ID) -> RevokeSessionResult:
     """Sign one of the viewer's own sessions out (its open sockets close too)."""

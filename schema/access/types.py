@@ -45,8 +45,7 @@ class Session:
 
 
 @strawberry.type(description="A signed-in session of the viewer.")
-class ActiveSession:
-    id: strawberry.ID
+class ActiveSession(Node):
     created_at: dt.datetime
     last_seen_at: dt.datetime
     expires_at: dt.datetime

@@ -6,13 +6,12 @@ from typing import Any
 
 import strawberry
 
-from schema.base import Address, from_columns, staff_only
+from schema.base import Address, Node, from_columns, staff_only
 from schema.payments.enums import PaymentGateway
 
 
 @strawberry.type(description="The business that runs the portal.")
-class Organization:
-    id: strawberry.ID
+class Organization(Node):
     name: str
     portal_slug: str = strawberry.field(description="Identifies the organization's portal at login.")
     base_currency: str
@@ -21,7 +20,7 @@ class Organization:
 
     @staticmethod
     def from_row(row: Any) -> Organization:
-        return from_columns(Organization, row, id=strawberry.ID(str(row.id)), address=Address.from_json(row.address))
+        return from_columns(Organization, row, address=Address.from_json(row.address))
 
 
 @strawberry.type(description="How the organization's customer portal behaves.")
