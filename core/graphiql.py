@@ -191,21 +191,26 @@ _PAGE = """<!doctype html>
         fetch: csrfFetch,
       });
 
+      // The editors start from the URL (or the example) and are the editors' own from then on: these props never
+      // change, so GraphiQL never replaces what is being typed. (Fed back from React state on every edit, they
+      // replaced the text while keys were still arriving and scrambled it.) Edits only update the URL.
+      const initial = {
+        query: parameters.q || CONFIG.exampleQuery,
+        variables: parameters.variables,
+        headers: parameters.headers,
+      };
+
       function PorticoGraphiQL() {
-        const [query, setQuery] = React.useState(parameters.q || CONFIG.exampleQuery);
-        const [variables, setVariables] = React.useState(parameters.variables);
-        const [headers, setHeaders] = React.useState(parameters.headers);
         const explorerPlugin = React.useMemo(() => GraphiQLPluginExplorer.explorerPlugin(), []);
 
         return React.createElement(GraphiQL, {
           fetcher,
           plugins: [explorerPlugin],
-          query,
-          variables,
-          headers,
-          onEditQuery: (value) => { setQuery(value); updateURL({ q: value }); },
-          onEditVariables: (value) => { setVariables(value); updateURL({ variables: value }); },
-          onEditHeaders: (value) => setHeaders(value),
+          query: initial.query,
+          variables: initial.variables,
+          headers: initial.headers,
+          onEditQuery: (value) => updateURL({ q: value }),
+          onEditVariables: (value) => updateURL({ variables: value }),
           defaultEditorToolsVisibility: true,
           inputValueDeprecation: true,
           isHeadersEditorEnabled: true,

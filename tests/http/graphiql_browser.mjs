@@ -2,10 +2,10 @@
 // download) with every host but 127.0.0.1 unresolvable, and prints one JSON report on stdout.
 //
 // Usage: node tests/http/graphiql_browser.mjs <json options>
-//   options: { baseUrl, chromium, screenshot, token, email, password, expect }
+//   options: { baseUrl, chromium, screenshot, token, email, password, expect, typed }
 // Two runs of the page: (1) the bearer token in GraphiQL's headers (URL parameter), running `{ me }`;
 // (2) a fresh context signing in with the `login` mutation, then `{ me }` with the session cookie (GraphiQL
-// echoes the CSRF cookie in X-CSRF-Token).
+// echoes the CSRF cookie in X-CSRF-Token); (3) `typed` typed into the query editor key by key, slowly, five times.
 import { chromium } from 'playwright-core';
 
 const options = JSON.parse(process.argv[2]);
@@ -92,6 +92,30 @@ try {
   await cookiePage.goto(pageUrl(ME), { waitUntil: 'load' });
   await runQuery(cookiePage, 'cookie', options.expect);
   await second.close();
+
+  // 3. a person typing: slowly (60-200 ms between keys, as people do), five times; the editor keeps the exact text
+  const third = await browser.newContext({ viewport: { width: 1400, height: 800 } });
+  const typingPage = await third.newPage();
+  watch(typingPage);
+  await typingPage.goto(pageUrl('{ __typename }'), { waitUntil: 'load' });
+  await typingPage.waitForSelector('.graphiql-query-editor .CodeMirror', { timeout: 30_000 });
+  report.typed = [];
+  let seed = 7;
+  const pause = () => 60 + ((seed = (seed * 48271) % 2147483647) % 141); // (a fixed sequence: reruns type alike)
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    await typingPage.click('.graphiql-query-editor .CodeMirror');
+    await typingPage.keyboard.press('Control+A');
+    await typingPage.keyboard.press('Delete');
+    for (const key of options.typed) {
+      await typingPage.keyboard.type(key);
+      await typingPage.waitForTimeout(pause());
+    }
+    await typingPage.waitForTimeout(300);
+    report.typed.push(
+      await typingPage.evaluate(() => document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.getValue()),
+    );
+  }
+  await third.close();
 } catch (error) {
   report.fatal = String(error && error.stack ? error.stack : error);
 } finally {

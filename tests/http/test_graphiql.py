@@ -90,6 +90,10 @@ def chromium_path() -> str:
     pytest.skip("chromium not found: `apt-get install chromium` to run the GraphiQL browser test")
 
 
+# typed key by key: the editor closes each bracket as it opens and types over it when the closing one comes
+TYPED = "query Typed { me { __typename } dashboard { outstandingTotal } }"
+
+
 @pytest.mark.slow
 async def test_graphiql_renders_and_runs_a_query_offline(live_server: str, gql: object, factory: Factory) -> None:
     # given a staff user with a session token, and Chromium that can reach nothing but 127.0.0.1
@@ -105,6 +109,7 @@ async def test_graphiql_renders_and_runs_a_query_offline(live_server: str, gql: 
         "email": tenant.owner.email,
         "password": PASSWORD,
         "expect": tenant.owner.email,
+        "typed": TYPED,
     }
     # when GraphiQL runs `{ me }`, first with the bearer header, then after signing in with the login mutation
     completed = run_node(HERE / "graphiql_browser.mjs", json.dumps(options), timeout=180)
@@ -121,3 +126,6 @@ async def test_graphiql_renders_and_runs_a_query_offline(live_server: str, gql: 
     assert report["consoleErrors"] == []
     assert all(asset.url in " ".join(report["requests"]) for asset in ASSETS.values())
     assert SCREENSHOT.stat().st_size > 0
+    # and what a person typed slowly is what the editor holds, every time (the page once fed its own state back
+    # into the editor while keys arrived, and scrambled 3 of 5 tries)
+    assert report["typed"] == [TYPED] * 5
