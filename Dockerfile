@@ -75,7 +75,7 @@ COPY --from=graphiql-assets /out/node_modules ./node_modules
 # The code stays owned by root (read-only to the app); only .data (outbox fallback) is writable.
 COPY . .
 RUN python -m compileall -q core models schema resolvers subscriptions services migrations app.py \
-    && mkdir -p .data && chown portico:portico .data
+    && mkdir -p .data/metrics && chown -R portico:portico .data
 USER portico
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \

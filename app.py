@@ -22,7 +22,7 @@ from core.graphiql import asset_routes
 from core.http import PorticoGraphQL
 from core.limits import BodySizeLimit, DatabaseUnavailable
 from core.logging import RequestIdMiddleware, configure_logging
-from core.metrics import collecting
+from core.metrics import collecting, fresh_multiprocess_directory
 from core.metrics import endpoint as metrics_endpoint
 from core.persisted import PersistedDocuments, load_manifest
 from core.settings import Settings, get_settings
@@ -116,6 +116,7 @@ def serve(
 
     settings = get_settings()
     configure_logging(settings.log_level, json=settings.json_logs)
+    fresh_multiprocess_directory()
     options = server_options(settings)
     uvicorn.run(
         "app:create_app",

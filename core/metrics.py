@@ -38,6 +38,7 @@ import logging
 import os
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
@@ -89,6 +90,18 @@ OUTBOX_OLDEST = Gauge(
 )
 
 _names: set[str] = set()
+
+
+def fresh_multiprocess_directory() -> None:
+    """Empty ``PROMETHEUS_MULTIPROC_DIR`` before the workers start (``app.py serve``): files of a previous run's
+    processes would otherwise be summed with this run's (prometheus-client's rule: wipe it between runs)."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        return
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink(missing_ok=True)
 
 
 def operation_label(name: str | None) -> str:

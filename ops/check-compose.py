@@ -95,7 +95,8 @@ def setting_names() -> set[str]:
     """The environment names core/settings.py reads (its fields, upper-cased)."""
     source = (ROOT / "core" / "settings.py").read_text()
     body = source[source.index("class Settings(") :]
-    return {name.upper() for name in re.findall(r"^    (\w+): [^=\n]+(?:=|$)", body, re.MULTILINE)}
+    names = {name.upper() for name in re.findall(r"^    (\w+): [^=\n]+(?:=|$)", body, re.MULTILINE)}
+    return names | {"PROMETHEUS_MULTIPROC_DIR"}  # (read by prometheus-client itself: core/metrics.py)
 
 
 def env_file(path: Path) -> dict[str, str]:

@@ -26,6 +26,7 @@ REDIS_URL=${SMOKE_REDIS_URL:-redis://127.0.0.1:6379}
 PORT=${SMOKE_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 URL="http://127.0.0.1:${PORT}"
+METRICS_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 CONTAINER="portico-smoke-$$"
 WORK=$(mktemp -d /tmp/portico-smoke.XXXXXX)
 
@@ -147,6 +148,8 @@ APP_ENV=(
   -e WORKERS=2 -e DB_POOL_SIZE=5
   -e "PUBLIC_PORTAL_URL=${URL}"
   -e PERSISTED_MANIFEST=/run/portico/persisted-documents.json
+  -e METRICS_ENABLED=true -e "METRICS_PORT=${METRICS_PORT}" -e METRICS_HOST=127.0.0.1
+  -e PROMETHEUS_MULTIPROC_DIR=/app/.data/metrics
   -v "$WORK/manifest.json:/run/portico/persisted-documents.json:ro"
 )
 
@@ -184,7 +187,7 @@ step "checks through the container (client: a throwaway container of the image, 
 ctr run --rm --no-healthcheck --network host \
   -v "$PWD/ops/container_smoke_client.py:/smoke/client.py:ro" \
   -v "$WORK/manifest.json:/smoke/manifest.json:ro" \
-  "$IMAGE" python /smoke/client.py check "$URL" /smoke/manifest.json
+  "$IMAGE" python /smoke/client.py check "$URL" /smoke/manifest.json --metrics "http://127.0.0.1:${METRICS_PORT}"
 
 step "explore settings (GRAPHIQL=true INTROSPECTION=true PERSISTED_ONLY=false, compose's app-explore)"
 EXPLORE_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -158,7 +158,7 @@ async def subscription_check(client: Client, staff_token: str, portal_token: str
         raise SmokeFailure("the staff subscription received no commentAdded event for the portal user's comment")
 
 
-def check(url: str, manifest_path: Path) -> None:
+def check(url: str, manifest_path: Path, metrics_url: str | None = None) -> None:
     present = [name for name in NOT_IN_IMAGE if importlib.util.find_spec(name) is not None]
     if present:
         raise SmokeFailure(f"the image carries packages it must not: {present}")
@@ -186,6 +186,29 @@ def check(url: str, manifest_path: Path) -> None:
 
     received = asyncio.run(subscription_check(client, staff_token, portal_token))
     print(f"subscription commentAdded (staff socket, attempt {received['attempt']}): {json.dumps(received['message'])}")
+    if metrics_url:
+        scrape_metrics(url, metrics_url)
+
+
+def scrape_metrics(url: str, metrics_url: str) -> None:
+    """The metrics port answers for both workers (multiprocess directory); the API's port does not serve them."""
+    try:
+        urllib.request.urlopen(f"{url}/metrics", timeout=10)
+        raise SmokeFailure("/metrics is served on the API's port")
+    except urllib.error.HTTPError as error:
+        if error.code != 404:
+            raise SmokeFailure(f"/metrics on the API's port: HTTP {error.code}") from error
+    with urllib.request.urlopen(f"{metrics_url}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    logins = sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("portico_requests_total{") and 'operation="Login"' in line
+    )
+    if logins < 2:
+        raise SmokeFailure(f"the metrics port counted {logins} Login requests, not the smoke's 2")
+    families = sorted({line.split("{")[0].split(" ")[0] for line in text.splitlines() if line.startswith("portico_")})
+    print(f"metrics (port apart, both workers): Login requests {logins:.0f}; {len(families)} portico_ series names")
 
 
 def explore(url: str) -> None:
@@ -219,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("check")
     run.add_argument("url")
     run.add_argument("manifest", type=Path)
+    run.add_argument("--metrics", default=None, help="the metrics port's base URL, to scrape")
     browse = commands.add_parser("explore")
     browse.add_argument("url")
     args = parser.parse_args(argv)
@@ -230,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "explore":
             explore(args.url)
         else:
-            check(args.url, args.manifest)
+            check(args.url, args.manifest, args.metrics)
     except SmokeFailure as failure:
         print(f"FAILED: {failure}", file=sys.stderr)
         return 1

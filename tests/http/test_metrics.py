@@ -173,7 +173,10 @@ def test_several_workers_are_counted_together_on_the_metrics_port(settings: Sett
         "METRICS_PORT": str(metrics_port),
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
     }
+    stale = tmp_path / "counter_1.db"  # a previous run's file: `app.py serve` empties the directory first
+    stale.write_bytes(b"not a counter")
     with running_server(settings, workers=2, **env) as base_url:
+        assert not stale.exists()
         scrape_url = f"http://127.0.0.1:{metrics_port}/metrics"
         # the API's port does not serve them
         assert httpx.get(f"{base_url}/metrics").status_code == 404
