@@ -10,11 +10,14 @@ past a rule that compares strings, and a float has already lost the amount. Anyt
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import re
 from decimal import Decimal
 from typing import Any
 
 from graphql import GraphQLError, StringValueNode, ValueNode
+from strawberry.schema.types.base_scalars import DateDefinition, DateTimeDefinition
 from strawberry.types.scalar import ScalarDefinition
 
 from core.errors import TopLevelCode
@@ -51,10 +54,31 @@ def parse_decimal_literal(node: ValueNode, variables: dict[str, Any] | None = No
 
 DecimalScalar = ScalarDefinition(
     name="Decimal",
-    description="Decimal (fixed-point)",
-    specified_by_url=None,
+    description=(
+        'A fixed-point number as a string: ASCII digits, an optional leading "-" and fractional part ("12", '
+        '"-0.5", "19.99"; never a JSON number). Money has its currency\'s digits ("2.00"); docs/scalars.md.'
+    ),
+    specified_by_url="https://www.w3.org/TR/xmlschema11-2/#decimal",
     serialize=str,
     parse_value=parse_decimal,
     parse_literal=parse_decimal_literal,
     origin=Decimal,
 )
+
+
+# Strawberry's own Date and DateTime, described and with @specifiedBy (RFC 3339: what isoformat writes)
+DateScalar = dataclasses.replace(
+    DateDefinition,
+    description='A calendar date, RFC 3339 full-date: "2026-12-01" (docs/scalars.md).',
+    specified_by_url="https://www.rfc-editor.org/rfc/rfc3339#section-5.6",
+)
+DateTimeScalar = dataclasses.replace(
+    DateTimeDefinition,
+    description='An instant, RFC 3339 date-time with its offset: "2026-12-01T19:51:28.123456+00:00" (docs/scalars.md).',
+    specified_by_url="https://www.rfc-editor.org/rfc/rfc3339#section-5.6",
+)
+SCALAR_OVERRIDES: dict[object, ScalarDefinition] = {
+    Decimal: DecimalScalar,
+    dt.date: DateScalar,
+    dt.datetime: DateTimeScalar,
+}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 from typing import Any
 
 import strawberry
@@ -31,7 +30,7 @@ from core.database import database_unavailable
 from core.errors import SERVICE_UNAVAILABLE_MESSAGE, TopLevelCode
 from core.limits import RequestBudget
 from core.nul_bytes import RejectNulBytes
-from core.scalars import DecimalScalar
+from core.scalars import SCALAR_OVERRIDES
 from core.settings import Settings
 from core.tracing import Tracing
 from schema.access.types import StaffUser
@@ -243,7 +242,7 @@ def build_schema(config: Settings, *, tracing: Tracing | None = None) -> strawbe
         types=EXTRA_TYPES,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True, disable_field_suggestions=not config.field_suggestions_enabled),
-        scalar_overrides={Decimal: DecimalScalar},  # one canonical input form (core/scalars.py)
+        scalar_overrides=SCALAR_OVERRIDES,  # Decimal's one input form, and @specifiedBy on each (core/scalars.py)
         execution_context_class=SharedSubscriptionExecutor,  # FastLeafExecutor, sharing subscription results
     )
     # every rule a request is validated with: graphql-core's, ours, Strawberry's own (for the planned read path)

@@ -8,7 +8,7 @@ from typing import Any
 
 import strawberry
 
-from core.money import quantize, trim
+from core.money import quantize
 from models import projects
 from schema.base import Connection, Node, from_columns
 from schema.contacts.types import Contact, contact_field
@@ -31,7 +31,9 @@ MINUTES_PER_HOUR = Decimal(60)
 
 
 def hours(minutes: int) -> Decimal:
-    return trim((Decimal(minutes) / MINUTES_PER_HOUR).quantize(Decimal("0.01")))
+    """Hours to the hundredth, always two decimals ("1.50", "0.00"): the format of money amounts, so a UI formats
+    both one way."""
+    return (Decimal(minutes) / MINUTES_PER_HOUR).quantize(Decimal("0.01"))
 
 
 @strawberry.type(description="A billable (or not) task of a project, with hours derived from its time entries.")

@@ -28,7 +28,7 @@ async def test_creates_a_task_with_the_rate_rounded_to_the_currency(
     task = data["result"]
     assert task["__typename"] == "Task"
     assert (task["name"], task["billable"], Decimal(task["rate"])) == ("Front-end build", True, Decimal("95.56"))
-    assert (task["loggedHours"], task["billedHours"], task["unbilledHours"]) == ("0", "0", "0")
+    assert (task["loggedHours"], task["billedHours"], task["unbilledHours"]) == ("0.00", "0.00", "0.00")
     decoded = from_global_id(task["id"])
     assert decoded is not None and decoded[0] == "Task"
     async with db.session() as session:

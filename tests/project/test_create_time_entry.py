@@ -31,7 +31,7 @@ async def test_logs_unbilled_time_on_the_task(gql: GraphQLClient, db: Database, 
         "id": entry["id"],
         "date": DAY,
         "durationMinutes": 90,
-        "hours": "1.5",
+        "hours": "1.50",
         "notes": "Hero section",
         "billable": True,
         "status": "UNBILLED",
@@ -83,7 +83,7 @@ async def test_duration_must_be_positive_and_at_most_a_day(gql: GraphQLClient, d
     full_day = await gql(
         CREATE_TIME_ENTRY, {"input": {"taskId": world.task.gid, "date": DAY, "durationMinutes": 1440}}, as_=world.staff
     )
-    assert full_day["result"]["hours"] == "24"
+    assert full_day["result"]["hours"] == "24.00"
 
 
 async def test_notes_with_control_characters_are_invalid_input(gql: GraphQLClient, world: World) -> None:

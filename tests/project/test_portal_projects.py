@@ -38,7 +38,7 @@ async def test_portal_sees_billable_tasks_and_time_of_its_own_projects(
     assert [edge["node"]["id"] for edge in listed["projects"]["edges"]] == [world.project.gid]
     project = opened["project"]
     assert project["tasks"] == [
-        {"name": "Design", "loggedHours": "2.25", "billedHours": "1.5", "unbilledHours": "0.75"}
+        {"name": "Design", "loggedHours": "2.25", "billedHours": "1.50", "unbilledHours": "0.75"}
     ]
     assert project["timeEntries"]["totalCount"] == 2
     assert sorted(edge["node"]["durationMinutes"] for edge in project["timeEntries"]["edges"]) == [45, 90]
@@ -75,7 +75,7 @@ async def test_time_logged_by_staff_reaches_the_portal_when_billable(gql: GraphQ
         )
     opened = await gql(PROJECT, {"id": world.project.gid}, as_=token)
     assert opened["project"]["timeEntries"]["totalCount"] == 1
-    assert opened["project"]["tasks"][0]["loggedHours"] == "1"
+    assert opened["project"]["tasks"][0]["loggedHours"] == "1.00"
 
 
 async def test_portal_users_of_another_organization_see_nothing(

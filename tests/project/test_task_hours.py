@@ -27,8 +27,14 @@ async def test_hours_follow_the_time_entries(gql: GraphQLClient, factory: Factor
     data = await gql(PROJECT_TASKS, {"id": world.project.gid}, as_=world.staff)
     # then every minute counts: 155 min logged = 2.58 h, 1.5 h billed, 65 min = 1.08 h unbilled
     assert data["project"]["tasks"] == [
-        {"name": "Design", "billable": True, "loggedHours": "2.58", "billedHours": "1.5", "unbilledHours": "1.08"},
-        {"name": "Internal QA", "billable": False, "loggedHours": "0.5", "billedHours": "0", "unbilledHours": "0.5"},
+        {"name": "Design", "billable": True, "loggedHours": "2.58", "billedHours": "1.50", "unbilledHours": "1.08"},
+        {
+            "name": "Internal QA",
+            "billable": False,
+            "loggedHours": "0.50",
+            "billedHours": "0.00",
+            "unbilledHours": "0.50",
+        },
     ]
 
 
@@ -45,12 +51,12 @@ async def test_hours_move_as_time_is_logged_and_billed(gql: GraphQLClient, world
         as_=world.staff,
     )
     before = await gql(PROJECT_TASKS, {"id": world.project.gid}, as_=world.staff)
-    assert _hours(before) == ("2.25", "0", "2.25")
+    assert _hours(before) == ("2.25", "0.00", "2.25")
     # when the 2-hour entry is billed
     await gql(UPDATE_TIME_ENTRY, {"input": {"id": created["result"]["id"], "status": "BILLED"}}, as_=world.staff)
     # then billed and unbilled hours follow
     after = await gql(PROJECT_TASKS, {"id": world.project.gid}, as_=world.staff)
-    assert _hours(after) == ("2.25", "2", "0.25")
+    assert _hours(after) == ("2.25", "2.00", "0.25")
 
 
 async def test_project_list_with_tasks_costs_the_same_sql_for_one_or_many_projects(
