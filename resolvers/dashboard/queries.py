@@ -15,8 +15,9 @@ from core.database import Database
 from core.money import quantize
 from core.scope import T_CONTACT, T_ESTIMATE, T_INVOICE, T_ORGANIZATION, T_PAYMENT, Scope
 from models.estimates import DASHBOARD_FIGURES
-from models.invoices import OUTSTANDING_SHOWN, InvoiceKind
+from models.invoices import OUTSTANDING_SHOWN, InvoiceKind, InvoiceStatus
 from resolvers import reads
+from resolvers.reads import invoice_status_in
 from schema.dashboard.types import (
     CurrencyTotal,
     Dashboard,
@@ -39,6 +40,7 @@ async def _currency(session: AsyncSession, scope: Scope) -> str:
 
 async def build_dashboard(db: Database, scope: Scope) -> Dashboard:
     """The dashboard of ``scope``'s viewer (also what a dashboardUpdated subscription pushes)."""
+    overdue = invoice_status_in([InvoiceStatus.OVERDUE])
     outstanding = (
         scope.select(
             T_INVOICE,
@@ -46,6 +48,8 @@ async def build_dashboard(db: Database, scope: Scope) -> Dashboard:
             T_INVOICE.c.kind,
             func.count().label("count"),
             func.coalesce(func.sum(T_INVOICE.c.balance_due), 0).label("total"),
+            func.count().filter(overdue).label("overdue_count"),
+            func.coalesce(func.sum(T_INVOICE.c.balance_due).filter(overdue), 0).label("overdue_total"),
         )
         .where(reads.outstanding())
         .group_by(T_INVOICE.c.currency, T_INVOICE.c.kind)
@@ -70,8 +74,11 @@ async def build_dashboard(db: Database, scope: Scope) -> Dashboard:
         counts = (await session.execute(figures)).one()
         payment = (await session.execute(last_payment)).one_or_none()
     by_kind: dict[str, dict[str, tuple[int, Decimal]]] = defaultdict(dict)
+    overdue_count, overdue_total = 0, Decimal(0)
     for row in groups:
         by_kind[row.kind][row.currency] = (int(row.count), Decimal(row.total))
+        if row.kind == "REGULAR" and row.currency == currency:
+            overdue_count, overdue_total = int(row.overdue_count), Decimal(row.overdue_total)
     regular_count, regular_total = by_kind["REGULAR"].get(currency, (0, Decimal(0)))
     retainer_count, retainer_total = by_kind["RETAINER"].get(currency, (0, Decimal(0)))
     return Dashboard(
@@ -87,6 +94,11 @@ async def build_dashboard(db: Database, scope: Scope) -> Dashboard:
             total=quantize(retainer_total, currency),
             count=retainer_count,
             filter=InvoiceFilterValues(status=list(OUTSTANDING_SHOWN), kind=InvoiceKind.RETAINER),
+        ),
+        overdue=OutstandingInvoices(
+            total=quantize(overdue_total, currency),
+            count=overdue_count,
+            filter=InvoiceFilterValues(status=[InvoiceStatus.OVERDUE], kind=InvoiceKind.REGULAR),
         ),
         last_payment=Payment.from_row(payment) if payment is not None else None,
         **_estimate_figures(counts),

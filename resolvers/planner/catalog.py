@@ -27,7 +27,7 @@ from core.scope import (
     Scope,
 )
 from models.estimates import DASHBOARD_FIGURES
-from models.invoices import OUTSTANDING_SHOWN
+from models.invoices import OUTSTANDING_SHOWN, InvoiceStatus
 from resolvers import reads
 from resolvers.planner.specs import (
     ById,
@@ -58,6 +58,8 @@ from resolvers.planner.sqljson import (
     text_of,
 )
 from services.documents import statuses
+
+OVERDUE = InvoiceStatus.OVERDUE
 
 
 def _comment_count(owner: str) -> Leaf:
@@ -176,6 +178,12 @@ def _dashboard(scope: Scope, _: Row | None) -> Select[Any]:
         of_kind = base.where(T_INVOICE.c.kind == kind, T_INVOICE.c.currency == currency)
         return func.coalesce(of_kind.with_only_columns(value).scalar_subquery(), 0)
 
+    def overdue_figure(value: Any) -> Any:
+        late = base.where(
+            T_INVOICE.c.kind == "REGULAR", T_INVOICE.c.currency == currency, statuses.invoice_status_in([OVERDUE])
+        )
+        return func.coalesce(late.with_only_columns(value).scalar_subquery(), 0)
+
     count = scope.select(T_ESTIMATE, func.count())
     estimate_figures = [
         count.where(statuses.estimate_status_in(wanted)).scalar_subquery().label(name)
@@ -188,6 +196,8 @@ def _dashboard(scope: Scope, _: Row | None) -> Select[Any]:
         figure("REGULAR", func.count()).label("regular_count"),
         figure("RETAINER", func.sum(T_INVOICE.c.balance_due)).label("retainer_total"),
         figure("RETAINER", func.count()).label("retainer_count"),
+        overdue_figure(func.sum(T_INVOICE.c.balance_due)).label("overdue_total"),
+        overdue_figure(func.count()).label("overdue_count"),
         *estimate_figures,
     )
 
@@ -212,8 +222,8 @@ def _last_payment(scope: Scope, _: Row) -> Select[Any]:
     )
 
 
-def _filter_values(kind: str) -> Callable[[Row], Row]:
-    return lambda row: View(row, {"filter_kind": literal(kind)})
+def _filter_values(kind: str, shown: tuple[Any, ...] = OUTSTANDING_SHOWN) -> Callable[[Row], Row]:
+    return lambda row: View(row, {"filter_kind": literal(kind), "filter_statuses": json_list(shown)})
 
 
 def _address(column: str) -> Same:
@@ -240,7 +250,25 @@ CATALOG: dict[str, dict[str, Spec]] = {
         "retainerInvoices": Same(
             "OutstandingInvoices",
             lambda row: View(
-                row, {"total": "retainer_total", "count": "retainer_count", "filter_kind": literal("RETAINER")}
+                row,
+                {
+                    "total": "retainer_total",
+                    "count": "retainer_count",
+                    "filter_kind": literal("RETAINER"),
+                    "filter_statuses": json_list(OUTSTANDING_SHOWN),
+                },
+            ),
+        ),
+        "overdue": Same(
+            "OutstandingInvoices",
+            lambda row: View(
+                row,
+                {
+                    "total": "overdue_total",
+                    "count": "overdue_count",
+                    "filter_kind": literal("REGULAR"),
+                    "filter_statuses": json_list((OVERDUE,)),
+                },
             ),
         ),
         "lastPayment": Child("Payment", _last_payment),
@@ -254,7 +282,7 @@ CATALOG: dict[str, dict[str, Spec]] = {
     },
     "EstimateFilterValues": {"status": Leaf(lambda r, _: r.c["statuses"])},
     "InvoiceFilterValues": {
-        "status": Leaf(lambda r, _: json_list(OUTSTANDING_SHOWN)),
+        "status": Leaf(lambda r, _: r.c["filter_statuses"]),
         "kind": Leaf(lambda r, _: r.c["filter_kind"]),
     },
     "OutstandingInvoices": {

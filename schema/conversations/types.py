@@ -10,6 +10,7 @@ from typing import Any
 
 import strawberry
 
+from core.ids import to_global_id
 from schema.base import Edge, Node, PageInfo, from_columns
 from schema.contacts.types import ContactPerson
 
@@ -27,6 +28,10 @@ class Comment(Node):
     author_kind: CommentAuthorKind
     author_name: str
     created_at: dt.datetime
+    target_id: strawberry.ID = strawberry.field(
+        description="The estimate, invoice or project it is on: the thread a `commentAdded` event belongs to "
+        "(`node(id:)` reads it)."
+    )
 
     @staticmethod
     def from_row(row: Any) -> Comment:
@@ -35,7 +40,17 @@ class Comment(Node):
             row,
             author_kind=CommentAuthorKind.CLIENT if row.author_contact_person_id else CommentAuthorKind.STAFF,
             author_name=row.author_name or "",
+            target_id=strawberry.ID(comment_target(row)),
         )
+
+
+def comment_target(row: Any) -> str:
+    """The global id of what a comment row is on (exactly one of its three parents)."""
+    for type_name, column in (("Estimate", "estimate_id"), ("Invoice", "invoice_id"), ("Project", "project_id")):
+        pk = getattr(row, column, None)
+        if pk is not None:
+            return to_global_id(type_name, pk)
+    raise ValueError(f"comment {row.id} is on nothing")
 
 
 @strawberry.type(description="A contact person's rating of the organization.")

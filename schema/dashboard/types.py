@@ -54,6 +54,10 @@ class Dashboard:
         description="Outstanding regular invoices per currency."
     )
     retainer_invoices: OutstandingInvoices = strawberry.field(description="Outstanding retainer invoices.")
+    overdue: OutstandingInvoices = strawberry.field(
+        description="Regular invoices past their due date with a balance (OVERDUE), in `currency`: part of "
+        "`outstandingTotal`."
+    )
     last_payment: Payment | None = strawberry.field(description="The latest payment (succeeded or pending).")
     estimates_awaiting_approval: int = strawberry.field(description="SENT estimates that have not expired.")
     estimates_awaiting_approval_filter: EstimateFilterValues = strawberry.field(

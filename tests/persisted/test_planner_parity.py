@@ -59,7 +59,7 @@ PLANNED = {
     "typename only": "{ __typename invoices { __typename } }",
     "dashboard": """{ dashboard { __typename currency outstandingTotal outstandingCount
       outstandingFilter { status kind } outstandingByCurrency { currency total count }
-      retainerInvoices { total count filter { status kind } }
+      retainerInvoices { total count filter { status kind } } overdue { total count filter { status kind } }
       lastPayment { id amount currency paymentDate mode status notes } estimatesAwaitingApproval
       estimatesAwaitingApprovalFilter { status } } }""",
 }

@@ -12,7 +12,7 @@ from tests.invoice.helpers import snapshot
 from tests.portal.conftest import World, published, result_of
 
 ADD = """mutation($input: AddCommentInput!) { addComment(input: $input) { __typename
-  ... on Comment { id body visibleInPortal authorKind authorName }
+  ... on Comment { id body visibleInPortal authorKind authorName targetId }
   ... on AddCommentError { code field } } }"""
 SET_VISIBILITY = """mutation($id: ID!, $visible: Boolean!) { setCommentVisibility(id: $id, visibleInPortal: $visible) {
   __typename ... on Comment { id visibleInPortal } ... on SetCommentVisibilityError { code field } } }"""
@@ -48,6 +48,7 @@ async def test_a_client_comment_reaches_staff_and_every_person_of_the_contact(
     assert (added["__typename"], added["body"], added["authorKind"]) == ("Comment", "Can we talk?", "CLIENT")
     assert added["visibleInPortal"] is True
     assert added["authorName"] == f"{world.ours.person_a.first_name} Tester"
+    assert added["targetId"] == target.gid  # (the thread it goes in: a live commentAdded says so too)
     # and staff, the client and a colleague of the same contact see it; another contact's person does not
     for token in (world.staff, world.client, world.colleague_token):
         assert await bodies(gql, target, token) == ["Can we talk?"]

@@ -15,6 +15,7 @@ DASHBOARD = """{ dashboard {
   currency outstandingTotal outstandingCount outstandingFilter { status kind }
   outstandingByCurrency { currency total count }
   retainerInvoices { total count filter { status kind } }
+  overdue { total count filter { status kind } }
   lastPayment { id amount paymentDate mode status }
   estimatesAwaitingApproval estimatesAwaitingApprovalFilter { status } } }"""
 INVOICES = """query($filter: InvoiceFilter) { invoices(filter: $filter, first: 100) {
@@ -65,6 +66,7 @@ async def test_portal_dashboard_counts_the_contacts_documents(
     assert dashboard["outstandingByCurrency"] == [{"currency": "USD", "total": "480.00", "count": 3}]
     assert dashboard["retainerInvoices"]["total"] == "500.00"
     assert dashboard["retainerInvoices"]["count"] == 1
+    assert (dashboard["overdue"]["total"], dashboard["overdue"]["count"]) == ("200.00", 1)
     assert dashboard["estimatesAwaitingApproval"] == 2
     # and the last payment is the pending ACH payment (a failed one does not count)
     assert dashboard["lastPayment"] == {
@@ -85,6 +87,10 @@ async def test_the_filter_values_list_exactly_what_the_dashboard_counts(
     assert dashboard["estimatesAwaitingApprovalFilter"] == {"status": ["SENT"]}
     outstanding = await _list(gql, INVOICES, dashboard["outstandingFilter"], world.client)
     retainers = await _list(gql, INVOICES, dashboard["retainerInvoices"]["filter"], world.client)
+    overdue = await _list(gql, INVOICES, dashboard["overdue"]["filter"], world.client)
+    assert dashboard["overdue"]["filter"] == {"status": ["OVERDUE"], "kind": "REGULAR"}
+    assert overdue["totalCount"] == dashboard["overdue"]["count"] == 1
+    assert [edge["node"]["balanceDue"] for edge in overdue["edges"]] == [dashboard["overdue"]["total"]]
     estimates = await _list(gql, ESTIMATES, dashboard["estimatesAwaitingApprovalFilter"], world.client)
     assert outstanding["totalCount"] == dashboard["outstandingCount"]
     assert sum(Decimal(edge["node"]["balanceDue"]) for edge in outstanding["edges"]) == Decimal(
@@ -115,6 +121,7 @@ async def test_staff_dashboard_covers_the_organization(gql: GraphQLClient, facto
         {"currency": "USD", "total": "960.00", "count": 6},
     ]
     assert (dashboard["retainerInvoices"]["total"], dashboard["estimatesAwaitingApproval"]) == ("1000.00", 4)
+    assert (dashboard["overdue"]["total"], dashboard["overdue"]["count"]) == ("400.00", 2)
     assert dashboard["lastPayment"]["amount"] == "120.00"
 
 

@@ -179,6 +179,10 @@ async def test_comment_added_with_a_target_only_streams_that_targets_comments(
         )
         assert (await ws.next_data())["commentAdded"]["body"] == "on the project"
         await ws.silent()
+        # and an unfiltered subscriber is told each comment's thread
+        await subscribed(ws, broker, tenant.org.pk, "subscription { commentAdded { body targetId } }")
+        await emitted(tenant.org.pk, CommentAdded(on_estimate.pk, tenant.contact_a.pk))
+        assert (await ws.next_data())["commentAdded"] == {"body": "on the estimate", "targetId": estimate.gid}
 
 
 async def test_comment_added_refuses_targets_the_subscriber_cannot_see(
