@@ -21,4 +21,4 @@ def test_each_custom_scalar_is_specified_and_documented(settings: Settings) -> N
     for kind in custom:
         assert kind.specified_by_url and kind.specified_by_url.startswith("https://"), kind.name
         assert kind.description and "docs/scalars.md" in kind.description, kind.name
-        assert f"| `{kind.name}` |" in docs and f"{kind.name}: {{ input: \"string\"" in docs, kind.name
+        assert f"| `{kind.name}` |" in docs and f'{kind.name}: {{ input: "string"' in docs, kind.name
