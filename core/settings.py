@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     stripe_timeout_seconds: float = 20.0
 
     public_portal_url: str = "http://127.0.0.1:8000"
+    public_api_url: str = Field(
+        default="", description="the API's public origin, for the URLs it gives (pdfUrl); default: each request's"
+    )
     graphiql: bool | None = Field(default=None, description="default: on outside production")
     introspection: bool | None = Field(default=None, description="default: on outside production")
     field_suggestions: bool | None = Field(

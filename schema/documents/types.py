@@ -10,6 +10,7 @@ from typing import Any
 import strawberry
 
 from core.money import quantize, trim
+from core.urls import api_url
 from schema.base import Connection, Node, from_columns
 from schema.contacts.types import Contact, ContactPerson
 from schema.conversations.types import Comment
@@ -101,6 +102,13 @@ class Document(Node):
     @strawberry.field
     async def contact(self, info: strawberry.Info) -> Contact:
         return await info.context.loaders.contact.load(self.contact_id)
+
+    @strawberry.field(
+        description="The PDF (GET, with the session: `Authorization: Bearer <token>`, or the cookie): "
+        "`PUBLIC_API_URL` (else this request's origin) + `/documents/<id>.pdf`."
+    )
+    def pdf_url(self, info: strawberry.Info) -> str:
+        return api_url(info.context, f"/documents/{self.id}.pdf")
 
     @strawberry.field
     async def line_items(self, info: strawberry.Info) -> list[LineItem]:

@@ -182,3 +182,27 @@ async def test_statement_numbers_in_download(http: AsyncClient, gql: GraphQLClie
     response = await http.get(f"/statements.pdf?from={FROM}&to={TO}", headers=bearer(token))
     lines = pdf_lines(response.content)
     assert lines[lines.index("Closing balance") + 1] == "$60.00"
+
+
+async def test_pdf_url_is_where_the_viewer_downloads_it(
+    http: AsyncClient, gql: GraphQLClient, factory: Factory, settings: Settings
+) -> None:
+    # given a portal user's invoice and estimate
+    tenant = await factory.tenant()
+    invoice = await factory.invoice(tenant.contact_a)
+    estimate = await factory.estimate(tenant.contact_a)
+    token = await portal_token(gql, tenant)
+    query = "query($i: ID!, $e: ID!) { invoice(id: $i) { pdfUrl } estimate(id: $e) { pdfUrl } }"
+    data = await gql(query, {"i": invoice.gid, "e": estimate.gid}, as_=token)
+    # then each pdfUrl is absolute, on the API's own origin, and downloads that document with the session
+    urls = [data["invoice"]["pdfUrl"], data["estimate"]["pdfUrl"]]
+    assert urls == [
+        f"http://portico.test/documents/{invoice.gid}.pdf",
+        f"http://portico.test/documents/{estimate.gid}.pdf",
+    ]
+    for url in urls:
+        response = await http.get(url, headers=bearer(token))
+        assert (response.status_code, response.headers["content-type"]) == (200, "application/pdf")
+    # and another contact's person gets 404 from the same URL
+    other = await gql.login(tenant.person_b.email, PASSWORD, portal=tenant.org.portal_slug)
+    assert (await http.get(urls[0], headers=bearer(other))).status_code == 404
