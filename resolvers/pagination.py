@@ -13,12 +13,10 @@ from sqlalchemy import ColumnElement, Select, func, select, tuple_
 
 from core.database import Database
 from core.errors import TopLevelCode, top_level_error
-from schema.base import Connection, Edge, PageInfo
+from schema.base import DEFAULT_PAGE, MAX_PAGE, Connection, Edge, PageInfo
 
 N = TypeVar("N")
 
-DEFAULT_PAGE = 20
-MAX_PAGE = 100
 BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
 CURSOR_KINDS = (int, str, dt.date, dt.datetime)
 

@@ -102,6 +102,19 @@ class UserError:
     field: str | None = strawberry.field(default=None, description="The input field at fault, if one is.")
 
 
+DEFAULT_PAGE = 20
+MAX_PAGE = 100
+# every connection's paging arguments, described once (the limit is stated in the schema, not found by trying)
+First = Annotated[
+    int | None,
+    strawberry.argument(description=f"Page size: 0 to {MAX_PAGE}, default {DEFAULT_PAGE}; more is BAD_USER_INPUT."),
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(description="The `endCursor` of the previous page (opaque): the page after it."),
+]
+
+
 @strawberry.type(description="Relay page information.")
 class PageInfo:
     has_next_page: bool

@@ -9,12 +9,12 @@ from core.ids import decode_id
 from core.scope import T_CONTACT
 from resolvers import filtering
 from resolvers.pagination import paginate
-from schema.base import Connection
+from schema.base import After, Connection, First
 from schema.contacts.types import Contact, ContactFilter
 
 
 async def contacts(
-    info: strawberry.Info, first: int | None = None, after: str | None = None, filter: ContactFilter | None = None
+    info: strawberry.Info, first: First = None, after: After = None, filter: ContactFilter | None = None
 ) -> Connection[Contact]:
     """Contacts in the viewer's scope by name (a portal user sees their own contact only)."""
     ctx: Context = info.context

@@ -15,6 +15,7 @@ from core.errors import DomainError, invalid
 from core.scope import T_ORGANIZATION, T_REVIEW
 from resolvers.common import create_once, record_action, returns_errors
 from resolvers.pagination import paginate
+from schema.base import After, First
 from schema.conversations.mutations import MAX_REVIEW, SubmitReviewError, SubmitReviewInput, SubmitReviewResult
 from schema.conversations.types import Review, ReviewConnection
 
@@ -64,7 +65,7 @@ async def submit_review(info: strawberry.Info, input: SubmitReviewInput) -> Subm
     return Review.from_row(row)
 
 
-async def reviews(info: strawberry.Info, first: int | None = None, after: str | None = None) -> ReviewConnection:
+async def reviews(info: strawberry.Info, first: First = None, after: After = None) -> ReviewConnection:
     """Staff: the organization's reviews, newest first, with the average rating. Portal: the viewer's own."""
     ctx: Context = info.context
     stmt = ctx.scope.select(T_REVIEW)

@@ -8,12 +8,12 @@ from core.context import Context
 from core.scope import T_ESTIMATE
 from resolvers import reads
 from resolvers.documents.lists import document_filters, newest_first, one_document
-from schema.base import Connection
+from schema.base import After, Connection, First
 from schema.estimates.types import Estimate, EstimateFilter
 
 
 async def estimates(
-    info: strawberry.Info, first: int | None = None, after: str | None = None, filter: EstimateFilter | None = None
+    info: strawberry.Info, first: First = None, after: After = None, filter: EstimateFilter | None = None
 ) -> Connection[Estimate]:
     """Estimates in the viewer's scope, newest first."""
     ctx: Context = info.context

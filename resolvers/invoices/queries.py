@@ -8,12 +8,12 @@ from core.context import Context
 from core.scope import T_INVOICE
 from resolvers import filtering, reads
 from resolvers.documents.lists import document_filters, newest_first, one_document
-from schema.base import Connection
+from schema.base import After, Connection, First
 from schema.invoices.types import Invoice, InvoiceFilter
 
 
 async def invoices(
-    info: strawberry.Info, first: int | None = None, after: str | None = None, filter: InvoiceFilter | None = None
+    info: strawberry.Info, first: First = None, after: After = None, filter: InvoiceFilter | None = None
 ) -> Connection[Invoice]:
     """Invoices in the viewer's scope, newest first."""
     ctx: Context = info.context

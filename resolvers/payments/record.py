@@ -12,7 +12,7 @@ from core.scope import T_PAYMENT
 from resolvers import filtering
 from resolvers.common import pk_of, returns_errors
 from resolvers.pagination import newest_first
-from schema.base import Connection
+from schema.base import After, Connection, First
 from schema.payments.mutations import RecordPaymentError, RecordPaymentInput, RecordPaymentResult
 from schema.payments.types import Payment, PaymentFilter
 from services import receipts
@@ -24,7 +24,7 @@ MAX_ALLOCATIONS = 100
 
 
 async def payments(
-    info: strawberry.Info, first: int | None = None, after: str | None = None, filter: PaymentFilter | None = None
+    info: strawberry.Info, first: First = None, after: After = None, filter: PaymentFilter | None = None
 ) -> Connection[Payment]:
     """Payments in the viewer's scope, newest first."""
     ctx: Context = info.context

@@ -12,7 +12,7 @@ from core.ids import decode_id
 from core.scope import T_PROJECT, T_TIME_ENTRY
 from resolvers import filtering, reads
 from resolvers.pagination import newest_first
-from schema.base import Connection
+from schema.base import After, Connection, First
 from schema.projects.types import Project, ProjectFilter, TimeEntry
 
 FEATURE_DISABLED = "FEATURE_DISABLED"
@@ -39,7 +39,7 @@ def require_projects_shown(ctx: Context) -> None:
 
 
 async def projects(
-    info: strawberry.Info, first: int | None = None, after: str | None = None, filter: ProjectFilter | None = None
+    info: strawberry.Info, first: First = None, after: After = None, filter: ProjectFilter | None = None
 ) -> Connection[Project]:
     """Projects in the viewer's scope, newest first (portal: only while the organization shows projects)."""
     ctx: Context = info.context

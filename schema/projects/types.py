@@ -10,7 +10,7 @@ import strawberry
 
 from core.money import quantize
 from models import projects
-from schema.base import Connection, Node, from_columns
+from schema.base import After, Connection, First, Node, from_columns
 from schema.contacts.types import Contact, contact_field
 from schema.conversations.types import Comment
 
@@ -92,16 +92,14 @@ class Project(Node):
 
     @strawberry.field(description="Time entries, newest first; the portal lists billable entries only.")
     async def time_entries(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
+        self, info: strawberry.Info, first: First = None, after: After = None
     ) -> Connection[TimeEntry]:
         from resolvers.projects.queries import time_entries_of
 
         return await time_entries_of(info, self.pk, first=first, after=after)
 
     @strawberry.field(description="Comments the viewer may see, oldest first.")
-    async def comments(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
-    ) -> Connection[Comment]:
+    async def comments(self, info: strawberry.Info, first: First = None, after: After = None) -> Connection[Comment]:
         from resolvers.conversations.comments import comments_on
 
         return await comments_on(info, self, first=first, after=after)
