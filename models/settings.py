@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, Boolean, CheckConstraint, Column, String
+from sqlalchemy import ARRAY, Boolean, CheckConstraint, Column, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -31,6 +31,8 @@ class Organization(SQLModel, table=True):
     notification_emails: list[str] = Field(
         default_factory=list, sa_column=Column(ARRAY(String(320)), nullable=False, server_default="{}")
     )
+    # how to pay other than online (bank details, checks): shown on every invoice in the portal
+    payment_instructions: str | None = Field(default=None, sa_column=Column(Text))
     created_at: datetime = created_at()
 
     __table_args__ = (CheckConstraint("portal_slug ~ '^[a-z0-9][a-z0-9-]*$'", name="organization_slug_format"),)

@@ -13,7 +13,12 @@ from core.context import Context
 from core.errors import DomainError
 from core.scope import T_ORGANIZATION
 from resolvers.common import record_action, returns_errors
-from schema.settings.mutations import PortalSettingsInput, UpdatePortalSettingsError, UpdatePortalSettingsResult
+from schema.settings.mutations import (
+    MAX_PAYMENT_INSTRUCTIONS,
+    PortalSettingsInput,
+    UpdatePortalSettingsError,
+    UpdatePortalSettingsResult,
+)
 from schema.settings.types import Organization, PortalSettings
 
 
@@ -50,6 +55,10 @@ async def update_portal_settings(info: strawberry.Info, input: PortalSettingsInp
     if input.notification_emails is not None:
         emails = [validation.email(e, f"notificationEmails[{i}]") for i, e in enumerate(input.notification_emails)]
         values["notification_emails"] = sorted({e for e in emails if e})
+    if input.payment_instructions is not None:
+        values["payment_instructions"] = validation.text(
+            input.payment_instructions, "paymentInstructions", max_length=MAX_PAYMENT_INSTRUCTIONS
+        )
     async with ctx.db.transaction() as session:
         if values:
             await session.execute(update(T_ORGANIZATION).where(*ctx.scope.conditions(T_ORGANIZATION)).values(**values))

@@ -5,28 +5,44 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 import strawberry
 
 from core.money import quantize, trim
 from core.urls import api_url
-from schema.base import Connection, Node, from_columns
+from models.documents import ACTIVITY_KINDS
+from schema.base import After, Connection, First, Node, from_columns
 from schema.contacts.types import Contact, ContactPerson
 from schema.conversations.types import Comment
+
+ActivityKind = strawberry.enum(
+    Enum("ActivityKind", {kind.upper(): kind.upper() for kind in (*ACTIVITY_KINDS, "other")}),  # type: ignore[misc]
+    description="What a history entry records; OTHER for a kind this version of the API does not know yet.",
+)
 
 
 @strawberry.type(description="One entry of a document's append-only history.")
 class Activity(Node):
-    kind: str = strawberry.field(description="created, sent, viewed, accepted, declined, commented, paid, …")
+    kind: str = strawberry.field(
+        description="The entry's kind in snake_case.",
+        deprecation_reason="Use `type` (ActivityKind, UPPER_CASE like every other enum); `kind` goes away after "
+        "2027-06-01 (README: Deprecation policy).",
+    )
+    type: ActivityKind = strawberry.field(description="What the entry records.")  # type: ignore[valid-type]
     description: str
     actor_name: str | None
     created_at: dt.datetime
 
     @staticmethod
     def from_row(row: Any) -> Activity:
+        known = row.kind.upper()
         return from_columns(
-            Activity, row, description=(row.details or {}).get("description", row.kind.replace("_", " "))
+            Activity,
+            row,
+            type=ActivityKind[known] if known in ActivityKind.__members__ else ActivityKind.OTHER,
+            description=(row.details or {}).get("description", row.kind.replace("_", " ")),
         )
 
 
@@ -115,9 +131,7 @@ class Document(Node):
         return await info.context.loaders.line_items(self).load(self.pk)
 
     @strawberry.field(description="Comments the viewer may see, oldest first.")
-    async def comments(
-        self, info: strawberry.Info, first: int | None = None, after: str | None = None
-    ) -> Connection[Comment]:
+    async def comments(self, info: strawberry.Info, first: First = None, after: After = None) -> Connection[Comment]:
         from resolvers.conversations.comments import comments_on
 
         return await comments_on(info, self, first=first, after=after)

@@ -75,6 +75,13 @@ class Invoice(Document):
     created_at: dt.datetime
     viewed_by_id: strawberry.Private[int | None]
 
+    @strawberry.field(
+        description="How to pay it other than online (bank details, checks): the organization's instructions."
+    )
+    async def payment_instructions(self, info: strawberry.Info) -> str | None:
+        organization = await info.context.loaders.organization.load(info.context.require_viewer().organization_id)
+        return organization.payment_instructions if organization is not None else None
+
     @strawberry.field(description="Payments applied to this invoice, oldest first.")
     async def payments(self, info: strawberry.Info) -> list[AppliedPayment]:
         return await info.context.loaders.applied_payments.load(self.pk)

@@ -17,6 +17,9 @@ class Organization(Node):
     base_currency: str
     email: str | None
     address: Address
+    payment_instructions: str | None = strawberry.field(
+        description="How to pay other than online (bank details, checks), as the business wrote it; plain text."
+    )
 
     @staticmethod
     def from_row(row: Any) -> Organization:
@@ -31,6 +34,9 @@ class PortalSettings:
     )
     allow_reviews: bool
     payment_gateways: list[PaymentGateway] = strawberry.field(description="Gateways configured for online payment.")
+    payment_instructions: str | None = strawberry.field(
+        description="How to pay other than online: shown on every invoice (`Invoice.paymentInstructions`)."
+    )
     notification_emails: list[str] = staff_only(
         description="Who hears about client actions by email; empty means the owner.", empty=list
     )
@@ -42,5 +48,6 @@ class PortalSettings:
             show_projects_and_timesheets=row.portal_show_projects,
             allow_reviews=row.portal_allow_reviews,
             payment_gateways=[PaymentGateway(g) for g in row.payment_gateways],
+            payment_instructions=row.payment_instructions,
             notification_emails=list(row.notification_emails),
         )

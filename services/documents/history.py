@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from sqlalchemy import ScalarSelect, func, insert, select
@@ -9,9 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import PortalViewer, StaffViewer, Viewer
 from core.scope import T_ACTIVITY, T_CONTACT_PERSON, T_STAFF_USER
+from models.documents import ACTIVITY_KINDS
 from services.mail import notifications
 
 PERSON_NAME = func.concat_ws(" ", T_CONTACT_PERSON.c.first_name, T_CONTACT_PERSON.c.last_name)
+
+
+class UnknownActivityKind(UserWarning):
+    """A history entry whose kind is not in ``models.documents.ACTIVITY_KINDS``."""
 
 
 def name_of(viewer: Viewer | None) -> ScalarSelect[Any] | None:
@@ -57,6 +63,8 @@ async def record_activity(
     read again (``head``: ``notifications.head_column`` read with the action's first statement; ``document``: the
     estimate's, invoice's or project's row as the action left it; ``quote``: the client's words, a comment's body).
     """
+    if kind not in ACTIVITY_KINDS:  # (it would read as OTHER in the API: add it to models.documents.ACTIVITY_KINDS)
+        warnings.warn(f"history entry of an unknown kind {kind!r}", UnknownActivityKind, stacklevel=2)
     entry = insert(T_ACTIVITY).values(
         organization_id=organization_id,
         contact_id=contact_id,

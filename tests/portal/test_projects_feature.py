@@ -24,7 +24,7 @@ async def test_portal_users_see_their_projects_with_billable_tasks_and_time(
     listed = (await gql(PROJECTS, as_=world.client))["projects"]
     assert [edge["node"]["id"] for edge in listed["edges"]] == [project.gid]
     opened = (await gql(PROJECT, {"id": project.gid}, as_=world.client))["project"]
-    assert opened["tasks"] == [{"name": "Build", "loggedHours": "2", "billedHours": "1.5", "unbilledHours": "0.5"}]
+    assert opened["tasks"] == [{"name": "Build", "loggedHours": "2.00", "billedHours": "1.50", "unbilledHours": "0.50"}]
     assert sorted(e["node"]["status"] for e in opened["timeEntries"]["edges"]) == ["BILLED", "UNBILLED"]
 
 
