@@ -6,6 +6,7 @@ import base64
 import binascii
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import orjson
@@ -69,12 +70,32 @@ def decode_cursor(cursor: str, kinds: Sequence[type]) -> list[Any]:
         raise top_level_error(TopLevelCode.BAD_USER_INPUT, "The `after` cursor is not valid.", field="after") from None
 
 
-def page_size(first: int | None) -> int:
+def page_size(first: int | None, name: str = "first") -> int:
     if first is None:
         return DEFAULT_PAGE
     if first < 0 or first > MAX_PAGE:
-        raise top_level_error(TopLevelCode.BAD_USER_INPUT, f"`first` must be between 0 and {MAX_PAGE}.", field="first")
+        raise top_level_error(TopLevelCode.BAD_USER_INPUT, f"`{name}` must be between 0 and {MAX_PAGE}.", field=name)
     return first
+
+
+@dataclass(frozen=True, slots=True)
+class Paging:
+    """A connection's paging arguments: forwards (``first`` after a cursor) or backwards (``last`` before one)."""
+
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+    @property
+    def backwards(self) -> bool:
+        if (self.last is not None or self.before is not None) and (self.first is not None or self.after is not None):
+            raise top_level_error(
+                TopLevelCode.BAD_USER_INPUT,
+                "Page with `first`/`after` or with `last`/`before`, not both.",
+                field="last",
+            )
+        return self.last is not None or self.before is not None
 
 
 async def paginate(
@@ -83,24 +104,29 @@ async def paginate(
     *,
     order: Sequence[ColumnElement[Any]],
     descending: bool,
-    first: int | None,
-    after: str | None,
+    paging: Paging,
     to_node: Callable[[Any], N],
     kinds: Sequence[type] | None = None,
 ) -> Connection[N]:
     """One page of ``stmt`` ordered by the unique key ``order``; ``stmt`` already carries scope and filter. A cursor
-    holds a value of each key column, of the column's Python type (``kinds``, when given, says otherwise)."""
-    limit = page_size(first)
+    holds a value of each key column, of the column's Python type (``kinds``, when given, says otherwise). Backwards
+    (``last``/``before``), the rows are read in the opposite order from the cursor and handed back in list order."""
+    backwards = paging.backwards
+    limit = page_size(paging.last, "last") if backwards else page_size(paging.first)
+    cursor = paging.before if backwards else paging.after
+    reverse = descending != backwards  # (the direction rows are read in)
     page_stmt = stmt
-    if after:
+    if cursor:
         key = tuple_(*order)
-        values = tuple_(*decode_cursor(after, kinds or [column.type.python_type for column in order]))
-        page_stmt = page_stmt.where(key < values if descending else key > values)
-    page_stmt = page_stmt.order_by(*(c.desc() if descending else c.asc() for c in order)).limit(limit + 1)
+        values = tuple_(*decode_cursor(cursor, kinds or [column.type.python_type for column in order]))
+        page_stmt = page_stmt.where(key < values if reverse else key > values)
+    page_stmt = page_stmt.order_by(*(c.desc() if reverse else c.asc() for c in order)).limit(limit + 1)
     async with db.session() as session:
         rows = (await session.execute(page_stmt)).all()
-    has_next = len(rows) > limit
+    more = len(rows) > limit
     rows = rows[:limit]
+    if backwards:
+        rows.reverse()
     names = [c.key for c in order]
     edges = [Edge(node=to_node(row), cursor=encode_cursor([getattr(row, n) for n in names])) for row in rows]
 
@@ -111,8 +137,8 @@ async def paginate(
     return Connection(
         edges=edges,
         page_info=PageInfo(
-            has_next_page=has_next,
-            has_previous_page=after is not None,
+            has_next_page=paging.before is not None if backwards else more,
+            has_previous_page=more if backwards else paging.after is not None,
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),
@@ -124,9 +150,8 @@ async def newest_first(
     db: Database,
     stmt: Select[Any],
     key: Sequence[ColumnElement[Any]],
-    first: int | None,
-    after: str | None,
+    paging: Paging,
     to_node: Callable[[Any], N],
 ) -> Connection[N]:
     """A page of ``stmt`` by ``key`` descending, newest first (the key ends with the id, which breaks ties)."""
-    return await paginate(db, stmt, order=key, descending=True, first=first, after=after, to_node=to_node)
+    return await paginate(db, stmt, order=key, descending=True, paging=paging, to_node=to_node)

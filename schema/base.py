@@ -113,6 +113,16 @@ After = Annotated[
     str | None,
     strawberry.argument(description="The `endCursor` of the previous page (opaque): the page after it."),
 ]
+Last = Annotated[
+    int | None,
+    strawberry.argument(
+        description=f"Paging backwards (with `before`, never with `first`/`after`): the last 0 to {MAX_PAGE} items."
+    ),
+]
+Before = Annotated[
+    str | None,
+    strawberry.argument(description="The `startCursor` of the next page (opaque): the page before it."),
+]
 
 
 @strawberry.type(description="Relay page information.")

@@ -8,13 +8,18 @@ from core.context import Context
 from core.ids import decode_id
 from core.scope import T_CONTACT
 from resolvers import filtering
-from resolvers.pagination import paginate
-from schema.base import After, Connection, First
+from resolvers.pagination import Paging, paginate
+from schema.base import After, Before, Connection, First, Last
 from schema.contacts.types import Contact, ContactFilter
 
 
 async def contacts(
-    info: strawberry.Info, first: First = None, after: After = None, filter: ContactFilter | None = None
+    info: strawberry.Info,
+    first: First = None,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
+    filter: ContactFilter | None = None,
 ) -> Connection[Contact]:
     """Contacts in the viewer's scope by name (a portal user sees their own contact only)."""
     ctx: Context = info.context
@@ -29,8 +34,7 @@ async def contacts(
         stmt,
         order=[T_CONTACT.c.display_name, T_CONTACT.c.id],
         descending=False,
-        first=first,
-        after=after,
+        paging=Paging(first, after, last, before),
         to_node=lambda row: Contact.from_row(row, staff=scope.is_staff),
     )
 

@@ -19,7 +19,7 @@ from core.scope import T_COMMENT, T_ESTIMATE, T_INVOICE, T_PROJECT
 from resolvers import reads
 from resolvers.common import create_once, one_or_raise, pk_of, record_action, returns_errors
 from resolvers.loaders import reload
-from resolvers.pagination import paginate
+from resolvers.pagination import Paging, paginate
 from resolvers.reads import OWNERS, owner_kind
 from schema.base import Connection
 from schema.conversations.mutations import (
@@ -46,7 +46,7 @@ def _no_target() -> DomainError:
 
 
 async def comments_on(
-    info: strawberry.Info, target: Estimate | Invoice | Project, *, first: int | None, after: str | None
+    info: strawberry.Info, target: Estimate | Invoice | Project, paging: Paging
 ) -> Connection[Comment]:
     """The comments on ``target`` that the viewer may see, oldest first."""
     ctx: Context = info.context
@@ -58,8 +58,7 @@ async def comments_on(
         order=[T_COMMENT.c.id],
         kinds=[int],
         descending=False,
-        first=first,
-        after=after,
+        paging=paging,
         to_node=Comment.from_row,
     )
 

@@ -14,8 +14,8 @@ from core.context import Context
 from core.errors import DomainError, invalid
 from core.scope import T_ORGANIZATION, T_REVIEW
 from resolvers.common import create_once, record_action, returns_errors
-from resolvers.pagination import paginate
-from schema.base import After, First
+from resolvers.pagination import Paging, paginate
+from schema.base import After, Before, First, Last
 from schema.conversations.mutations import MAX_REVIEW, SubmitReviewError, SubmitReviewInput, SubmitReviewResult
 from schema.conversations.types import Review, ReviewConnection
 
@@ -65,7 +65,9 @@ async def submit_review(info: strawberry.Info, input: SubmitReviewInput) -> Subm
     return Review.from_row(row)
 
 
-async def reviews(info: strawberry.Info, first: First = None, after: After = None) -> ReviewConnection:
+async def reviews(
+    info: strawberry.Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+) -> ReviewConnection:
     """Staff: the organization's reviews, newest first, with the average rating. Portal: the viewer's own."""
     ctx: Context = info.context
     stmt = ctx.scope.select(T_REVIEW)
@@ -75,8 +77,7 @@ async def reviews(info: strawberry.Info, first: First = None, after: After = Non
         order=[T_REVIEW.c.id],
         kinds=[int],
         descending=True,
-        first=first,
-        after=after,
+        paging=Paging(first, after, last, before),
         to_node=Review.from_row,
     )
 

@@ -26,10 +26,10 @@ def document_filters(filter: Any, table: Table, status_in: Callable[[Any], Colum
 
 
 async def newest_first(
-    ctx: Context, stmt: Select[Any], table: Table, first: int | None, after: str | None, to_node: Callable[[Any], N]
+    ctx: Context, stmt: Select[Any], table: Table, paging: pagination.Paging, to_node: Callable[[Any], N]
 ) -> Connection[N]:
     """A page of documents by issue date, newest first (the id breaks ties)."""
-    return await pagination.newest_first(ctx.db, stmt, [table.c.issue_date, table.c.id], first, after, to_node)
+    return await pagination.newest_first(ctx.db, stmt, [table.c.issue_date, table.c.id], paging, to_node)
 
 
 async def one_document(ctx: Context, id: str, type_name: str) -> Any:

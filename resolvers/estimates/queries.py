@@ -8,19 +8,25 @@ from core.context import Context
 from core.scope import T_ESTIMATE
 from resolvers import reads
 from resolvers.documents.lists import document_filters, newest_first, one_document
-from schema.base import After, Connection, First
+from resolvers.pagination import Paging
+from schema.base import After, Before, Connection, First, Last
 from schema.estimates.types import Estimate, EstimateFilter
 
 
 async def estimates(
-    info: strawberry.Info, first: First = None, after: After = None, filter: EstimateFilter | None = None
+    info: strawberry.Info,
+    first: First = None,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
+    filter: EstimateFilter | None = None,
 ) -> Connection[Estimate]:
     """Estimates in the viewer's scope, newest first."""
     ctx: Context = info.context
     stmt = reads.estimates(ctx.scope)
     if filter:
         stmt = stmt.where(*document_filters(filter, T_ESTIMATE, reads.estimate_status_in))
-    return await newest_first(ctx, stmt, T_ESTIMATE, first, after, Estimate.from_row)
+    return await newest_first(ctx, stmt, T_ESTIMATE, Paging(first, after, last, before), Estimate.from_row)
 
 
 async def estimate(info: strawberry.Info, id: strawberry.ID) -> Estimate | None:

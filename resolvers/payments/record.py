@@ -11,8 +11,8 @@ from core.errors import DomainError
 from core.scope import T_PAYMENT
 from resolvers import filtering
 from resolvers.common import pk_of, returns_errors
-from resolvers.pagination import newest_first
-from schema.base import After, Connection, First
+from resolvers.pagination import Paging, newest_first
+from schema.base import After, Before, Connection, First, Last
 from schema.payments.mutations import RecordPaymentError, RecordPaymentInput, RecordPaymentResult
 from schema.payments.types import Payment, PaymentFilter
 from services import receipts
@@ -24,7 +24,12 @@ MAX_ALLOCATIONS = 100
 
 
 async def payments(
-    info: strawberry.Info, first: First = None, after: After = None, filter: PaymentFilter | None = None
+    info: strawberry.Info,
+    first: First = None,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
+    filter: PaymentFilter | None = None,
 ) -> Connection[Payment]:
     """Payments in the viewer's scope, newest first."""
     ctx: Context = info.context
@@ -36,7 +41,9 @@ async def payments(
             *filtering.date_range(filter.date_range, T_PAYMENT.c.payment_date),
             *filtering.contact(filter.contact_id, T_PAYMENT.c.contact_id),
         )
-    return await newest_first(ctx.db, stmt, [T_PAYMENT.c.payment_date, T_PAYMENT.c.id], first, after, Payment.from_row)
+    return await newest_first(
+        ctx.db, stmt, [T_PAYMENT.c.payment_date, T_PAYMENT.c.id], Paging(first, after, last, before), Payment.from_row
+    )
 
 
 @returns_errors(RecordPaymentError)

@@ -11,8 +11,8 @@ from core.context import Context
 from core.ids import decode_id
 from core.scope import T_PROJECT, T_TIME_ENTRY
 from resolvers import filtering, reads
-from resolvers.pagination import newest_first
-from schema.base import After, Connection, First
+from resolvers.pagination import Paging, newest_first
+from schema.base import After, Before, Connection, First, Last
 from schema.projects.types import Project, ProjectFilter, TimeEntry
 
 FEATURE_DISABLED = "FEATURE_DISABLED"
@@ -39,7 +39,12 @@ def require_projects_shown(ctx: Context) -> None:
 
 
 async def projects(
-    info: strawberry.Info, first: First = None, after: After = None, filter: ProjectFilter | None = None
+    info: strawberry.Info,
+    first: First = None,
+    after: After = None,
+    last: Last = None,
+    before: Before = None,
+    filter: ProjectFilter | None = None,
 ) -> Connection[Project]:
     """Projects in the viewer's scope, newest first (portal: only while the organization shows projects)."""
     ctx: Context = info.context
@@ -51,7 +56,7 @@ async def projects(
             *filtering.search(filter.search, T_PROJECT.c.name),
             *filtering.contact(filter.contact_id, T_PROJECT.c.contact_id),
         )
-    return await newest_first(ctx.db, stmt, [T_PROJECT.c.id], first, after, Project.from_row)
+    return await newest_first(ctx.db, stmt, [T_PROJECT.c.id], Paging(first, after, last, before), Project.from_row)
 
 
 async def project(info: strawberry.Info, id: strawberry.ID) -> Project | None:
@@ -60,14 +65,12 @@ async def project(info: strawberry.Info, id: strawberry.ID) -> Project | None:
     return await info.context.loaders.project.load(pk) if pk else None
 
 
-async def time_entries_of(
-    info: strawberry.Info, project_pk: int, *, first: int | None, after: str | None
-) -> Connection[TimeEntry]:
+async def time_entries_of(info: strawberry.Info, project_pk: int, paging: Paging) -> Connection[TimeEntry]:
     """``Project.timeEntries``: newest first; the portal lists billable entries only (``reads.time_entries``)."""
     ctx: Context = info.context
     stmt = reads.time_entries(ctx.scope).where(T_TIME_ENTRY.c.project_id == project_pk)
     key = [T_TIME_ENTRY.c.entry_date, T_TIME_ENTRY.c.id]
-    return await newest_first(ctx.db, stmt, key, first, after, TimeEntry.from_row)
+    return await newest_first(ctx.db, stmt, key, paging, TimeEntry.from_row)
 
 
 @strawberry.type

@@ -13,7 +13,7 @@ import strawberry
 from core.money import quantize, trim
 from core.urls import api_url
 from models.documents import ACTIVITY_KINDS
-from schema.base import After, Connection, First, Node, from_columns
+from schema.base import After, Before, Connection, First, Last, Node, from_columns
 from schema.contacts.types import Contact, ContactPerson
 from schema.conversations.types import Comment
 
@@ -131,10 +131,13 @@ class Document(Node):
         return await info.context.loaders.line_items(self).load(self.pk)
 
     @strawberry.field(description="Comments the viewer may see, oldest first.")
-    async def comments(self, info: strawberry.Info, first: First = None, after: After = None) -> Connection[Comment]:
+    async def comments(
+        self, info: strawberry.Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[Comment]:
         from resolvers.conversations.comments import comments_on
+        from resolvers.pagination import Paging
 
-        return await comments_on(info, self, first=first, after=after)
+        return await comments_on(info, self, Paging(first, after, last, before))
 
     @strawberry.field(description="Tax per name and rate, summed over the lines.")
     async def taxes(self, info: strawberry.Info) -> list[TaxAmount]:

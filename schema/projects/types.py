@@ -10,7 +10,7 @@ import strawberry
 
 from core.money import quantize
 from models import projects
-from schema.base import After, Connection, First, Node, from_columns
+from schema.base import After, Before, Connection, First, Last, Node, from_columns
 from schema.contacts.types import Contact, contact_field
 from schema.conversations.types import Comment
 
@@ -92,17 +92,21 @@ class Project(Node):
 
     @strawberry.field(description="Time entries, newest first; the portal lists billable entries only.")
     async def time_entries(
-        self, info: strawberry.Info, first: First = None, after: After = None
+        self, info: strawberry.Info, first: First = None, after: After = None, last: Last = None, before: Before = None
     ) -> Connection[TimeEntry]:
+        from resolvers.pagination import Paging
         from resolvers.projects.queries import time_entries_of
 
-        return await time_entries_of(info, self.pk, first=first, after=after)
+        return await time_entries_of(info, self.pk, Paging(first, after, last, before))
 
     @strawberry.field(description="Comments the viewer may see, oldest first.")
-    async def comments(self, info: strawberry.Info, first: First = None, after: After = None) -> Connection[Comment]:
+    async def comments(
+        self, info: strawberry.Info, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> Connection[Comment]:
         from resolvers.conversations.comments import comments_on
+        from resolvers.pagination import Paging
 
-        return await comments_on(info, self, first=first, after=after)
+        return await comments_on(info, self, Paging(first, after, last, before))
 
     @staticmethod
     def from_row(row: Any) -> Project:
