@@ -9,13 +9,21 @@ import strawberry
 from models import payments
 
 
-@strawberry.enum(description="Online payment gateways a client may use for an invoice.")
+@strawberry.enum(
+    description="The PaymentMode values a client may pay online with (an invoice's or the portal's gateways). "
+    "One vocabulary: every payment enum is a subset of PaymentMode, with the same value names."
+)
 class PaymentGateway(Enum):
     CARD = "CARD"
     ACH = "ACH"
 
 
-PaymentMode = strawberry.enum(payments.PaymentMode, description="How a payment was made.")
+PaymentMode = strawberry.enum(
+    payments.PaymentMode,
+    description="How a payment was made: the whole vocabulary. PaymentGateway (CARD, ACH), PaymentMethodType "
+    "(those and SIMULATED) and ManualPaymentMode (CASH, CHECK, BANK_TRANSFER, OTHER) are its subsets, with the "
+    "same value names: a payment made with PaymentMethodType CARD has mode CARD.",
+)
 
 
 PaymentStatus = strawberry.enum(
@@ -25,7 +33,8 @@ PaymentStatus = strawberry.enum(
 
 @strawberry.enum(
     description=(
-        "How the portal user pays. CARD and ACH go through Stripe (the frontend collects the details with "
+        "How the portal user pays (the PaymentMode subset of online payments). CARD and ACH go through Stripe "
+        "(the frontend collects the details with "
         "Stripe.js and sends a PaymentMethod id). SIMULATED is a demo gateway standing in for a card payment (so "
         "only where the invoice accepts CARD): never in production, elsewhere only while no Stripe key is configured "
         "and SIMULATED_PAYMENTS allows it (default: development and tests). It succeeds at once, and declines when "

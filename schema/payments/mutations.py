@@ -67,7 +67,7 @@ RemoveSavedPaymentMethodError, RemoveSavedPaymentMethodResult = mutation_types(
 
 ManualPaymentMode = strawberry.enum(
     StrEnum("ManualPaymentMode", [(mode.name, mode.value) for mode in MANUAL_PAYMENT_MODES]),
-    description="Payment modes staff record by hand; CARD and ACH payments come from the gateways.",
+    description="The PaymentMode values staff record by hand; CARD and ACH payments come from the gateways.",
 )
 
 
