@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, specified_rules
+from graphql import GraphQLError, OperationDefinitionNode, specified_rules
 from graphql.error import GraphQLSyntaxError
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule, ValidationContext
 from strawberry.extensions import (
@@ -119,8 +119,20 @@ class RequestErrorCodes(SchemaExtension):
                 _code_syntax(error)
 
     def on_validate(self) -> Iterator[None]:
+        # (after the validation cache's hook, which has set the document's errors by now)
+        execution = self.execution_context
+        document = execution.graphql_document
+        if execution._provided_operation_name is None and document is not None and not execution.pre_execution_errors:
+            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            if len(operations) > 1:  # (Strawberry would run the first: the spec asks for the name)
+                execution.pre_execution_errors = [
+                    GraphQLError(
+                        "Must provide operation name if query contains multiple operations.",
+                        extensions={"code": TopLevelCode.BAD_REQUEST.value},
+                    )
+                ]
         yield
-        for error in self.execution_context.pre_execution_errors or []:
+        for error in execution.pre_execution_errors or []:
             _code(error, TopLevelCode.GRAPHQL_VALIDATION_FAILED)
 
     def on_operation(self) -> Iterator[None]:
@@ -223,13 +235,13 @@ def build_schema(config: Settings, *, tracing: Tracing | None = None) -> strawbe
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension] | Any] = [
         # first in, last out: it notes the operation's errors as the others left them (masked, coded)
         OperationNote,  # the access log's operation name, type, viewer and error codes (core/accesslog.py)
-        RequestErrorCodes,  # an extensions.code on every parse, validation and variable error (before the parser cache)
         # the limit rules are made once: ValidationCache keys on the rule classes, and Strawberry's limiter
         # extensions make new classes for every request, so no validation would ever come from the cache
         lambda: AddValidationRules(list(limit_rules)),  # (and introspection off, when it is)
         lambda: MaxTokensLimiter(max_token_count=config.max_tokens),
         lambda: RefusingParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
+        RequestErrorCodes,  # an extensions.code on every request error; one operation or its name (after the cache)
         RequestBudget,  # cost limit and rate limits, before execution (core/limits.py)
         lambda: MaskInternalErrors(hide_suggestions=not config.field_suggestions_enabled),
         RejectNulBytes,  # no U+0000 in variables or string literals (PostgreSQL text cannot hold one)

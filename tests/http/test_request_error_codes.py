@@ -39,6 +39,7 @@ KINDS: list[tuple[str, dict[str, Any], str]] = [
     ),
     ("unknown document", {"documentId": "sha256:" + "0" * 64}, "PERSISTED_QUERY_NOT_FOUND"),
     ("unknown operation name", {"query": "query A { __typename }", "operationName": "B"}, "BAD_REQUEST"),
+    ("two operations, no name", {"query": "query A { __typename } query B { __typename }"}, "BAD_REQUEST"),
     ("no query", {}, "BAD_REQUEST"),
 ]
 
