@@ -48,6 +48,8 @@ async def visible_target(ctx: Context, target_id: strawberry.ID) -> tuple[str, i
 
 
 async def _comment(event: ScopedEvent) -> Comment | None:
+    if event.payload.get("shown") and event.scope.is_staff:
+        return None  # (staff had it when it was written; only the portal sees it arrive now)
     return await event.loaders.comment.load(int(event.payload["comment_id"]))
 
 
@@ -59,8 +61,9 @@ class Subscription:
 
     @strawberry.subscription(
         description="A new comment you may see: staff, any comment of the organization; portal users, comments "
-        "visible in the portal on their own contact's documents and projects. With `targetId`, only comments on "
-        "that estimate, invoice or project (NOT_FOUND when you may not see it)."
+        "visible in the portal on their own contact's documents and projects (a staff comment arrives when it is "
+        "written visible, or when staff make it visible later). With `targetId`, only comments on that estimate, "
+        "invoice or project (NOT_FOUND when you may not see it)."
     )
     async def comment_added(
         self, info: strawberry.Info, target_id: strawberry.ID | None = None

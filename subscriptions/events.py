@@ -36,6 +36,7 @@ class DocumentViewed:
 class CommentAdded:
     comment_id: int
     contact_id: int
+    shown: bool = False  # a staff comment just made visible in the portal: news to the portal, not to staff
 
 
 @dataclass(frozen=True, slots=True)

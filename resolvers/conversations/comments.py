@@ -171,6 +171,13 @@ async def set_comment_visibility(
                 description="Comment shown in the portal" if visible_in_portal else "Comment hidden from the portal",
                 details={"comment_id": comment_pk, "visible_in_portal": visible_in_portal},
             )
+            if visible_in_portal:  # the portal's subscribers get it now, as they get a new one
+                emit(
+                    session,
+                    ctx.broker,
+                    current.organization_id,
+                    CommentAdded(comment_pk, current.contact_id, shown=True),
+                )
     return await reload(ctx.loaders.comment, comment_pk)  # type: ignore[return-value]
 
 

@@ -121,3 +121,36 @@ async def test_recording_a_payment_reaches_staff(
         received = (await staff.next_data())["paymentReceived"]
         assert (received["id"], Decimal(received["amount"])) == (recorded["id"], Decimal("100"))
         assert received["allocations"][0]["invoice"]["balanceDue"] == "0.00"
+
+
+VISIBILITY = """mutation($id: ID!, $visible: Boolean!) { setCommentVisibility(id: $id, visibleInPortal: $visible) {
+  __typename } }"""
+
+
+async def test_a_staff_comment_made_visible_later_reaches_the_portal_then_and_staff_only_once(
+    app: Any, gql: GraphQLClient, factory: Factory, sessions: Sessions, broker: Broker
+) -> None:
+    tenant = await factory.tenant()
+    invoice = await factory.invoice(tenant.contact_a)
+    staff_token = await sessions.staff(tenant.owner)
+    async with (
+        in_process(app, staff_token) as staff,
+        in_process(app, await sessions.portal(tenant.person_a)) as portal,
+    ):
+        await subscribed(staff, broker, tenant.org.pk, COMMENTS)
+        await subscribed(portal, broker, tenant.org.pk, COMMENTS)
+        # a staff-only comment: staff hear of it, the portal does not
+        note = {"input": {"targetId": invoice.gid, "body": "internal for now"}}
+        comment_id = (await gql(COMMENT, note, as_=staff_token))["addComment"]["id"]
+        assert (await staff.next_data())["commentAdded"]["body"] == "internal for now"
+        await portal.silent()
+        # made visible: the portal gets it then, as a new comment; staff, who had it, get nothing again
+        assert await gql(VISIBILITY, {"id": comment_id, "visible": True}, as_=staff_token) == {
+            "setCommentVisibility": {"__typename": "Comment"}
+        }
+        shown = (await portal.next_data())["commentAdded"]
+        assert (shown["id"], shown["body"], shown["visibleInPortal"]) == (comment_id, "internal for now", True)
+        await staff.silent()
+        # hidden again: nothing is announced
+        await gql(VISIBILITY, {"id": comment_id, "visible": False}, as_=staff_token)
+        await portal.silent()
