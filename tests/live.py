@@ -81,3 +81,46 @@ def _wait_until_healthy(server: subprocess.Popen[bytes], base_url: str, log: obj
     log.seek(0)  # type: ignore[attr-defined]
     output = log.read().decode(errors="replace")  # type: ignore[attr-defined]
     pytest.fail(f"uvicorn did not become healthy at {base_url} (exit code {server.poll()}):\n{output}")
+
+
+class Output:
+    """What a server wrote to stdout and stderr, readable once it stopped."""
+
+    text = ""
+
+
+@contextmanager
+def plain_uvicorn(settings: Settings, **env_overrides: str) -> Iterator[tuple[str, Output]]:
+    """``uvicorn app:app`` with uvicorn's own logging set-up (no flags), JSON logs at INFO, on a free port: its base
+    URL and its output (complete after the block: the server is stopped with SIGTERM, as a deployment stops it)."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "ENVIRONMENT": "development",
+        "DATABASE_URL": settings.database_url,
+        "BROADCAST_URL": "memory://",
+        "SMTP_URL": "",
+        "MAIL_WORKER": "false",
+        "LOG_JSON": "true",
+        "LOG_LEVEL": "INFO",
+        **env_overrides,
+    }
+    command = [sys.executable, "-m", "uvicorn", "app:app", "--host", "127.0.0.1", "--port", str(port)]
+    output = Output()
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and server.poll() is None:
+                try:
+                    if httpx.get(f"{base_url}/livez", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            yield base_url, output
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+            log.seek(0)
+            output.text = log.read().decode(errors="replace")

@@ -5,12 +5,7 @@ OTLP to a real HTTP receiver, with the trace id in the server's JSON log lines."
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import tempfile
 import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -24,10 +19,10 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from core.settings import PROJECT_ROOT, Settings
+from core.settings import Settings
 from tests.client import GraphQLClient, own_app
 from tests.factories import Factory
-from tests.live import free_port
+from tests.live import plain_uvicorn
 from tests.subscriptions.conftest import Sessions
 
 # normal execution (Invoice.activity is not in the planner's catalog): a root resolver and Invoice.activity
@@ -153,43 +148,16 @@ def test_a_server_exports_by_otlp_and_logs_the_trace_id(
     settings: Settings, receiver: tuple[str, list[ExportTraceServiceRequest]]
 ) -> None:
     endpoint, received = receiver
-    port = free_port()
-    env = {
-        **os.environ,
-        "ENVIRONMENT": "development",
-        "DATABASE_URL": settings.database_url,
-        "BROADCAST_URL": "memory://",
-        "SMTP_URL": "",
-        "MAIL_WORKER": "false",
-        "LOG_JSON": "true",
-        "LOG_LEVEL": "INFO",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
-        "OTEL_SERVICE_NAME": "portico-test",
-    }
-    command = [sys.executable, "-m", "uvicorn", "app:app", "--host", "127.0.0.1", "--port", str(port)]
-    with tempfile.TemporaryFile() as log:
-        server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and server.poll() is None:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{port}/livez", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            # when a traced caller sends a query
-            answer = httpx.post(
-                f"http://127.0.0.1:{port}/graphql",
-                json={"query": "query Anonymous { invoices(first: 1) { totalCount } }"},
-                headers={"traceparent": PARENT},
-                timeout=10,
-            )
-            assert answer.status_code == 200
-        finally:
-            server.terminate()  # (the provider's shutdown sends what is batched)
-            server.wait(timeout=20)
-        log.seek(0)
-        output = log.read().decode()
+    with plain_uvicorn(settings, OTEL_EXPORTER_OTLP_ENDPOINT=endpoint, OTEL_SERVICE_NAME="portico-test") as (url, log):
+        # when a traced caller sends a query
+        answer = httpx.post(
+            f"{url}/graphql",
+            json={"query": "query Anonymous { invoices(first: 1) { totalCount } }"},
+            headers={"traceparent": PARENT},
+            timeout=10,
+        )
+        assert answer.status_code == 200
+    output = log.text  # (stopped: the provider's shutdown sent what was batched)
     # then the receiver got its span by OTLP, from the named service, in the caller's trace
     spans = [
         (resource.resource, span)
