@@ -122,6 +122,8 @@ class RequestErrorCodes(SchemaExtension):
         # (after the validation cache's hook, which has set the document's errors by now)
         execution = self.execution_context
         document = execution.graphql_document
+        # (Strawberry keeps the request's own operationName only here; tests/http/test_request_error_codes.py runs a
+        # named operation of several and refuses an unnamed one, so a change of it fails there)
         if execution._provided_operation_name is None and document is not None and not execution.pre_execution_errors:
             operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
             if len(operations) > 1:  # (Strawberry would run the first: the spec asks for the name)

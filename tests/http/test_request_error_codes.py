@@ -121,3 +121,9 @@ def _leaves(group: BaseExceptionGroup[Any]) -> list[Any]:
         for error in group.exceptions
         for leaf in (_leaves(error) if isinstance(error, BaseExceptionGroup) else [error])
     ]
+
+
+async def test_several_operations_run_the_one_named(http: AsyncClient) -> None:
+    body = {"query": "query A { __typename } query B { b: __typename }", "operationName": "B"}
+    response = await http.post("/graphql", json=body, headers={"accept": "application/json"})
+    assert response.json() == {"data": {"b": "Query"}}
