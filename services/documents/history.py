@@ -53,6 +53,7 @@ async def record_activity(
     head: dict[str, Any] | None = None,
     document: Any = None,
     quote: str | None = None,
+    notify: bool = True,
 ) -> None:
     """Append a history entry inside the caller's transaction.
 
@@ -79,7 +80,7 @@ async def record_activity(
         details={"description": description, **(details or {})},
         ip_address=ip_address,
     )
-    if not notifications.wants_notification(kind, viewer):
+    if not notify or not notifications.wants_notification(kind, viewer):  # (notify=False: the caller's mail says it)
         await session.execute(entry)
     else:
         action = notifications.ClientAction(

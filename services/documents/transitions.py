@@ -106,6 +106,7 @@ async def apply(
     values: Mapping[str, Any] | None = None,
     details: dict[str, Any] | None = None,
     name: str | None = None,
+    notify: bool = True,
 ) -> Any:
     """Carry out ``move`` on a document locked and checked by the caller, inside its transaction; returns the row
     as the move left it (with its ``effective_status``).
@@ -140,6 +141,7 @@ async def apply(
         actor_name=name,
         head=getattr(document, "notification_head", None),
         document=moved,
+        notify=notify,
         **{f"{kind}_id": document.id},
     )
     if move.announce and move.to not in (None, document.status) and actor.broker is not None:

@@ -185,8 +185,10 @@ async def _messages(session: AsyncSession, action: ClientAction, settings: Setti
         quote, rating = await _quote(session, scope, kind, details, target, person_id)
     try:
         headline, facts = _headline(kind, known, target, details, quote_rating=rating)
-        link = f"{settings.public_portal_url.rstrip('/')}{target.path}"
-        label = f"Open {target.title}" if target.kind != "review" else "See the reviews"
+        path, label = target.path, f"Open {target.title}" if target.kind != "review" else "See the reviews"
+        if kind == "paid" and details.get("payment_invoices") and details.get("payment_id"):
+            path, label = f"/payments/{to_global_id('Payment', int(details['payment_id']))}", "Open the payment"
+        link = f"{settings.public_portal_url.rstrip('/')}{path}"
         mail = render_mail(
             "notification",
             to=recipients[0],
@@ -307,6 +309,11 @@ def _headline(
         if stars:
             facts.append(("Rating", f"{stars} / 5"))
         return headline, facts
+    if kind == "paid" and details.get("payment_invoices") and target.row is not None:  # one payment, several
+        numbers = details["payment_invoices"]
+        amount = _money(Decimal(str(details["payment_total"])), target.row.currency, head.locale)
+        facts += [("Invoices", ", ".join(numbers)), ("Amount paid", amount)]
+        return f"{who} paid {amount} on {len(numbers)} invoices", facts
     if target.kind in ("estimate", "invoice"):
         facts.append((target.kind.capitalize(), target.row.number))
     elif target.kind == "project":

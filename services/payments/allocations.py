@@ -145,8 +145,20 @@ async def apply_allocations(
             for allocation in allocations
         ],
     )
-    for allocation in sorted(allocations, key=lambda a: a.invoice_id):
-        await _pay(session, actor, invoices[allocation.invoice_id], allocation.amount, payment_id, currency, mode)
+    ordered = sorted(allocations, key=lambda a: a.invoice_id)
+    # one staff mail for the payment, however many invoices it pays: the first invoice's entry carries the whole
+    together = {}
+    if len(ordered) > 1:
+        together = {
+            "payment_invoices": [invoices[a.invoice_id].number for a in ordered],
+            "payment_total": str(quantize(sum((a.amount for a in ordered), Decimal(0)), currency)),
+        }
+    for index, allocation in enumerate(ordered):
+        invoice = invoices[allocation.invoice_id]
+        extra = together if index == 0 else {}
+        await _pay(
+            session, actor, invoice, allocation.amount, payment_id, currency, mode, extra=extra, notify=index == 0
+        )
 
 
 async def _pay(
@@ -157,6 +169,9 @@ async def _pay(
     payment_id: int,
     currency: str,
     mode: str,
+    *,
+    extra: dict[str, Any],
+    notify: bool,
 ) -> None:
     """One invoice's part of a payment: PAID when nothing is left, else PARTIALLY_PAID (``transitions.apply``)."""
     # the row is locked: its balance cannot have moved since it was read
@@ -172,5 +187,6 @@ async def _pay(
         move,
         description=f"Payment of {paid} recorded ({'paid in full' if balance == 0 else f'{left} still due'})",
         values={"amount_paid": invoice.amount_paid + amount, "balance_due": balance},
-        details={"payment_id": payment_id, "amount": str(quantize(amount, currency)), "mode": mode},
+        details={"payment_id": payment_id, "amount": str(quantize(amount, currency)), "mode": mode, **extra},
+        notify=notify,
     )

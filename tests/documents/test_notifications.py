@@ -237,3 +237,25 @@ async def test_other_organizations_hear_nothing(
     assert await smtp.deliver(db, settings) == 1
     assert smtp.inbox.to(rival.owner.email) == []
     assert [m["To"] for m in smtp.inbox.messages] == [tenant.owner.email]
+
+
+async def test_one_payment_of_several_invoices_sends_staff_one_mail(
+    gql: Any, factory: Factory, db: Database, settings: Settings, smtp: SmtpServer
+) -> None:
+    from tests.pay.conftest import pay, pay_input
+    from tests.subscriptions.conftest import Sessions
+
+    # given a client with two invoices (100.00 each) and an organization without a notification list
+    tenant = await factory.tenant()
+    first, second = await factory.invoice(tenant.contact_a), await factory.invoice(tenant.contact_a)
+    token = await Sessions(db, settings).portal(tenant.person_a)
+    # when the client pays both at once
+    paid = await pay(gql, pay_input([first, second], simulated=""), token)
+    assert paid["status"] == "SUCCEEDED"
+    # then the owner gets one mail for the payment: both invoices, the whole amount, a link to the payment
+    assert await smtp.deliver(db, settings) == 1
+    [message] = smtp.inbox.to(tenant.owner.email)
+    text = Inbox.text(message)
+    assert message["Subject"].endswith("paid $200.00 on 2 invoices"), message["Subject"]
+    assert f"{first.number}, {second.number}" in text
+    assert f"{settings.public_portal_url.rstrip('/')}/payments/{paid['payment']['id']}" in text
