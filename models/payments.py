@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, Column, Date, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Column, Date, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -51,6 +51,8 @@ class Payment(SQLModel, table=True):
     gateway_reference: str | None = Field(default=None, sa_column=Column(String(255)))
     notes: str | None = Field(default=None, sa_column=Column(Text))
     recorded_by_id: int | None = fk("staff_user.id", nullable=True, ondelete="SET NULL")
+    # RCT-000001…: per organization, gap-free, given when an online payment succeeds (services.payments.outcomes)
+    receipt_number: str | None = Field(default=None, sa_column=Column(String(20)))
     created_at: datetime = created_at()
 
     __table_args__ = (
@@ -60,6 +62,13 @@ class Payment(SQLModel, table=True):
         Index("ix_payment_org_date", "organization_id", "payment_date", "id"),
         Index("ix_payment_contact_date", "contact_id", "payment_date", "id"),
         Index("uq_payment_gateway_reference", "gateway", "gateway_reference", unique=True),
+        Index(
+            "uq_payment_receipt_number",
+            "organization_id",
+            "receipt_number",
+            unique=True,
+            postgresql_where=text("receipt_number IS NOT NULL"),
+        ),
     )
 
 

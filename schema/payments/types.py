@@ -90,6 +90,10 @@ class Payment(Node):
     mode: PaymentMode
     status: PaymentStatus = strawberry.field(description="A pending ACH payment shows as PENDING.")
     reference: str | None
+    receipt_number: str | None = strawberry.field(
+        description="RCT-000001…: per organization, without gaps, given when an online payment (card, ACH once "
+        "cleared, SIMULATED) succeeds; none for payments staff record."
+    )
     notes: str | None = staff_only(description="What staff noted when recording it.")
     created_at: dt.datetime
     pk: strawberry.Private[int]

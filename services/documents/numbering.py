@@ -11,7 +11,7 @@ from models import DocumentCounter
 T_COUNTER = DocumentCounter.__table__
 
 
-PREFIXES = {"estimate": "EST", "invoice": "INV"}
+PREFIXES = {"estimate": "EST", "invoice": "INV", "receipt": "RCT"}
 
 
 async def next_number(session: AsyncSession, *, organization_id: int, kind: str) -> str:

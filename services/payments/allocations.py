@@ -83,6 +83,7 @@ class NewPayment:
     recorded_by_id: int | None = None
     gateway: str | None = None
     gateway_reference: str | None = None
+    receipt_number: str | None = None
 
 
 async def record_payment(

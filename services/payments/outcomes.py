@@ -22,6 +22,7 @@ from core.scope import T_PAYMENT, StaffScope
 from services.documents import transitions
 from services.documents.history import record_activity
 from services.documents.lines import today
+from services.documents.numbering import next_number
 from services.payments.allocations import (
     PAYABLE_STATUSES,
     AllocationDraft,
@@ -98,13 +99,19 @@ async def record_success(
     notes = None
     if unapplied > 0:
         notes = f"{money_text(unapplied, currency)} could not be applied: refund it or apply it by hand."
+    # its receipt's number, taken in this transaction: a rollback gives it back (no gaps)
+    receipt = await next_number(session, organization_id=attempt.organization_id, kind="receipt")
     if attempt.payment_id is not None:  # a pending (ACH) payment clears
         payment_id = attempt.payment_id
         await session.execute(
-            update(T_PAYMENT).where(T_PAYMENT.c.id == payment_id).values(status="SUCCEEDED", notes=notes)
+            update(T_PAYMENT)
+            .where(T_PAYMENT.c.id == payment_id)
+            .values(status="SUCCEEDED", notes=notes, receipt_number=receipt)
         )
     else:
-        payment_id = await _insert_gateway_payment(session, attempt, reference, gateway=gateway, notes=notes)
+        payment_id = await _insert_gateway_payment(
+            session, attempt, reference, gateway=gateway, notes=notes, receipt_number=receipt
+        )
     payer = attempt.payer()
     actor = transitions.Actor(payer, attempt.organization_id, attempt.ip_address, broker)
     await apply_allocations(
@@ -179,6 +186,7 @@ async def _insert_gateway_payment(
     gateway: str,
     status: str = "SUCCEEDED",
     notes: str | None = None,
+    receipt_number: str | None = None,
 ) -> int:
     """The attempt's payment, referenced by the gateway's id (unique: an outcome applied twice would fail)."""
     payment = NewPayment(
@@ -193,6 +201,7 @@ async def _insert_gateway_payment(
         notes=notes,
         gateway=gateway,
         gateway_reference=reference,
+        receipt_number=receipt_number,
     )
     return await insert_payment(session, payment)
 

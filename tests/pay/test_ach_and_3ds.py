@@ -24,6 +24,8 @@ async def test_ach_is_pending_until_the_webhook_says_it_cleared(
     result = await pay(pay_gql, pay_input([invoice], bank=stripe_fake.bank_account()), payers.a)
     # then the attempt is PROCESSING with a PENDING payment that the invoice shows, and its balance is untouched
     assert result["status"] == "PROCESSING" and result["payment"]["status"] == "PENDING"
+    async with db.session() as session:
+        assert await session.scalar(select(T_PAYMENT.c.receipt_number)) is None  # (no receipt while it clears)
     [confirm] = stripe_fake.calls("POST", r"/v1/payment_intents/[^/]+/confirm")
     assert confirm.params["mandate_data"]["customer_acceptance"]["type"] == "online"
     assert stripe_fake.calls("POST", "/v1/payment_intents")[0].params["payment_method_types"] == ["us_bank_account"]
@@ -52,8 +54,8 @@ async def test_ach_is_pending_until_the_webhook_says_it_cleared(
     shown = (await pay_gql(INVOICE, {"id": invoice.gid}, as_=payers.a))["invoice"]
     assert shown["pendingPayment"] is None
     async with db.session() as session:
-        statuses = (await session.scalars(select(T_PAYMENT.c.status))).all()
-    assert statuses == ["SUCCEEDED"]
+        statuses = (await session.execute(select(T_PAYMENT.c.status, T_PAYMENT.c.receipt_number))).all()
+    assert [tuple(row) for row in statuses] == [("SUCCEEDED", "RCT-000001")]  # (its receipt once it cleared)
     assert ("paid", True) in await history(db, invoice)
 
 

@@ -122,3 +122,33 @@ def test_production_settings_refuse_to_turn_simulated_on() -> None:
     assert Settings(_env_file=None, environment="development").simulated_payments_enabled  # type: ignore[call-arg]
     off = Settings(_env_file=None, environment="development", simulated_payments=False)  # type: ignore[call-arg]
     assert not off.simulated_payments_enabled
+
+
+RECEIPTS = "query($first: Int) { payments(first: $first) { edges { node { amount receiptNumber } } } }"
+
+
+async def test_each_succeeded_payment_gets_the_organizations_next_receipt_number(
+    gql: GraphQLClient, factory: Factory, db: Database, settings: Settings
+) -> None:
+    # given two organizations, each with a client and invoices
+    ours, theirs = await factory.tenant(), await factory.tenant()
+    person = await token(db, settings, organization_id=ours.org.pk, person=ours.person_a)
+    rival = await token(db, settings, organization_id=theirs.org.pk, person=theirs.person_a)
+    invoices = [await factory.invoice(ours.contact_a) for _ in range(3)]
+    # when the client pays twice (once two invoices together), a declined attempt in between
+    first = await pay(gql, pay_input(invoices[:2], simulated=""), person)
+    declined = await pay(gql, pay_input([invoices[2]], simulated="pm_simulated_decline"), person)
+    second = await pay(gql, pay_input([invoices[2]], simulated=""), person)
+    other = await pay(gql, pay_input([await factory.invoice(theirs.contact_a)], simulated=""), rival)
+    # then each succeeded payment has the next number of its organization, the declined one took none
+    assert (first["status"], declined["status"], second["status"], other["status"]) == (
+        "SUCCEEDED",
+        "FAILED",
+        "SUCCEEDED",
+        "SUCCEEDED",
+    )
+    listed = (await gql(RECEIPTS, {"first": 10}, as_=person))["payments"]["edges"]
+    assert sorted(edge["node"]["receiptNumber"] for edge in listed) == ["RCT-000001", "RCT-000002"]
+    assert (await gql(RECEIPTS, {"first": 10}, as_=rival))["payments"]["edges"][0]["node"]["receiptNumber"] == (
+        "RCT-000001"
+    )
