@@ -13,26 +13,29 @@ from core.ids import from_global_id
 from resolvers.access.sessions import active_session
 from schema.base import Node
 
+
+def _loaded(name: str) -> Callable[[Context, int], Awaitable[Any]]:
+    """Read through the request's loader ``name`` (its scope's rules)."""
+    return lambda ctx, pk: getattr(ctx.loaders, name).load(pk)
+
+
 # GraphQL type -> (the prefix its ids carry, how to load one for this request)
 NODE_LOADERS: dict[str, tuple[str, Callable[[Context, int], Awaitable[Any]]]] = {
-    name: (prefix or name, load)
-    for name, prefix, load in (
-        ("Activity", None, lambda ctx, pk: ctx.loaders.activity_entry.load(pk)),
-        ("ActiveSession", "Session", active_session),  # (the viewer's own sessions only)
-        ("Comment", None, lambda ctx, pk: ctx.loaders.comment.load(pk)),
-        ("Contact", None, lambda ctx, pk: ctx.loaders.contact.load(pk)),
-        ("ContactPerson", None, lambda ctx, pk: ctx.loaders.contact_person.load(pk)),
-        ("Estimate", None, lambda ctx, pk: ctx.loaders.estimate.load(pk)),
-        ("Invoice", None, lambda ctx, pk: ctx.loaders.invoice.load(pk)),
-        ("Organization", None, lambda ctx, pk: ctx.loaders.organization.load(pk)),
-        ("Payment", None, lambda ctx, pk: ctx.loaders.payment.load(pk)),
-        ("Project", None, lambda ctx, pk: ctx.loaders.project.load(pk)),
-        ("Review", None, lambda ctx, pk: ctx.loaders.review.load(pk)),
-        ("SavedPaymentMethod", None, lambda ctx, pk: ctx.loaders.saved_method.load(pk)),
-        ("StaffUser", None, lambda ctx, pk: ctx.loaders.staff_user.load(pk)),
-        ("Task", None, lambda ctx, pk: ctx.loaders.task.load(pk)),
-        ("TimeEntry", None, lambda ctx, pk: ctx.loaders.time_entry.load(pk)),
-    )
+    "Activity": ("Activity", _loaded("activity_entry")),
+    "ActiveSession": ("Session", active_session),  # (the viewer's own sessions only)
+    "Comment": ("Comment", _loaded("comment")),
+    "Contact": ("Contact", _loaded("contact")),
+    "ContactPerson": ("ContactPerson", _loaded("contact_person")),
+    "Estimate": ("Estimate", _loaded("estimate")),
+    "Invoice": ("Invoice", _loaded("invoice")),
+    "Organization": ("Organization", _loaded("organization")),
+    "Payment": ("Payment", _loaded("payment")),
+    "Project": ("Project", _loaded("project")),
+    "Review": ("Review", _loaded("review")),
+    "SavedPaymentMethod": ("SavedPaymentMethod", _loaded("saved_method")),
+    "StaffUser": ("StaffUser", _loaded("staff_user")),
+    "Task": ("Task", _loaded("task")),
+    "TimeEntry": ("TimeEntry", _loaded("time_entry")),
 }
 _BY_PREFIX = {prefix: load for prefix, load in NODE_LOADERS.values()}
 

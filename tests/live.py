@@ -52,19 +52,36 @@ def running_server(settings: Settings, *, workers: int | None = None, **env_over
     else:
         command = [sys.executable, "app.py", "serve", "--host", "127.0.0.1", "--port", str(port)]
         command += ["--workers", str(workers)]
+    with _served(command, env, port) as (base_url, _):
+        yield base_url
+
+
+class Output:
+    """What a server wrote to stdout and stderr, readable once it stopped."""
+
+    text = ""
+
+
+@contextmanager
+def _served(command: list[str], env: dict[str, str], port: int) -> Iterator[tuple[str, Output]]:
+    """``command`` started, healthy (or the test fails with its output), stopped with SIGTERM as a deployment stops
+    it; its output complete after the block."""
+    output = Output()
     with tempfile.TemporaryFile() as log:
         server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         base_url = f"http://127.0.0.1:{port}"
         try:
             _wait_until_healthy(server, base_url, log)
-            yield base_url
+            yield base_url, output
         finally:
             server.terminate()
             try:
-                server.wait(timeout=10)
+                server.wait(timeout=20)  # (a tracing exporter flushes what it batched on the way out)
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+            log.seek(0)
+            output.text = log.read().decode(errors="replace")
 
 
 def _wait_until_healthy(server: subprocess.Popen[bytes], base_url: str, log: object, timeout: float = 30) -> None:
@@ -81,12 +98,6 @@ def _wait_until_healthy(server: subprocess.Popen[bytes], base_url: str, log: obj
     log.seek(0)  # type: ignore[attr-defined]
     output = log.read().decode(errors="replace")  # type: ignore[attr-defined]
     pytest.fail(f"uvicorn did not become healthy at {base_url} (exit code {server.poll()}):\n{output}")
-
-
-class Output:
-    """What a server wrote to stdout and stderr, readable once it stopped."""
-
-    text = ""
 
 
 @contextmanager
@@ -106,21 +117,5 @@ def plain_uvicorn(settings: Settings, **env_overrides: str) -> Iterator[tuple[st
         **env_overrides,
     }
     command = [sys.executable, "-m", "uvicorn", "app:app", "--host", "127.0.0.1", "--port", str(port)]
-    output = Output()
-    with tempfile.TemporaryFile() as log:
-        server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and server.poll() is None:
-                try:
-                    if httpx.get(f"{base_url}/livez", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            yield base_url, output
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
-            log.seek(0)
-            output.text = log.read().decode(errors="replace")
+    with _served(command, env, port) as served:
+        yield served
