@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 from core.database import Database
@@ -152,3 +153,17 @@ async def test_each_succeeded_payment_gets_the_organizations_next_receipt_number
     assert (await gql(RECEIPTS, {"first": 10}, as_=rival))["payments"]["edges"][0]["node"]["receiptNumber"] == (
         "RCT-000001"
     )
+
+
+async def test_parallel_payments_take_every_receipt_number_once(
+    gql: GraphQLClient, factory: Factory, db: Database, settings: Settings
+) -> None:
+    # given 20 invoices of one client, paid by 20 requests at once
+    tenant = await factory.tenant()
+    person = await token(db, settings, organization_id=tenant.org.pk, person=tenant.person_a)
+    invoices = [await factory.invoice(tenant.contact_a) for _ in range(20)]
+    results = await asyncio.gather(*(pay(gql, pay_input([invoice], simulated=""), person) for invoice in invoices))
+    # then every one succeeded with its own number, and the numbers run 1..20 without a gap
+    assert {result["status"] for result in results} == {"SUCCEEDED"}
+    listed = (await gql(RECEIPTS, {"first": 100}, as_=person))["payments"]["edges"]
+    assert sorted(edge["node"]["receiptNumber"] for edge in listed) == [f"RCT-{n:06d}" for n in range(1, 21)]
